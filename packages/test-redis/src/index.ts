@@ -1,0 +1,4 @@
+export type { RedisServerHandle, StartRedisOptions } from './redis-server.js';
+export { freePort, hasRedisServer, REDIS_MISSING_MESSAGE, startRedisServer } from './redis-server.js';
+export type { TestRedis } from './test-redis.js';
+export { scanKeys, uniqueNamespace, useTestRedis } from './test-redis.js';
