@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { describeRedisConfig, loadRedisConfig } from './config.js';
+import { RedisConfigError } from './errors.js';
+
+describe('loadRedisConfig', () => {
+  it('defaults to localhost:6379 db 0 without TLS', () => {
+    expect(loadRedisConfig({})).toEqual({
+      host: 'localhost',
+      port: 6379,
+      username: undefined,
+      password: undefined,
+      db: 0,
+      tls: false,
+      source: 'REDIS_HOST/REDIS_PORT',
+    });
+  });
+
+  it('reads the host form', () => {
+    const config = loadRedisConfig({
+      REDIS_HOST: 'redis',
+      REDIS_PORT: '6380',
+      REDIS_USERNAME: 'app',
+      REDIS_PASSWORD: 'p@ss',
+      REDIS_DB: '3',
+      REDIS_TLS: 'true',
+    });
+    expect(config).toMatchObject({ host: 'redis', port: 6380, username: 'app', password: 'p@ss', db: 3, tls: true });
+  });
+
+  it('lets REDIS_URL win and decodes credentials', () => {
+    const config = loadRedisConfig({
+      REDIS_URL: 'rediss://app:p%40ss@cache.example:6390/2',
+      REDIS_HOST: 'ignored',
+      REDIS_PORT: 'not-a-port',
+    });
+    expect(config).toMatchObject({
+      host: 'cache.example',
+      port: 6390,
+      username: 'app',
+      password: 'p@ss',
+      db: 2,
+      tls: true,
+      source: 'REDIS_URL',
+    });
+    expect(describeRedisConfig(config)).toBe('rediss://app@cache.example:6390/2 (from REDIS_URL)');
+  });
+
+  it('reads a password-only URL and an IPv6 host', () => {
+    expect(loadRedisConfig({ REDIS_URL: 'redis://:secret@[::1]' })).toMatchObject({
+      host: '::1',
+      port: 6379,
+      username: undefined,
+      password: 'secret',
+      db: 0,
+    });
+  });
+
+  it.each([
+    [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL', 'redis:// or rediss://'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL', 'expected a URL'],
+    [{ REDIS_URL: 'redis://localhost/abc' }, 'REDIS_URL', 'database'],
+    [{ REDIS_PORT: 'abc' }, 'REDIS_PORT', 'port'],
+    [{ REDIS_PORT: '70000' }, 'REDIS_PORT', 'between 1 and 65535'],
+    [{ REDIS_DB: '-1' }, 'REDIS_DB', '0 or more'],
+    [{ REDIS_TLS: 'maybe' }, 'REDIS_TLS', 'true or false'],
+    [{ CACHE_REDIS_PORT: 'x' }, 'CACHE_REDIS_PORT', 'port'],
+  ])('fails on %o naming %s', (env, variable, expected) => {
+    const role = variable.startsWith('CACHE_') ? 'cache' : 'queues';
+    try {
+      loadRedisConfig(env, role);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(RedisConfigError);
+      const e = error as RedisConfigError;
+      expect(e.code).toBe('INVALID_REDIS_CONFIG');
+      expect(e.variable).toBe(variable);
+      expect(e.message).toContain(variable);
+      expect(e.message).toContain(expected);
+    }
+  });
+
+  it('uses CACHE_REDIS_* for the cache role when set, REDIS_* otherwise', () => {
+    const env = { REDIS_URL: 'redis://queues:6379', CACHE_REDIS_URL: 'redis://cache:6379/1' };
+    expect(loadRedisConfig(env, 'cache')).toMatchObject({ host: 'cache', db: 1, source: 'CACHE_REDIS_URL' });
+    expect(loadRedisConfig(env, 'queues')).toMatchObject({ host: 'queues' });
+    expect(loadRedisConfig(env, 'sessions')).toMatchObject({ host: 'queues' });
+    expect(
+      loadRedisConfig({ REDIS_URL: 'redis://queues:6379', SESSIONS_REDIS_HOST: 'sess' }, 'sessions'),
+    ).toMatchObject({
+      host: 'sess',
+      port: 6379,
+    });
+  });
+});

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { RedisConfigError } from './errors.js';
+
+/** A validated, normalised Redis connection setting. */
+export interface RedisConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly db: number;
+  readonly tls: boolean;
+  /** Which variables it came from, for start-up logs (never includes the password). */
+  readonly source: string;
+}
+
+/**
+ * Which Redis a component talks to. `queues` reads `REDIS_*`; `cache` and
+ * `sessions` read `CACHE_REDIS_*` / `SESSIONS_REDIS_*` when any of them is set
+ * and fall back to `REDIS_*` otherwise, so one Redis is the default and a
+ * separate, evicting instance for cache data is one variable away.
+ */
+export type RedisRole = 'queues' | 'cache' | 'sessions';
+
+const ROLE_PREFIX: Record<RedisRole, string> = { queues: '', cache: 'CACHE_', sessions: 'SESSIONS_' };
+const SUFFIXES = ['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_DB', 'REDIS_TLS'];
+
+/** `REDIS_HOST` when unset. In the Docker deployment it is set to `redis`. */
+export const DEFAULT_REDIS_HOST = 'localhost';
+/** `REDIS_PORT` when unset. */
+export const DEFAULT_REDIS_PORT = 6379;
+
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected an integer port')
+  .min(1, 'expected a port between 1 and 65535')
+  .max(65535, 'expected a port between 1 and 65535');
+const db = z.coerce
+  .number({ error: 'expected a database number' })
+  .int('expected an integer')
+  .min(0, 'expected 0 or more');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' });
+const nonEmpty = z.string().min(1, 'must not be empty when set');
+
+function fail(variable: string, error: z.ZodError): never {
+  throw new RedisConfigError(variable, error.issues[0]?.message ?? 'invalid value', { cause: error });
+}
+
+function read<T>(env: NodeJS.ProcessEnv, variable: string, schema: z.ZodType<T>): T | undefined {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return undefined;
+  const parsed = schema.safeParse(raw.trim());
+  if (!parsed.success) fail(variable, parsed.error);
+  return parsed.data;
+}
+
+function fromUrl(variable: string, raw: string): Omit<RedisConfig, 'source'> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (cause) {
+    throw new RedisConfigError(variable, 'expected a URL like redis://[user:password@]host[:port][/db]', { cause });
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new RedisConfigError(variable, `expected scheme redis:// or rediss://, got ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new RedisConfigError(variable, 'expected a host name');
+  const dbPart = url.pathname.replace(/^\//, '');
+  const dbParsed = db.safeParse(dbPart === '' ? '0' : dbPart);
+  if (!dbParsed.success)
+    throw new RedisConfigError(variable, `database in the path: ${dbParsed.error.issues[0]?.message}`);
+  const portParsed = port.safeParse(url.port === '' ? String(DEFAULT_REDIS_PORT) : url.port);
+  if (!portParsed.success) fail(variable, portParsed.error);
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: portParsed.data,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: dbParsed.data,
+    tls: url.protocol === 'rediss:',
+  };
+}
+
+/**
+ * Reads the Redis connection for a role from the environment.
+ * `REDIS_URL` (`redis://` or `rediss://`) wins when set; otherwise
+ * `REDIS_HOST` (default `localhost`), `REDIS_PORT` (6379), `REDIS_USERNAME`,
+ * `REDIS_PASSWORD`, `REDIS_DB` (0) and `REDIS_TLS` (false) apply.
+ *
+ * @throws RedisConfigError (`INVALID_REDIS_CONFIG`) naming the variable at fault.
+ * @example
+ * const config = loadRedisConfig(process.env);            // queues
+ * const cacheConfig = loadRedisConfig(process.env, 'cache'); // CACHE_REDIS_* or REDIS_*
+ */
+export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: RedisRole = 'queues'): RedisConfig {
+  const rolePrefix = ROLE_PREFIX[role];
+  const own = rolePrefix !== '' && SUFFIXES.some((s) => (env[rolePrefix + s] ?? '') !== '');
+  const p = own ? rolePrefix : '';
+  const name = (suffix: string) => p + suffix;
+
+  const url = read(env, name('REDIS_URL'), nonEmpty);
+  if (url !== undefined) {
+    return { ...fromUrl(name('REDIS_URL'), url), source: name('REDIS_URL') };
+  }
+  const tls = read(env, name('REDIS_TLS'), bool);
+  return {
+    host: read(env, name('REDIS_HOST'), nonEmpty) ?? DEFAULT_REDIS_HOST,
+    port: read(env, name('REDIS_PORT'), port) ?? DEFAULT_REDIS_PORT,
+    username: read(env, name('REDIS_USERNAME'), nonEmpty),
+    password: read(env, name('REDIS_PASSWORD'), z.string()),
+    db: read(env, name('REDIS_DB'), db) ?? 0,
+    tls: tls === 'true' || tls === '1' || tls === 'yes',
+    source: `${name('REDIS_HOST')}/${name('REDIS_PORT')}`,
+  };
+}
+
+/** Renders a config for logs, without the password. */
+export function describeRedisConfig(config: RedisConfig): string {
+  const user = config.username ? `${config.username}@` : '';
+  return `${config.tls ? 'rediss' : 'redis'}://${user}${config.host}:${config.port}/${config.db} (from ${config.source})`;
+}

@@ -1,0 +1,189 @@
+import { type RedisServerHandle, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRedisConfig } from './config.js';
+import { createRequestConnection, createWorkerConnection, reconnectDelay, waitForReady } from './connections.js';
+import { getEvictionInfo, queueEvictionWarning } from './eviction.js';
+
+const shared = useTestRedis();
+const clients: Redis[] = [];
+const track = (client: Redis) => {
+  clients.push(client);
+  client.on('error', () => {});
+  return client;
+};
+
+afterAll(() => {
+  for (const c of clients) c.disconnect();
+});
+
+const waitFor = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe('reconnectDelay', () => {
+  it('grows by 200 ms per attempt up to 5 s', () => {
+    expect([1, 2, 10, 25, 26, 1000].map(reconnectDelay)).toEqual([200, 400, 2000, 5000, 5000, 5000]);
+  });
+});
+
+describe('each environment form connects', () => {
+  let secured: RedisServerHandle;
+
+  beforeAll(async () => {
+    secured = await startRedisServer({ args: ['--requirepass', 'default-secret'] });
+    const admin = track(
+      createWorkerConnection(loadRedisConfig({ REDIS_URL: `redis://:default-secret@127.0.0.1:${secured.port}` })),
+    );
+    await admin.call('ACL', 'SETUSER', 'app', 'on', '>app-secret', '~*', '+@all');
+  });
+  afterAll(() => secured.close());
+
+  const port = () => new URL(shared.url).port;
+  const key = () => `${shared.namespace}:form`;
+
+  it.each([
+    ['REDIS_URL', () => ({ REDIS_URL: shared.url })],
+    ['REDIS_HOST + REDIS_PORT', () => ({ REDIS_HOST: '127.0.0.1', REDIS_PORT: port() })],
+    ['REDIS_URL with a database', () => ({ REDIS_URL: `${shared.url}/4` })],
+    ['REDIS_HOST + REDIS_DB', () => ({ REDIS_HOST: '127.0.0.1', REDIS_PORT: port(), REDIS_DB: '4' })],
+  ])('%s', async (_label, env) => {
+    const config = loadRedisConfig(env());
+    const client = track(createRequestConnection(config));
+    await waitForReady(client);
+    await client.set(key(), 'x', 'EX', 30);
+    expect(await client.get(key())).toBe('x');
+    // The value must be in the database the variables name.
+    const direct = track(createWorkerConnection(config));
+    expect(await direct.call('CLIENT', 'INFO')).toContain(`db=${config.db}`);
+    await client.del(key());
+  });
+
+  it.each([
+    [
+      'password only in REDIS_URL',
+      'default',
+      () => ({ REDIS_URL: `redis://:default-secret@127.0.0.1:${secured.port}` }),
+    ],
+    ['ACL user in REDIS_URL', 'app', () => ({ REDIS_URL: `redis://app:app-secret@127.0.0.1:${secured.port}` })],
+    [
+      'ACL user in REDIS_USERNAME + REDIS_PASSWORD',
+      'app',
+      () => ({
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: String(secured.port),
+        REDIS_USERNAME: 'app',
+        REDIS_PASSWORD: 'app-secret',
+      }),
+    ],
+  ])('%s', async (_label, user, env) => {
+    const client = track(createWorkerConnection(loadRedisConfig(env())));
+    expect(await client.ping()).toBe('PONG');
+    expect(await client.call('ACL', 'WHOAMI')).toBe(user);
+  });
+});
+
+describe('request-path connection fails fast', () => {
+  it('rejects at once when nothing listens', async () => {
+    const server = await startRedisServer();
+    const config = loadRedisConfig({ REDIS_URL: server.url });
+    await server.close();
+    const client = track(createRequestConnection(config));
+    const started = performance.now();
+    await expect(client.get('k')).rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  it('rejects within its timeout when the server goes away', async () => {
+    const server = await startRedisServer();
+    try {
+      const client = track(
+        createRequestConnection(loadRedisConfig({ REDIS_URL: server.url }), { commandTimeoutMs: 300 }),
+      );
+      await waitForReady(client);
+      expect(await client.ping()).toBe('PONG');
+      await server.stop();
+      const started = performance.now();
+      await expect(client.get('k')).rejects.toThrow();
+      const elapsed = performance.now() - started;
+      // Loose bound: timeout plus scheduling slack on a loaded CI machine.
+      expect(elapsed).toBeLessThan(300 + 1200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rejects after commandTimeoutMs when the server is alive but stuck', async () => {
+    const server = await startRedisServer({ args: ['--enable-debug-command', 'yes'] });
+    try {
+      const config = loadRedisConfig({ REDIS_URL: server.url });
+      const client = track(createRequestConnection(config, { commandTimeoutMs: 250 }));
+      await waitForReady(client);
+      const blocker = track(createWorkerConnection(config));
+      const sleeping = blocker.call('DEBUG', 'SLEEP', '2');
+      await new Promise((r) => setTimeout(r, 50));
+      const started = performance.now();
+      await expect(client.get('k')).rejects.toThrow(/timed out/i);
+      const elapsed = performance.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(200);
+      expect(elapsed).toBeLessThan(250 + 1200);
+      await sleeping;
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('worker connection survives outages', () => {
+  it('reconnects after CLIENT KILL and keeps its queued commands', async () => {
+    const config = loadRedisConfig({ REDIS_URL: shared.url });
+    const worker = track(createWorkerConnection(config, { connectionName: `${shared.namespace}-worker` }));
+    await worker.ping();
+    const id = await worker.client('ID');
+    await shared.client.call('CLIENT', 'KILL', 'ID', String(id));
+    expect(await worker.set(`${shared.namespace}:after-kill`, '1')).toBe('OK');
+    expect(await worker.client('ID')).not.toBe(id);
+    expect(await worker.client('GETNAME')).toBe(`${shared.namespace}-worker`);
+  });
+
+  it('reconnects after a server restart; commands issued while down complete afterwards', async () => {
+    const server = await startRedisServer();
+    try {
+      const worker = track(createWorkerConnection(loadRedisConfig({ REDIS_URL: server.url })));
+      expect(await worker.ping()).toBe('PONG');
+      await server.stop();
+      await waitFor(() => worker.status !== 'ready');
+      const pending = worker.set('during-outage', '1');
+      await new Promise((r) => setTimeout(r, 300));
+      await server.start();
+      expect(await pending).toBe('OK');
+      expect(await worker.get('during-outage')).toBe('1');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('eviction policy check', () => {
+  it('is silent for noeviction and warns for an evicting server', async () => {
+    const evicting = await startRedisServer({ args: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] });
+    try {
+      const safe = track(createWorkerConnection(loadRedisConfig({ REDIS_URL: shared.url })));
+      const lru = track(createWorkerConnection(loadRedisConfig({ REDIS_URL: evicting.url })));
+      expect(await getEvictionInfo(safe)).toMatchObject({ policy: 'noeviction', safeForQueues: true });
+      expect(await queueEvictionWarning(safe)).toBeUndefined();
+      expect(await getEvictionInfo(lru)).toEqual({
+        policy: 'allkeys-lru',
+        maxmemoryBytes: 64 * 1024 * 1024,
+        safeForQueues: false,
+      });
+      expect(await queueEvictionWarning(lru)).toMatch(/allkeys-lru.*noeviction/);
+    } finally {
+      await evicting.close();
+    }
+  });
+});

@@ -1,0 +1,41 @@
+/** Stable codes carried by every error this package throws. */
+export type RedisKeysErrorCode = 'INVALID_ID' | 'INVALID_REDIS_CONFIG';
+
+/**
+ * Base class of this package's errors. Branch on `code`, never on the message.
+ */
+export class RedisKeysError extends Error {
+  readonly code: RedisKeysErrorCode;
+
+  constructor(code: RedisKeysErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * An id that would go into a key does not match {@link SAFE_ID_PATTERN}.
+ * `field` names the id (for example `sessionId`) so HTTP layers can report it.
+ */
+export class InvalidIdError extends RedisKeysError {
+  readonly field: string;
+
+  constructor(field: string, reason: string) {
+    super('INVALID_ID', `${field} ${reason}`);
+    this.field = field;
+  }
+}
+
+/**
+ * A Redis connection variable is malformed. `variable` is the environment
+ * variable at fault (for example `REDIS_PORT` or `CACHE_REDIS_URL`).
+ */
+export class RedisConfigError extends RedisKeysError {
+  readonly variable: string;
+
+  constructor(variable: string, message: string, options?: { cause?: unknown }) {
+    super('INVALID_REDIS_CONFIG', `${variable}: ${message}`, options);
+    this.variable = variable;
+  }
+}

@@ -1,0 +1,46 @@
+import { InvalidIdError } from './errors.js';
+
+/** Longest id accepted in a key. A UUID is 36 characters; 128 leaves room for others. */
+export const MAX_ID_LENGTH = 128;
+
+/**
+ * The one rule for ids that go into keys: letters, digits, `-`, `_` and `.`,
+ * 1 to {@link MAX_ID_LENGTH} characters. It excludes `:` (key separator),
+ * glob characters `* ? [ ]` (they would widen a SCAN pattern), braces (cluster
+ * hash tags), whitespace and control characters, so two different ids can never
+ * build the same key.
+ */
+export const SAFE_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** True when `value` may be used as an id in a key. */
+export function isSafeId(value: unknown): value is string {
+  return typeof value === 'string' && SAFE_ID_PATTERN.test(value);
+}
+
+/**
+ * Returns `value` when it is a safe id, otherwise throws {@link InvalidIdError}
+ * naming `field` and what is wrong with the value.
+ *
+ * @example
+ * assertSafeId('session-1', 'sessionId'); // 'session-1'
+ * assertSafeId('a:b', 'sessionId');       // throws INVALID_ID
+ */
+export function assertSafeId(value: unknown, field = 'id'): string {
+  if (typeof value !== 'string') {
+    throw new InvalidIdError(field, `must be a string, got ${value === null ? 'null' : typeof value}`);
+  }
+  if (value.length === 0) {
+    throw new InvalidIdError(field, 'must not be empty');
+  }
+  if (value.length > MAX_ID_LENGTH) {
+    throw new InvalidIdError(field, `must be at most ${MAX_ID_LENGTH} characters, got ${value.length}`);
+  }
+  if (!SAFE_ID_PATTERN.test(value)) {
+    const bad = [...value].find((ch) => !/[A-Za-z0-9._-]/.test(ch)) ?? '';
+    const shown = /^[\x21-\x7e]$/.test(bad)
+      ? `'${bad}'`
+      : `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new InvalidIdError(field, `contains ${shown}; allowed are letters, digits, '-', '_' and '.'`);
+  }
+  return value;
+}

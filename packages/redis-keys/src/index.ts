@@ -1,0 +1,21 @@
+export type { RedisConfig, RedisRole } from './config.js';
+export { DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, describeRedisConfig, loadRedisConfig } from './config.js';
+export type { RequestConnectionOptions, WorkerConnectionOptions } from './connections.js';
+export {
+  createRequestConnection,
+  createWorkerConnection,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  reconnectDelay,
+  waitForReady,
+} from './connections.js';
+export type { RedisKeysErrorCode } from './errors.js';
+export { InvalidIdError, RedisConfigError, RedisKeysError } from './errors.js';
+export type { EvictionInfo } from './eviction.js';
+export { getEvictionInfo, queueEvictionWarning } from './eviction.js';
+export { assertSafeId, isSafeId, MAX_ID_LENGTH, SAFE_ID_PATTERN } from './ids.js';
+export type { Keyspace, KeyspaceOptions, QueueLocation } from './keyspace.js';
+export { createKeyspace } from './keyspace.js';
+export type { NamespaceId, NamespaceInfo } from './namespaces.js';
+export { NAMESPACES, namespaceInfo, namespaceTtl, renderNamespaceTable } from './namespaces.js';
+export type { QueueGroup, QueueName } from './queues.js';
+export { isQueueName, QUEUE_NAMES, splitQueueName } from './queues.js';

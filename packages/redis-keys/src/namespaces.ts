@@ -1,0 +1,166 @@
+import { QUEUE_NAMES } from './queues.js';
+
+/** One row of the spec's namespace table, extended with type and TTL. */
+export interface NamespaceInfo {
+  /** Stable identifier used by {@link Keyspace.pattern}. */
+  readonly id: NamespaceId;
+  /** The key or key family as the spec writes it; `{x}` is a placeholder. */
+  readonly key: string;
+  readonly purpose: string;
+  /** The service that owns (writes) these keys. */
+  readonly service: string;
+  /** Redis type(s) stored under the keys. */
+  readonly type: string;
+  /** Expiry in seconds; `null` when the keys do not expire by TTL. */
+  readonly ttlSeconds: number | null;
+  /** Human description of how long keys live. */
+  readonly retention: string;
+}
+
+/** Identifiers of the namespaces in {@link NAMESPACES}. */
+export type NamespaceId =
+  | 'videoQueues'
+  | 'imageQueues'
+  | 'cacheTrending'
+  | 'cachePopular'
+  | 'cacheRecent'
+  | 'cacheRecommendations'
+  | 'cacheSearch'
+  | 'session'
+  | 'familyStreams'
+  | 'deviceStreams'
+  | 'ingest';
+
+const bullTypes =
+  'BullMQ: LIST wait/active, ZSET delayed/prioritized/completed/failed, HASH job/meta, STREAM events, SET stalled';
+
+/**
+ * The namespace table of `redis-usage.md`, as data. Key builders, SCAN patterns,
+ * TTLs used by the cache and session packages and the README table all come
+ * from here.
+ */
+export const NAMESPACES: readonly NamespaceInfo[] = [
+  {
+    id: 'videoQueues',
+    key: 'bull:video:*',
+    purpose: `Video processing job queues (${QUEUE_NAMES.filter((q) => q.startsWith('video:')).join(', ')})`,
+    service: 'video-processor',
+    type: bullTypes,
+    ttlSeconds: null,
+    retention: 'completed: 24 h or 1000 jobs; failed: 7 days',
+  },
+  {
+    id: 'imageQueues',
+    key: 'bull:image:*',
+    purpose: `Image processing job queues (${QUEUE_NAMES.filter((q) => q.startsWith('image:')).join(', ')})`,
+    service: 'thumbnail-generator',
+    type: bullTypes,
+    ttlSeconds: null,
+    retention: 'completed: 24 h or 1000 jobs; failed: 7 days',
+  },
+  {
+    id: 'cacheTrending',
+    key: 'cache:trending',
+    purpose: 'Trending content cache',
+    service: 'discovery_service',
+    type: 'STRING (JSON)',
+    ttlSeconds: 15 * 60,
+    retention: '15 min',
+  },
+  {
+    id: 'cachePopular',
+    key: 'cache:popular',
+    purpose: 'Popular content cache',
+    service: 'discovery_service',
+    type: 'STRING (JSON)',
+    ttlSeconds: 60 * 60,
+    retention: '1 h',
+  },
+  {
+    id: 'cacheRecent',
+    key: 'cache:recent',
+    purpose: 'Recently added cache',
+    service: 'discovery_service',
+    type: 'STRING (JSON)',
+    ttlSeconds: 5 * 60,
+    retention: '5 min',
+  },
+  {
+    id: 'cacheRecommendations',
+    key: 'cache:recommendations:{userId}',
+    purpose: 'User recommendations',
+    service: 'recommendation_engine',
+    type: 'STRING (JSON)',
+    ttlSeconds: 60 * 60,
+    retention: '1 h',
+  },
+  {
+    id: 'cacheSearch',
+    key: 'cache:search:{hash}',
+    purpose: 'Search result cache',
+    service: 'library_service',
+    type: 'STRING (JSON)',
+    ttlSeconds: 10 * 60,
+    retention: '10 min',
+  },
+  {
+    id: 'session',
+    key: 'session:{sessionId}',
+    purpose: 'Stream playback sessions',
+    service: 'stream-gateway',
+    type: 'STRING (JSON)',
+    ttlSeconds: 300,
+    retention: '300 s, refreshed by heartbeat',
+  },
+  {
+    id: 'familyStreams',
+    key: 'family_streams:{familyId}',
+    purpose: 'Active session ids of a family (concurrent-stream limit)',
+    service: 'stream-gateway',
+    type: 'SET',
+    ttlSeconds: 300,
+    retention: 'session TTL, refreshed on use',
+  },
+  {
+    id: 'deviceStreams',
+    key: 'device_streams:{deviceId}',
+    purpose: 'Active session ids of a device (concurrent-stream limit)',
+    service: 'stream-gateway',
+    type: 'SET',
+    ttlSeconds: 300,
+    retention: 'session TTL, refreshed on use',
+  },
+  {
+    id: 'ingest',
+    key: 'ingest:{ingestId}',
+    purpose: 'VOD ingest pipeline state',
+    service: 'library_service',
+    type: 'STRING (JSON)',
+    ttlSeconds: 24 * 60 * 60,
+    retention: '24 h',
+  },
+];
+
+/** Looks up a namespace row by id. */
+export function namespaceInfo(id: NamespaceId): NamespaceInfo {
+  const row = NAMESPACES.find((ns) => ns.id === id);
+  if (!row) throw new TypeError(`unknown namespace ${String(id)}`);
+  return row;
+}
+
+/** TTL in seconds of a namespace whose keys expire. */
+export function namespaceTtl(id: NamespaceId): number {
+  const ttl = namespaceInfo(id).ttlSeconds;
+  if (ttl === null) throw new TypeError(`namespace ${id} has no TTL`);
+  return ttl;
+}
+
+/** Renders the namespace table as Markdown, as it appears in the README files. */
+export function renderNamespaceTable(): string {
+  const lines = [
+    '| Key | Purpose | Owner | Redis type | TTL / retention |',
+    '| --- | --- | --- | --- | --- |',
+    ...NAMESPACES.map((ns) => `| \`${ns.key}\` | ${ns.purpose} | ${ns.service} | ${ns.type} | ${ns.retention} |`),
+  ];
+  return lines.join('\n');
+}
