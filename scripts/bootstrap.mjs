@@ -1,0 +1,67 @@
+// First step of `npm test` and `.ci/run`: makes a machine that has only Node and
+// npm ready to build and test the workspace. It uses nothing but Node built-ins.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+const PNPM_VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).packageManager.split(
+  '@',
+)[1];
+const MIN_NODE = [20, 19];
+
+const say = (line) => console.log(`[bootstrap] ${line}`);
+const fail = (lines) => {
+  console.error(['', '[bootstrap] cannot continue:', ...lines.map((l) => `  ${l}`), ''].join('\n'));
+  process.exit(1);
+};
+const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+const output = (cmd, args) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+};
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+  fail([`Node ${process.versions.node} is too old; install Node >= ${MIN_NODE.join('.')}.`]);
+}
+
+if (output('pnpm', ['--version']) !== PNPM_VERSION) {
+  say(`installing pnpm ${PNPM_VERSION} with npm (npm i -g pnpm@${PNPM_VERSION})`);
+  const r = run('npm', ['install', '--global', `pnpm@${PNPM_VERSION}`]);
+  if (r.status !== 0 || output('pnpm', ['--version']) !== PNPM_VERSION) {
+    fail([
+      `pnpm ${PNPM_VERSION} is needed and could not be installed globally.`,
+      `Run: npm install --global pnpm@${PNPM_VERSION}   (with sudo if npm's global folder is not yours)`,
+    ]);
+  }
+}
+
+const needsRedis = !process.env.REDIS_URL;
+if (needsRedis && !output('redis-server', ['--version'])) {
+  const root = process.getuid?.() === 0;
+  if (root && output('apt-get', ['--version'])) {
+    say('redis-server is missing; installing it with apt-get');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'redis-server']);
+  }
+  if (!output('redis-server', ['--version'])) {
+    fail([
+      'The tests start their own redis-server, and none is installed.',
+      'Debian/Ubuntu: sudo apt-get install -y redis-server',
+      'macOS:         brew install redis',
+      'Or set REDIS_URL to a disposable Redis the tests may write to.',
+    ]);
+  }
+}
+
+const lock = new URL('../pnpm-lock.yaml', import.meta.url);
+const installed = new URL('../node_modules/.modules.yaml', import.meta.url);
+if (!existsSync(installed) || readFileSync(lock, 'utf8') !== (readLockCopy() ?? '')) {
+  say('installing dependencies (pnpm install --frozen-lockfile)');
+  const r = run('pnpm', ['install', '--frozen-lockfile']);
+  if (r.status !== 0) fail(['pnpm install failed; see the output above.']);
+}
+
+function readLockCopy() {
+  const copy = new URL('../node_modules/.pnpm/lock.yaml', import.meta.url);
+  return existsSync(copy) ? readFileSync(copy, 'utf8') : undefined;
+}
