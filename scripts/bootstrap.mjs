@@ -3,9 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
-const PNPM_VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).packageManager.split(
-  '@',
-)[1];
+const PNPM_VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).devEngines
+  .packageManager.version;
 const MIN_NODE = [20, 19];
 
 const say = (line) => console.log(`[bootstrap] ${line}`);
@@ -56,11 +55,8 @@ if (needsRedis && !output('redis-server', ['--version'])) {
 const lock = new URL('../pnpm-lock.yaml', import.meta.url);
 const installed = new URL('../node_modules/.modules.yaml', import.meta.url);
 if (!existsSync(installed) || readFileSync(lock, 'utf8') !== (readLockCopy() ?? '')) {
-  // Not --frozen-lockfile: pnpm 12 then insists on recording the packageManager
-  // pin, which it cannot do where the registry hides pnpm's own releases.
-  // .ci/run fails instead when the install changed the lockfile.
-  say('installing dependencies (pnpm install)');
-  const r = run('pnpm', ['install', '--no-frozen-lockfile']);
+  say('installing dependencies (pnpm install --frozen-lockfile)');
+  const r = run('pnpm', ['install', '--frozen-lockfile']);
   if (r.status !== 0) fail(['pnpm install failed; see the output above.']);
 }
 
