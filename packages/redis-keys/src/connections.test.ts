@@ -187,3 +187,28 @@ describe('eviction policy check', () => {
     }
   });
 });
+
+describe('request-path connection at start-up', () => {
+  it('lets commands sent before the first connection wait for it', async () => {
+    const client = track(createRequestConnection(loadRedisConfig({ REDIS_URL: shared.url })));
+    expect(client.status).not.toBe('ready');
+    expect(await client.ping()).toBe('PONG');
+  });
+
+  it('does not queue once connected: a command during an outage rejects at once', async () => {
+    const server = await startRedisServer();
+    try {
+      const client = track(
+        createRequestConnection(loadRedisConfig({ REDIS_URL: server.url }), { commandTimeoutMs: 5000 }),
+      );
+      expect(await client.ping()).toBe('PONG');
+      await server.stop();
+      await waitFor(() => client.status !== 'ready');
+      const started = performance.now();
+      await expect(client.get('k')).rejects.toThrow(/enableOfflineQueue/);
+      expect(performance.now() - started).toBeLessThan(100);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -58,25 +58,32 @@ export interface RequestConnectionOptions {
 export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 
 /**
- * A connection for HTTP handlers, caches and producers that must never hang:
- * while Redis is unreachable commands reject at once (no offline queue), and a
- * command to a slow server rejects after `commandTimeoutMs`. It keeps
- * reconnecting in the background with {@link reconnectDelay}.
+ * A connection for HTTP handlers, caches and producers that must never hang.
+ * Commands issued before the first connection wait for it (bounded by
+ * `commandTimeoutMs`); from then on nothing is queued: while Redis is
+ * unreachable commands reject at once, and a command to a slow server rejects
+ * after `commandTimeoutMs`. It keeps reconnecting in the background with
+ * {@link reconnectDelay}.
  */
 export function createRequestConnection(config: RedisConfig, options: RequestConnectionOptions = {}): Redis {
-  return new Redis({
+  const client = new Redis({
     ...baseOptions(config, options.connectionName),
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: options.connectTimeoutMs ?? 2000,
-    enableOfflineQueue: false,
+    enableOfflineQueue: true,
     maxRetriesPerRequest: 0,
     ...options.overrides,
   });
+  // The offline queue only bridges start-up; a failed first attempt flushes it (maxRetriesPerRequest 0).
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = options.overrides?.enableOfflineQueue ?? false;
+  });
+  return client;
 }
 
 /**
- * Resolves once `client` is ready, or rejects after `timeoutMs`. Useful at
- * start-up with a request-path connection, which does not queue commands.
+ * Resolves once `client` is ready, or rejects after `timeoutMs`. Useful in
+ * readiness checks and at start-up.
  */
 export function waitForReady(client: Redis, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
