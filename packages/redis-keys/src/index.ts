@@ -19,3 +19,5 @@ export type { NamespaceId, NamespaceInfo } from './namespaces.js';
 export { NAMESPACES, namespaceInfo, namespaceTtl, renderNamespaceTable } from './namespaces.js';
 export type { QueueGroup, QueueName } from './queues.js';
 export { isQueueName, QUEUE_NAMES, splitQueueName } from './queues.js';
+export type { LuaScript } from './script.js';
+export { defineLuaScript } from './script.js';
