@@ -1,3 +1,4 @@
+export { runReadmeExample } from './readme-example.js';
 export type { RedisServerHandle, StartRedisOptions } from './redis-server.js';
 export { freePort, hasRedisServer, REDIS_MISSING_MESSAGE, startRedisServer } from './redis-server.js';
 export type { TestRedis } from './test-redis.js';
