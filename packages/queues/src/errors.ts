@@ -1,0 +1,51 @@
+/** Stable codes of this package's errors. */
+export type QueueErrorCode =
+  | 'INVALID_PAYLOAD'
+  | 'INVALID_RESULT'
+  | 'INVALID_QUEUE_CONFIG'
+  | 'REDIS_UNAVAILABLE'
+  | 'JOB_TIMEOUT'
+  | 'JOB_CANCELLED'
+  | 'INGEST_NOT_FOUND';
+
+/** Base class of this package's errors. Branch on `code`. */
+export class QueueError extends Error {
+  readonly code: QueueErrorCode;
+
+  constructor(code: QueueErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One problem found in a payload. `path` is dotted, for example `source.key` or `[3].mediaId`. */
+export interface PayloadIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * A job payload (or a result) does not match its queue's schema. The message
+ * names the first field at fault; `issues` lists all of them.
+ */
+export class PayloadError extends QueueError {
+  readonly queue: string;
+  readonly issues: readonly PayloadIssue[];
+
+  constructor(code: 'INVALID_PAYLOAD' | 'INVALID_RESULT', queue: string, issues: readonly PayloadIssue[]) {
+    const first = issues[0];
+    const what = code === 'INVALID_PAYLOAD' ? 'payload' : 'result';
+    super(
+      code,
+      `invalid ${queue} ${what}: ${first ? `${first.path || '(root)'}: ${first.message}` : 'unknown problem'}`,
+    );
+    this.queue = queue;
+    this.issues = issues;
+  }
+
+  /** The first field at fault, for HTTP 400 bodies. */
+  get field(): string {
+    return this.issues[0]?.path ?? '';
+  }
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { createKeyspace, defineLuaScript, type Keyspace, namespaceTtl } from '@nself-tv/redis-keys';
+import type { Redis } from 'ioredis';
+import { PayloadError, QueueError } from '../errors.js';
+import type { Producer } from '../producer.js';
+import cancelSource from './cancel.lua';
+import { type ExternalStageName, type IngestStageName, QUEUE_OF_STAGE, type StageStatus } from './stages.js';
+import {
+  type IngestRequest,
+  type IngestState,
+  ingestRequestSchema,
+  ingestStateSchema,
+  initialStages,
+} from './state.js';
+import updateSource from './update-stage.lua';
+
+const updateStage = defineLuaScript(updateSource);
+const cancelScript = defineLuaScript(cancelSource);
+
+/** Fields of a stage update. */
+export interface StageUpdate {
+  status?: StageStatus;
+  /** 0–100 within the stage. */
+  progress?: number;
+  error?: string;
+  jobId?: string;
+  /** The stage's result, stored as JSON. */
+  result?: unknown;
+}
+
+/** Options of {@link createIngestService}. */
+export interface IngestServiceOptions {
+  connection: Redis;
+  /** Used to enqueue the transcode job and, later, the parallel stages. */
+  producer: Producer;
+  keyspace?: Keyspace;
+}
+
+/** Starts, reads, advances and cancels ingests stored at `ingest:{ingestId}`. */
+export interface IngestService {
+  /**
+   * Validates the request, writes the state and enqueues the transcode job,
+   * then returns at once. Starting the same `ingestId` twice returns the
+   * existing ingest and enqueues nothing new.
+   * @throws PayloadError `INVALID_PAYLOAD` (nothing written), QueueError `REDIS_UNAVAILABLE`.
+   */
+  start(request: IngestRequest): Promise<IngestState>;
+  /** The current state, or `undefined` when unknown or expired. */
+  get(ingestId: string): Promise<IngestState | undefined>;
+  /** Updates one stage atomically; returns the new state. @throws QueueError `INGEST_NOT_FOUND` */
+  updateStage(ingestId: string, stage: IngestStageName, update: StageUpdate): Promise<IngestState>;
+  /** For services outside this repo: sets `database` or `index`. */
+  setExternalStage(
+    ingestId: string,
+    stage: ExternalStageName,
+    update: Omit<StageUpdate, 'jobId'>,
+  ): Promise<IngestState>;
+  /** Marks the ingest cancelled and removes its jobs that have not started. */
+  cancel(ingestId: string): Promise<IngestState>;
+  /** Job id used for a stage's job, so enqueues are idempotent. */
+  jobIdFor(ingestId: string, stage: IngestStageName): string;
+}
+
+const TTL = namespaceTtl('ingest');
+
+function parseState(raw: unknown): IngestState {
+  return ingestStateSchema.parse(JSON.parse(String(raw)));
+}
+
+/** Creates the ingest service. */
+export function createIngestService(options: IngestServiceOptions): IngestService {
+  const keys = options.keyspace ?? createKeyspace();
+  const { connection, producer } = options;
+
+  const service: IngestService = {
+    jobIdFor: (ingestId, stage) => `${ingestId}-${stage}`,
+
+    async start(request) {
+      const parsed = ingestRequestSchema.safeParse(request);
+      if (!parsed.success) {
+        throw new PayloadError(
+          'INVALID_PAYLOAD',
+          'ingest',
+          parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        );
+      }
+      const req = parsed.data;
+      const ingestId = req.ingestId ?? randomUUID();
+      const key = keys.ingest(ingestId);
+      const [seconds, micros] = await connection.time();
+      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      const stages = initialStages(req.externalStages);
+      const state: IngestState = {
+        ingestId,
+        mediaId: req.mediaId,
+        familyId: req.familyId,
+        status: 'pending',
+        // Ended stages (validate, skipped external ones) count in full, as update-stage.lua counts them.
+        progress: stages.filter((s) => s.status !== 'pending').reduce((sum, s) => sum + s.to - s.from, 0),
+        createdAt: now,
+        updatedAt: now,
+        source: req.source,
+        output: req.output,
+        stages,
+      };
+      const jobId = service.jobIdFor(ingestId, 'transcode');
+      // The job id is known before the job exists, so the state never misses it.
+      for (const stage of state.stages) if (stage.name === 'probe') stage.jobId = jobId;
+      const created = await connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX');
+      if (created === null) {
+        const existing = await service.get(ingestId);
+        if (existing) return existing;
+      }
+      try {
+        await producer.enqueue(
+          'video:transcode',
+          {
+            mediaId: req.mediaId,
+            familyId: req.familyId,
+            ingestId,
+            source: req.source,
+            output: req.output,
+            ...(req.renditions ? { renditions: req.renditions } : {}),
+          },
+          { jobId },
+        );
+      } catch (error) {
+        await service.updateStage(ingestId, 'probe', {
+          status: 'failed',
+          error: `could not enqueue: ${(error as Error).message}`,
+        });
+        throw error;
+      }
+      return state;
+    },
+
+    async get(ingestId) {
+      const raw = await connection.get(keys.ingest(ingestId));
+      return raw === null ? undefined : parseState(raw);
+    },
+
+    async updateStage(ingestId, stage, update) {
+      const out = await updateStage.run(
+        connection,
+        [keys.ingest(ingestId)],
+        [
+          stage,
+          update.status ?? '',
+          update.progress === undefined ? '' : String(update.progress),
+          update.error ?? '',
+          update.jobId ?? '',
+          update.result === undefined ? '' : JSON.stringify(update.result),
+          TTL,
+        ],
+      );
+      if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
+      return parseState(out);
+    },
+
+    setExternalStage(ingestId, stage, update) {
+      return service.updateStage(ingestId, stage, update);
+    },
+
+    async cancel(ingestId) {
+      const out = await cancelScript.run(connection, [keys.ingest(ingestId)], [TTL]);
+      if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
+      const state = parseState(out);
+      await Promise.all(
+        state.stages
+          .filter((s) => s.jobId)
+          .map(async (s) => {
+            const target = QUEUE_OF_STAGE[s.name];
+            if (!target || !s.jobId) return;
+            // An active job is locked and cannot be removed; its worker aborts it on its next report.
+            await producer
+              .queue(target)
+              .remove(s.jobId)
+              .catch(() => 0);
+          }),
+      );
+      return state;
+    },
+  };
+  return service;
+}

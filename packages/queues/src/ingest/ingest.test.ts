@@ -1,0 +1,273 @@
+import { useTestRedis } from '@nself-tv/test-redis';
+import { UnrecoverableError } from 'bullmq';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { PayloadError, type QueueError } from '../errors.js';
+import { createProducer } from '../producer.js';
+import { queueTestKit, transcodeJob, waitFor } from '../test-helpers.js';
+import { createQueueWorker, type QueueWorker } from '../worker.js';
+import { createIngestService } from './ingest-service.js';
+import type { IngestState } from './state.js';
+
+const redis = useTestRedis();
+const kit = queueTestKit(redis);
+const producer = createProducer({ connection: kit.requestConnection(), keyspace: kit.keyspace });
+const ingest = createIngestService({ connection: kit.requestConnection(), producer, keyspace: kit.keyspace });
+
+// Gates let a test hold a transcode job in the middle and look at the state.
+const gates = new Map<string, { open: () => void; promise: Promise<void>; entered: boolean }>();
+const gate = (mediaId: string) => {
+  let open = () => {};
+  const promise = new Promise<void>((r) => {
+    open = r;
+  });
+  const g = { open, promise, entered: false };
+  gates.set(mediaId, g);
+  return g;
+};
+
+const workers: QueueWorker[] = [];
+const connection = kit.workerConnection();
+const common = { connection, keyspace: kit.keyspace, progressIntervalMs: 0 };
+workers.push(
+  createQueueWorker(
+    'video:transcode',
+    async (p, ctx) => {
+      await ctx.progress(50, 'probe');
+      const g = gates.get(p.mediaId);
+      if (g) {
+        g.entered = true;
+        await Promise.race([
+          g.promise,
+          new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        ]);
+      }
+      if (p.mediaId === 'no-video') throw new UnrecoverableError('source has no video stream');
+      await ctx.progress(50);
+      return {
+        masterPlaylistKey: `${p.output.prefix}master.m3u8`,
+        durationSeconds: 12,
+        source: { width: 1280, height: 720, codec: 'h264', hasAudio: true },
+        renditions: [
+          {
+            name: '720p',
+            width: 1280,
+            height: 720,
+            playlistKey: `${p.output.prefix}720p/index.m3u8`,
+            bandwidth: 3_000_000,
+            averageBandwidth: 2_500_000,
+            videoBitrate: 2_800_000,
+            audioBitrate: 128_000,
+            segmentCount: 3,
+            bytes: 1000,
+          },
+        ],
+        stillFrameKey: `${p.output.prefix}still.jpg`,
+      };
+    },
+    common,
+  ),
+  createQueueWorker(
+    'video:trickplay',
+    async (p) => ({
+      vttKey: `${p.output.prefix}trickplay.vtt`,
+      sheets: [],
+      thumbnailCount: 3,
+      intervalSeconds: p.intervalSeconds,
+      thumbWidth: 320,
+      thumbHeight: 180,
+      durationSeconds: 12,
+    }),
+    common,
+  ),
+  createQueueWorker('video:subtitle', async () => ({ tracks: [], skipped: [] }), common),
+  createQueueWorker(
+    'image:poster',
+    async (p) => {
+      if (p.mediaId === 'bad-poster') throw new UnrecoverableError('not an image');
+      expect(p.source.key).toBe(`hls/${p.mediaId}/still.jpg`);
+      return {
+        outputs: [{ key: `${p.output.prefix}poster-100w.webp`, width: 100, height: 56, format: 'webp', bytes: 10 }],
+      };
+    },
+    common,
+  ),
+  createQueueWorker(
+    'image:sprite',
+    async (p) => ({
+      vttKey: `${p.output.prefix}sprites.vtt`,
+      sheets: [],
+      thumbnailCount: 2,
+      thumbWidth: 320,
+      thumbHeight: 180,
+    }),
+    common,
+  ),
+);
+// A failed assertion must not leave a transcode slot held for the next test.
+afterEach(() => {
+  for (const g of gates.values()) g.open();
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close(1000)));
+  await producer.close();
+});
+
+const request = (mediaId: string, extra: Record<string, unknown> = {}) => ({ ...transcodeJob(mediaId), ...extra });
+const settled = (id: string) =>
+  waitFor(async () => {
+    const s = await ingest.get(id);
+    return s && ['completed', 'failed', 'cancelled'].includes(s.status) ? s : undefined;
+  }, 30_000);
+const stageView = (s: IngestState) => Object.fromEntries(s.stages.map((st) => [st.name, st.status]));
+
+describe('ingest pipeline', () => {
+  it('returns at once, then runs transcode, the four parallel stages, and completes', async () => {
+    const g = gate('movie');
+    const started = await ingest.start(request('movie'));
+    expect(started.status).toBe('pending');
+    expect(started.progress).toBe(10);
+    expect((await ingest.get(started.ingestId))?.status).toMatch(/pending|running/);
+    expect(stageView(started)).toEqual({
+      validate: 'completed',
+      probe: 'pending',
+      transcode: 'pending',
+      trickplay: 'pending',
+      subtitles: 'pending',
+      posters: 'pending',
+      sprites: 'pending',
+      database: 'skipped',
+      index: 'skipped',
+    });
+    expect(started.stages.find((s) => s.name === 'probe')?.jobId).toBe(`${started.ingestId}-transcode`);
+    const key = `${redis.namespace}:ingest:${started.ingestId}`;
+    expect(await redis.client.type(key)).toBe('string');
+    expect(await redis.client.ttl(key)).toBeGreaterThan(86_300);
+
+    await waitFor(() => g.entered);
+    const mid = await ingest.get(started.ingestId);
+    expect(mid?.status).toBe('running');
+    expect(stageView(mid as IngestState).probe).toBe('running');
+    // validate (5) + the skipped database and index bands (5) + half of probe's 5–10 band.
+    expect(mid?.progress).toBe(12.5);
+    g.open();
+
+    const done = await settled(started.ingestId);
+    expect(done.status).toBe('completed');
+    expect(done.progress).toBe(100);
+    expect(stageView(done)).toMatchObject({
+      probe: 'completed',
+      transcode: 'completed',
+      trickplay: 'completed',
+      subtitles: 'completed',
+      posters: 'completed',
+      sprites: 'completed',
+    });
+    const transcode = done.stages.find((s) => s.name === 'transcode');
+    expect(JSON.parse(transcode?.result ?? '{}').stillFrameKey).toBe('hls/movie/still.jpg');
+    expect(done.stages.find((s) => s.name === 'posters')?.jobId).toBe(`${started.ingestId}-posters`);
+    for (const s of done.stages.filter((st) => st.status === 'completed' && st.name !== 'validate')) {
+      expect(s.finishedAt).toBeGreaterThanOrEqual(s.startedAt ?? Number.POSITIVE_INFINITY);
+    }
+  });
+
+  it('records a non-fatal failure (posters) and still completes', async () => {
+    const { ingestId } = await ingest.start(request('bad-poster'));
+    const done = await settled(ingestId);
+    expect(done.status).toBe('completed');
+    const posters = done.stages.find((s) => s.name === 'posters');
+    expect(posters).toMatchObject({ status: 'failed', error: 'not an image' });
+    expect(done.error).toBeUndefined();
+  });
+
+  it('fails the ingest on a fatal failure (no video) and starts no parallel stage', async () => {
+    const { ingestId } = await ingest.start(request('no-video'));
+    const done = await settled(ingestId);
+    expect(done.status).toBe('failed');
+    expect(done.error).toBe('probe: source has no video stream');
+    expect(stageView(done)).toMatchObject({
+      probe: 'failed',
+      transcode: 'pending',
+      trickplay: 'pending',
+      posters: 'pending',
+    });
+    expect(await redis.client.exists(`${redis.namespace}:bull:video:trickplay:${ingestId}-trickplay`)).toBe(0);
+  });
+
+  it('waits for external stages and completes when they are set', async () => {
+    const { ingestId } = await ingest.start(request('with-db', { externalStages: ['database', 'index'] }));
+    const afterWorkers = await waitFor(async () => {
+      const s = await ingest.get(ingestId);
+      return s?.stages.find((st) => st.name === 'sprites')?.status === 'completed' &&
+        s.stages.find((st) => st.name === 'posters')?.status === 'completed'
+        ? s
+        : undefined;
+    });
+    expect(afterWorkers.status).toBe('running');
+    expect(afterWorkers.progress).toBe(95);
+    await ingest.setExternalStage(ingestId, 'database', { status: 'completed' });
+    const final = await ingest.setExternalStage(ingestId, 'index', { status: 'completed' });
+    expect(final.status).toBe('completed');
+    expect(final.progress).toBe(100);
+  });
+
+  it('a fatal external stage failure fails the ingest', async () => {
+    const { ingestId } = await ingest.start(request('db-fails', { externalStages: ['database'] }));
+    // Everything but the database stage (95–98) has ended.
+    await waitFor(async () => (await ingest.get(ingestId))?.progress === 97 || undefined);
+    const final = await ingest.setExternalStage(ingestId, 'database', {
+      status: 'failed',
+      error: 'constraint violation',
+    });
+    expect(final).toMatchObject({ status: 'failed', error: 'database: constraint violation' });
+  });
+
+  it('cancel: marks it cancelled, aborts the running transcode and enqueues nothing after it', async () => {
+    const g = gate('cancelled');
+    const { ingestId } = await ingest.start(request('cancelled'));
+    await waitFor(() => g.entered);
+    const state = await ingest.cancel(ingestId);
+    expect(state.status).toBe('cancelled');
+    // The worker learns of it on its next report; open the gate so it reports.
+    g.open();
+    const jobKey = `${ingestId}-transcode`;
+    const transcodeQueue = producer.queue('video:transcode');
+    await waitFor(async () => (await (await transcodeQueue.getJob(jobKey))?.getState()) === 'failed');
+    expect((await transcodeQueue.getJob(jobKey))?.failedReason).toMatch(/cancelled/);
+    expect((await ingest.get(ingestId))?.status).toBe('cancelled');
+    expect(await redis.client.exists(`${redis.namespace}:bull:video:trickplay:${ingestId}-trickplay`)).toBe(0);
+  });
+
+  it('cancel removes a job that has not started', async () => {
+    // Transcode concurrency is 2: hold both slots so the third ingest's job waits.
+    const holds = [gate('hold-1'), gate('hold-2')];
+    await ingest.start(request('hold-1'));
+    await ingest.start(request('hold-2'));
+    await waitFor(() => holds.every((h) => h.entered));
+    const { ingestId } = await ingest.start(request('queued'));
+    const jobKey = `${ingestId}-transcode`;
+    const transcodeQueue = producer.queue('video:transcode');
+    expect(await (await transcodeQueue.getJob(jobKey))?.getState()).toBe('waiting');
+    const state = await ingest.cancel(ingestId);
+    expect(state.status).toBe('cancelled');
+    expect(await transcodeQueue.getJob(jobKey)).toBeUndefined();
+    for (const h of holds) h.open();
+  });
+
+  it('rejects a bad request without writing anything, and unknown ids', async () => {
+    const error = await ingest
+      .start(request('x', { source: { bucket: 'media', key: '../x' } }))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PayloadError);
+    expect((error as PayloadError).field).toBe('source.key');
+    expect(await ingest.get('does-not-exist')).toBeUndefined();
+    const missing = await ingest.cancel('does-not-exist').catch((e: unknown) => e);
+    expect((missing as QueueError).code).toBe('INGEST_NOT_FOUND');
+  });
+
+  it('starting the same ingest id twice makes one ingest', async () => {
+    const a = await ingest.start(request('twice', { ingestId: 'ingest-twice' }));
+    const b = await ingest.start(request('twice', { ingestId: 'ingest-twice' }));
+    expect(b.ingestId).toBe(a.ingestId);
+    expect((await settled('ingest-twice')).status).toBe('completed');
+  });
+});

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { outputLocation, safeId, storageLocation } from '../schemas/common.js';
+import { RENDITION_NAMES } from '../schemas/video.js';
+import { EXTERNAL_STAGES, INGEST_STAGE_NAMES, STAGE_DEFINITIONS } from './stages.js';
+
+const stageStatus = z.enum(['pending', 'running', 'completed', 'failed', 'skipped']);
+
+/** One stage as stored in `ingest:{ingestId}`. */
+export const ingestStageSchema = z.object({
+  name: z.enum(INGEST_STAGE_NAMES),
+  status: stageStatus,
+  progress: z.number(),
+  fatal: z.boolean(),
+  from: z.number(),
+  to: z.number(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  error: z.string().optional(),
+  jobId: z.string().optional(),
+  /** The stage job's result, as JSON text (kept opaque to the Lua scripts). */
+  result: z.string().optional(),
+});
+
+/** The state stored at `ingest:{ingestId}` (JSON, 24 h TTL). Timestamps are Redis server time in ms. */
+export const ingestStateSchema = z.object({
+  ingestId: safeId,
+  mediaId: safeId,
+  familyId: safeId,
+  status: z.enum(['pending', 'running', 'completed', 'failed', 'cancelled']),
+  progress: z.number(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  finishedAt: z.number().optional(),
+  error: z.string().optional(),
+  source: storageLocation,
+  output: outputLocation,
+  stages: z.array(ingestStageSchema),
+});
+
+export type IngestStage = z.infer<typeof ingestStageSchema>;
+export type IngestState = z.infer<typeof ingestStateSchema>;
+
+/** What {@link IngestService.start} takes. */
+export const ingestRequestSchema = z
+  .object({
+    /** Chosen by the caller for idempotent starts. @default a random UUID */
+    ingestId: safeId.optional(),
+    mediaId: safeId,
+    familyId: safeId,
+    source: storageLocation,
+    output: outputLocation,
+    renditions: z.array(z.enum(RENDITION_NAMES)).min(1).optional(),
+    /**
+     * Stages another service will set (database write, search index). Stages not
+     * listed are `skipped`, so the ingest can complete without them.
+     * @default []
+     */
+    externalStages: z.array(z.enum(EXTERNAL_STAGES)).default([]),
+  })
+  .strict();
+export type IngestRequest = z.input<typeof ingestRequestSchema>;
+
+/** The initial stage list: validate done (the request parsed), external stages pending or skipped. */
+export function initialStages(external: readonly string[]): IngestStage[] {
+  return STAGE_DEFINITIONS.map((def) => {
+    const isExternal = (EXTERNAL_STAGES as readonly string[]).includes(def.name);
+    const status =
+      def.name === 'validate' ? 'completed' : isExternal && !external.includes(def.name) ? 'skipped' : 'pending';
+    return {
+      name: def.name,
+      status,
+      progress: status === 'completed' ? 100 : 0,
+      fatal: def.fatal,
+      from: def.from,
+      to: def.to,
+    };
+  });
+}

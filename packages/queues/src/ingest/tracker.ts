@@ -1,0 +1,108 @@
+import type { QueueName } from '@nself-tv/redis-keys';
+import type { Producer } from '../producer.js';
+import type { OutputLocation, StorageLocation } from '../schemas/common.js';
+import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
+import type { IngestService } from './ingest-service.js';
+import { FAN_OUT, type IngestStageName, STAGE_OF_QUEUE } from './stages.js';
+import type { IngestState } from './state.js';
+
+/** Reports one job's life to the ingest it belongs to. */
+export interface IngestJobTracker {
+  /** The job started; returns the state so a cancelled ingest can stop the job. */
+  started(): Promise<IngestState>;
+  /** Progress within the job; `phase: 'probe'` counts towards the probe stage of a transcode job. */
+  progress(percent: number, phase?: string): Promise<IngestState>;
+  /** The job succeeded; after transcode this enqueues the parallel stages. */
+  completed(result: unknown): Promise<void>;
+  /** The job failed; only a final failure ends the stage. */
+  failed(reason: string, final: boolean): Promise<void>;
+}
+
+function under(output: OutputLocation, folder: string): OutputLocation {
+  const base = output.prefix === '' || output.prefix.endsWith('/') ? output.prefix : `${output.prefix}/`;
+  return { bucket: output.bucket, prefix: `${base}${folder}/` };
+}
+
+/** Payload of each parallel stage, built from the transcode job's payload and result. */
+function fanOutPayload(
+  queue: QueueName,
+  t: Payload<'video:transcode'>,
+  result: JobResult<'video:transcode'>,
+): PayloadInput<QueueName> {
+  const common = { mediaId: t.mediaId, familyId: t.familyId, ingestId: t.ingestId };
+  const still: StorageLocation = { bucket: t.output.bucket, key: result.stillFrameKey };
+  switch (queue) {
+    case 'video:trickplay':
+      return { ...common, source: t.source, output: under(t.output, 'trickplay') };
+    case 'video:subtitle':
+      return { ...common, source: t.source, output: under(t.output, 'subtitles') };
+    case 'image:poster':
+      return { ...common, source: still, output: under(t.output, 'posters') };
+    case 'image:sprite':
+      return { ...common, video: t.source, intervalSeconds: 10, output: under(t.output, 'sprites') };
+    default:
+      throw new TypeError(`${queue} is not an ingest stage queue`);
+  }
+}
+
+/**
+ * A tracker for a job that carries an `ingestId`, or `undefined` for jobs
+ * outside an ingest. Stage updates are atomic Lua updates of `ingest:{id}`,
+ * so parallel stages on different workers never overwrite each other.
+ */
+export function trackIngestJob(
+  ingest: IngestService,
+  producer: Producer,
+  queue: QueueName,
+  payload: Record<string, unknown>,
+  jobId: string,
+): IngestJobTracker | undefined {
+  const ingestId = typeof payload.ingestId === 'string' ? payload.ingestId : undefined;
+  const own = STAGE_OF_QUEUE[queue];
+  if (!ingestId || !own) return undefined;
+  const isTranscode = queue === 'video:transcode';
+  let current: IngestStageName = isTranscode ? 'probe' : own;
+
+  const enterMain = async () => {
+    if (current === own) return undefined;
+    await ingest.updateStage(ingestId, 'probe', { status: 'completed' });
+    current = own;
+    return ingest.updateStage(ingestId, own, { status: 'running', jobId });
+  };
+
+  return {
+    started: () => ingest.updateStage(ingestId, current, { status: 'running', jobId }),
+
+    async progress(percent, phase) {
+      if (isTranscode && phase !== 'probe') await enterMain();
+      return ingest.updateStage(ingestId, current, { progress: percent });
+    },
+
+    async completed(result) {
+      await enterMain();
+      const state = await ingest.updateStage(ingestId, own, { status: 'completed', result });
+      if (!isTranscode || state.status !== 'running') return;
+      const t = payload as Payload<'video:transcode'>;
+      const r = result as JobResult<'video:transcode'>;
+      await Promise.all(
+        FAN_OUT.map(async ({ stage, queue: target }) => {
+          const stageJobId = ingest.jobIdFor(ingestId, stage);
+          try {
+            await producer.enqueue(target, fanOutPayload(target, t, r), { jobId: stageJobId });
+            await ingest.updateStage(ingestId, stage, { jobId: stageJobId });
+          } catch (error) {
+            await ingest.updateStage(ingestId, stage, {
+              status: 'failed',
+              error: `could not enqueue: ${(error as Error).message}`,
+            });
+          }
+        }),
+      );
+    },
+
+    async failed(reason, final) {
+      if (!final) return;
+      await ingest.updateStage(ingestId, current, { status: 'failed', error: reason });
+    },
+  };
+}

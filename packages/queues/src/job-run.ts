@@ -1,0 +1,108 @@
+import type { QueueName } from '@nself-tv/redis-keys';
+import type { Job } from 'bullmq';
+import { QueueError } from './errors.js';
+import type { IngestJobTracker } from './ingest/tracker.js';
+import type { WorkerEvent } from './worker-events.js';
+
+/** What a processor gets besides its payload. */
+export interface JobContext {
+  readonly queue: QueueName;
+  readonly jobId: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /**
+   * Fired on job timeout, cancellation and worker shutdown. Pass it to child
+   * processes (`spawn(..., { signal })`) so they are killed with the job.
+   */
+  readonly signal: AbortSignal;
+  /** Reports progress 0–100; `phase` (for example `probe`) is passed to events and the ingest. */
+  progress(percent: number, phase?: string): Promise<void>;
+  /** Appends a line to the job's BullMQ log. */
+  log(line: string): Promise<void>;
+}
+
+/** What all runs of one worker share. */
+export interface RunHost {
+  readonly queue: QueueName;
+  readonly progressIntervalMs: number;
+  /** Null when nobody listens, so runs skip building events. */
+  readonly emit: ((event: WorkerEvent) => void) | null;
+}
+
+/**
+ * One attempt of one job: its context, abort state and deadline. Methods live
+ * on the prototype and the AbortController is made only when the processor
+ * reads `signal`, because a few closures per job are a measurable share of a
+ * small job's cost.
+ */
+export class JobRun implements JobContext {
+  readonly queue: QueueName;
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly startedAt = Date.now();
+  readonly deadline: number;
+  /** Why the run was aborted, once it has been. */
+  reason: unknown = undefined;
+  tracker: IngestJobTracker | undefined = undefined;
+  private controller: AbortController | undefined = undefined;
+  private rejectWait: ((reason: unknown) => void) | undefined = undefined;
+  private lastProgressAt = 0;
+  private lastPhase: string | undefined = undefined;
+
+  constructor(
+    private readonly host: RunHost,
+    readonly job: Job,
+    timeoutMs: number,
+  ) {
+    this.queue = host.queue;
+    this.jobId = job.id as string;
+    this.attempt = job.attemptsMade + 1;
+    this.deadline = this.startedAt + timeoutMs;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.rejectWait?.(reason);
+  }
+
+  /** Resolves with `work`, or rejects as soon as the run is aborted, whichever comes first. */
+  settle<T>(work: Promise<T>): Promise<T> {
+    if (this.reason !== undefined) return Promise.reject(this.reason);
+    return new Promise<T>((resolve, reject) => {
+      this.rejectWait = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  /** Aborts the run when its ingest was cancelled. */
+  stopIfCancelled(state: { status: string }): void {
+    if (state.status === 'cancelled') {
+      this.abort(new QueueError('JOB_CANCELLED', `${this.queue} job ${this.jobId}: ingest cancelled`));
+    }
+  }
+
+  async progress(percent: number, phase?: string): Promise<void> {
+    const now = Date.now();
+    const p = Math.max(0, Math.min(100, Math.round(percent * 10) / 10));
+    if (now - this.lastProgressAt < this.host.progressIntervalMs && phase === this.lastPhase && p < 100) return;
+    this.lastProgressAt = now;
+    this.lastPhase = phase;
+    this.host.emit?.({ type: 'progress', queue: this.queue, jobId: this.jobId, percent: p, phase });
+    await this.job.updateProgress(p);
+    if (this.tracker) this.stopIfCancelled(await this.tracker.progress(p, phase));
+  }
+
+  async log(line: string): Promise<void> {
+    await this.job.log(line);
+  }
+}

@@ -1,0 +1,146 @@
+import { createKeyspace, type Keyspace, type QueueName } from '@nself-tv/redis-keys';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type QueueOverrides, resolveQueueSettings } from './catalog.js';
+import { whenReady } from './deadline.js';
+import { PayloadError } from './errors.js';
+import { openQueue } from './queue-handle.js';
+import { safeId } from './schemas/common.js';
+import { type PayloadInput, parsePayload } from './schemas/registry.js';
+
+/** Per-job options of {@link Producer.enqueue}. */
+export interface EnqueueOptions {
+  /**
+   * Caller-chosen job id for idempotent enqueue: the same id twice makes one job.
+   * A safe id (no `:`), not all digits (BullMQ reserves those).
+   * @default a BullMQ-generated id
+   */
+  jobId?: string;
+  /** BullMQ priority, 1 (highest) to 2 097 152. @default no priority (FIFO) */
+  priority?: number;
+  /** Delay before the job may run, in ms. @default 0 */
+  delayMs?: number;
+}
+
+/** Options of {@link createProducer}. */
+export interface ProducerOptions {
+  /** A request-path connection (`createRequestConnection`) so enqueue fails fast. Not closed by the producer. */
+  connection: Redis;
+  /** Key layout. @default createKeyspace() (keys exactly as the spec) */
+  keyspace?: Keyspace;
+  /** Per-queue attempts/backoff overrides used as the jobs' default options. @default {} */
+  overrides?: Partial<Record<QueueName, QueueOverrides>>;
+  /** Longest an enqueue may take before it rejects with `REDIS_UNAVAILABLE`. @default 2000 */
+  timeoutMs?: number;
+}
+
+/** Typed, validating enqueue into the six queues. */
+export interface Producer {
+  /**
+   * Validates and enqueues one job; returns its id.
+   * @throws PayloadError `INVALID_PAYLOAD` (nothing written), QueueError `REDIS_UNAVAILABLE`.
+   */
+  enqueue<Q extends QueueName>(queue: Q, payload: PayloadInput<Q>, options?: EnqueueOptions): Promise<string>;
+  /**
+   * Validates every item, then enqueues them in one round trip; returns the ids in order.
+   * One invalid item rejects the batch and nothing is written; its index is in the field path.
+   */
+  enqueueBulk<Q extends QueueName>(
+    queue: Q,
+    items: ReadonlyArray<{ payload: PayloadInput<Q>; options?: EnqueueOptions }>,
+  ): Promise<string[]>;
+  /** The BullMQ Queue behind a spec queue (for admin tasks). */
+  queue(queue: QueueName): Queue;
+  /** Closes the BullMQ queues (not the connection). */
+  close(): Promise<void>;
+}
+
+function jobOpts(queue: QueueName, options: EnqueueOptions | undefined, path: string) {
+  if (!options) return {};
+  const out: { jobId?: string; priority?: number; delay?: number } = {};
+  if (options.jobId !== undefined) {
+    const parsed = safeId.refine((v) => !/^\d+$/.test(v), 'must not be all digits').safeParse(options.jobId);
+    if (!parsed.success) {
+      throw new PayloadError('INVALID_PAYLOAD', queue, [
+        { path: `${path}jobId`, message: parsed.error.issues[0]?.message ?? 'invalid' },
+      ]);
+    }
+    out.jobId = parsed.data;
+  }
+  if (options.priority !== undefined) {
+    if (!Number.isInteger(options.priority) || options.priority < 1 || options.priority > 2_097_152) {
+      throw new PayloadError('INVALID_PAYLOAD', queue, [
+        { path: `${path}priority`, message: 'expected an integer from 1 to 2097152' },
+      ]);
+    }
+    out.priority = options.priority;
+  }
+  if (options.delayMs !== undefined) {
+    if (!Number.isInteger(options.delayMs) || options.delayMs < 0) {
+      throw new PayloadError('INVALID_PAYLOAD', queue, [
+        { path: `${path}delayMs`, message: 'expected a whole number of ms' },
+      ]);
+    }
+    out.delay = options.delayMs;
+  }
+  return out;
+}
+
+/**
+ * Creates a producer. Payloads are validated against the queue's schema before
+ * anything is written; jobs get the spec's default options.
+ *
+ * @example
+ * const producer = createProducer({ connection: createRequestConnection(loadRedisConfig()) });
+ * const jobId = await producer.enqueue('video:transcode', {
+ *   mediaId: 'm1', familyId: 'f1',
+ *   source: { bucket: 'media', key: 'uploads/m1.mkv' },
+ *   output: { bucket: 'media', prefix: 'hls/m1/' },
+ * });
+ */
+export function createProducer(options: ProducerOptions): Producer {
+  const keyspace = options.keyspace ?? createKeyspace();
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const queues = new Map<QueueName, Queue>();
+  const handle = (queue: QueueName) => {
+    let q = queues.get(queue);
+    if (!q) {
+      q = openQueue(queue, options.connection, keyspace, resolveQueueSettings(queue, options.overrides?.[queue]), {
+        failFast: true,
+      });
+      q.on('error', () => {
+        // Errors reach the caller through the rejected enqueue.
+      });
+      queues.set(queue, q);
+    }
+    return q;
+  };
+
+  return {
+    async enqueue(queue, payload, enqueueOptions) {
+      const data = parsePayload(queue, payload);
+      const opts = jobOpts(queue, enqueueOptions, '');
+      const job = await whenReady(options.connection, timeoutMs, `enqueue to ${queue}`, () =>
+        handle(queue).add(queue, data, opts),
+      );
+      return job.id as string;
+    },
+    async enqueueBulk(queue, items) {
+      const jobs = items.map((item, i) => ({
+        name: queue,
+        data: parsePayload(queue, item.payload, `[${i}].payload.`),
+        opts: jobOpts(queue, item.options, `[${i}].options.`),
+      }));
+      if (jobs.length === 0) return [];
+      const added = await whenReady(options.connection, timeoutMs, `bulk enqueue to ${queue}`, () =>
+        handle(queue).addBulk(jobs),
+      );
+      return added.map((job) => job.id as string);
+    },
+    queue: handle,
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      queues.clear();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { createKeyspace, type Keyspace, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { resolveQueueSettings } from './catalog.js';
+import { openQueue } from './queue-handle.js';
+
+/** A job as status readers see it (`GET /api/v1/jobs/:id`). Timestamps in ms. */
+export interface JobStatus {
+  jobId: string;
+  queue: QueueName;
+  state: string;
+  progress: unknown;
+  result: unknown;
+  failedReason: string | undefined;
+  attemptsMade: number;
+  createdAt: number;
+  processedAt: number | undefined;
+  finishedAt: number | undefined;
+  data: unknown;
+}
+
+/** Job counts of one queue, by state. */
+export interface QueueCounts {
+  queue: QueueName;
+  waiting: number;
+  prioritized: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+  /** Jobs waiting in a paused queue (BullMQ 6 keeps them in wait and flags the queue). */
+  paused: number;
+  isPaused: boolean;
+}
+
+const COUNT_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
+
+/** Reads jobs and counts across the six queues. */
+export interface JobInspector {
+  /** Finds a job by id in any of the six queues; `undefined` when none has it. */
+  getJob(jobId: string): Promise<JobStatus | undefined>;
+  /** Counts of every queue (a fixed number of Redis commands per queue, whatever the job count). */
+  counts(): Promise<QueueCounts[]>;
+  close(): Promise<void>;
+}
+
+/** Creates a {@link JobInspector} on a (request-path) connection, which it does not close. */
+export function createJobInspector(connection: Redis, keyspace: Keyspace = createKeyspace()): JobInspector {
+  const queues = new Map<QueueName, Queue>();
+  const handle = (q: QueueName) => {
+    let queue = queues.get(q);
+    if (!queue) {
+      queue = openQueue(q, connection, keyspace, resolveQueueSettings(q), { failFast: true });
+      queue.on('error', () => undefined);
+      queues.set(q, queue);
+    }
+    return queue;
+  };
+  return {
+    async getJob(jobId) {
+      // One round trip finds the queue: EXISTS on each queue's job hash.
+      const pipeline = connection.pipeline();
+      for (const q of QUEUE_NAMES) pipeline.exists(keyspace.queueKey(q, jobId));
+      const found = (await pipeline.exec()) ?? [];
+      const index = found.findIndex(([, n]) => n === 1);
+      const q = QUEUE_NAMES[index];
+      if (!q) return undefined;
+      const job = await handle(q).getJob(jobId);
+      if (!job) return undefined;
+      return {
+        jobId,
+        queue: q,
+        state: await job.getState(),
+        progress: job.progress,
+        result: job.returnvalue ?? undefined,
+        failedReason: job.failedReason || undefined,
+        attemptsMade: job.attemptsMade,
+        createdAt: job.timestamp,
+        processedAt: job.processedOn ?? undefined,
+        finishedAt: job.finishedOn ?? undefined,
+        data: job.data,
+      };
+    },
+    async counts() {
+      return Promise.all(
+        QUEUE_NAMES.map(async (q) => {
+          const queue = handle(q);
+          const [counts, isPaused] = await Promise.all([queue.getJobCounts(...COUNT_STATES), queue.isPaused()]);
+          const byState = Object.fromEntries(COUNT_STATES.map((s) => [s, counts[s] ?? 0])) as Record<
+            (typeof COUNT_STATES)[number],
+            number
+          >;
+          return { queue: q, ...byState, paused: isPaused ? byState.waiting + byState.prioritized : 0, isPaused };
+        }),
+      );
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      queues.clear();
+    },
+  };
+}
+
+/** Retention of finished jobs, in ms. */
+export interface Retention {
+  /** @default 86_400_000 (24 h, as the spec) */
+  completedAgeMs?: number;
+  /** @default 604_800_000 (7 days, as the spec) */
+  failedAgeMs?: number;
+}
+
+/** Options of {@link startRetentionCleaner}. */
+export interface RetentionCleanerOptions {
+  connection: Redis;
+  keyspace?: Keyspace;
+  /** Queues to clean. @default all six */
+  queues?: readonly QueueName[];
+  /** @default 60000 */
+  intervalMs?: number;
+  retention?: Retention;
+  /** Jobs removed per queue, state and call, so one pass never blocks Redis long. @default 1000 */
+  batchSize?: number;
+  /** Called with what each pass removed, or with an error. */
+  onPass?: (removed: { queue: QueueName; completed: number; failed: number }[], error?: Error) => void;
+}
+
+/** A periodic cleaner. */
+export interface RetentionCleaner {
+  /** Runs one pass now; returns how many jobs it removed per queue. */
+  runOnce(): Promise<{ queue: QueueName; completed: number; failed: number }[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Enforces the spec's retention (completed 24 h, failed 7 days) on a timer.
+ * BullMQ only applies `removeOnComplete`/`removeOnFail` ages when another job
+ * finishes, so an idle queue would otherwise keep its failed jobs forever.
+ */
+export function startRetentionCleaner(options: RetentionCleanerOptions): RetentionCleaner {
+  const keyspace = options.keyspace ?? createKeyspace();
+  const names = options.queues ?? QUEUE_NAMES;
+  const completedAge = options.retention?.completedAgeMs ?? 86_400_000;
+  const failedAge = options.retention?.failedAgeMs ?? 604_800_000;
+  const batch = options.batchSize ?? 1000;
+  const queues = names.map((q) => ({
+    name: q,
+    queue: openQueue(q, options.connection, keyspace, resolveQueueSettings(q)),
+  }));
+  for (const { queue } of queues) queue.on('error', () => undefined);
+
+  const drain = async (queue: Queue, age: number, state: 'completed' | 'failed') => {
+    let total = 0;
+    for (;;) {
+      const removed = await queue.clean(age, batch, state);
+      total += removed.length;
+      if (removed.length < batch) return total;
+    }
+  };
+  const runOnce = () =>
+    Promise.all(
+      queues.map(async ({ name, queue }) => ({
+        queue: name,
+        completed: await drain(queue, completedAge, 'completed'),
+        failed: await drain(queue, failedAge, 'failed'),
+      })),
+    );
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = runOnce()
+      .then((removed) => options.onPass?.(removed))
+      .catch((error: Error) => options.onPass?.([], error));
+  }, options.intervalMs ?? 60_000);
+  timer.unref();
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await Promise.all(queues.map(({ queue }) => queue.close()));
+    },
+  };
+}

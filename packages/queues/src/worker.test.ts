@@ -1,0 +1,204 @@
+import { createKeyspace, createWorkerConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
+import { Queue } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createProducer } from './producer.js';
+import { optimizeJob, optimizeResult, queueTestKit, waitFor } from './test-helpers.js';
+import { createQueueWorker, type QueueWorker } from './worker.js';
+import type { WorkerEvent } from './worker-events.js';
+
+const redis = useTestRedis();
+const kit = queueTestKit(redis);
+const producer = createProducer({ connection: kit.requestConnection(), keyspace: kit.keyspace });
+const raw = new Queue('optimize', { connection: kit.workerConnection(), prefix: `${redis.namespace}:bull:image` });
+const workers: QueueWorker[] = [];
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close(1000)));
+  await producer.close();
+  await raw.close();
+});
+
+const jobState = async (id: string) => (await raw.getJob(id))?.getState();
+const finished = (id: string) =>
+  waitFor(async () => {
+    const state = await jobState(id);
+    return state === 'completed' || state === 'failed' ? state : undefined;
+  }, 30_000);
+
+const eventsOf = (events: WorkerEvent[], jobId: string) => events.filter((e) => 'jobId' in e && e.jobId === jobId);
+
+describe('queue worker (image:optimize, real BullMQ)', () => {
+  const events: WorkerEvent[] = [];
+  let behaviour: (key: string, signal: AbortSignal) => Promise<void> = async () => undefined;
+  const worker = createQueueWorker(
+    'image:optimize',
+    async (payload, ctx) => {
+      await ctx.progress(50);
+      await behaviour(payload.source.key, ctx.signal);
+      await ctx.progress(100);
+      return { ...optimizeResult, key: payload.output.key };
+    },
+    {
+      connection: kit.workerConnection(),
+      keyspace: kit.keyspace,
+      overrides: { timeoutMs: 1500 },
+      onEvent: (e) => events.push(e),
+      progressIntervalMs: 0,
+    },
+  );
+  workers.push(worker);
+
+  it('completes a valid job with its result, progress and events', async () => {
+    const id = await producer.enqueue('image:optimize', optimizeJob('ok.jpg'));
+    expect(await finished(id)).toBe('completed');
+    const job = await raw.getJob(id);
+    expect(job?.returnvalue).toEqual({ ...optimizeResult, key: 'ok.jpg.webp' });
+    expect(job?.progress).toBe(100);
+    expect(eventsOf(events, id).map((e) => e.type)).toEqual(['started', 'progress', 'progress', 'completed']);
+  });
+
+  it('fails an invalid payload after one attempt, naming the field, and keeps working', async () => {
+    const bad = await raw.add('image:optimize', { source: { bucket: 'media' }, output: optimizeJob().output });
+    const good = await producer.enqueue('image:optimize', optimizeJob('after-bad.jpg'));
+    expect(await finished(bad.id as string)).toBe('failed');
+    const job = await raw.getJob(bad.id as string);
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.failedReason).toMatch(/source\.key/);
+    expect(await finished(good)).toBe('completed');
+    expect(eventsOf(events, bad.id as string)).toMatchObject([
+      { type: 'failed', final: true, code: 'INVALID_PAYLOAD' },
+    ]);
+  });
+
+  it('retries a throwing processor with exponential backoff (2 s, 4 s) and fails it after 3 attempts', async () => {
+    behaviour = async (key) => {
+      if (key === 'throws.jpg') throw new Error('disk on fire');
+    };
+    const id = await producer.enqueue('image:optimize', optimizeJob('throws.jpg'));
+    // Another job keeps flowing while this one backs off.
+    await new Promise((r) => setTimeout(r, 300));
+    const other = await producer.enqueue('image:optimize', optimizeJob('meanwhile.jpg'));
+    expect(await finished(other)).toBe('completed');
+    expect(await finished(id)).toBe('failed');
+    const job = await raw.getJob(id);
+    expect(job?.attemptsMade).toBe(3);
+    expect(job?.failedReason).toBe('disk on fire');
+    expect(eventsOf(events, id).filter((e) => e.type === 'started')).toHaveLength(3);
+    const failures = eventsOf(events, id).filter((e) => e.type === 'failed') as Extract<
+      WorkerEvent,
+      { type: 'failed' }
+    >[];
+    expect(failures.map((f) => [f.attempt, f.final])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    const processed = job?.processedOn ?? 0;
+    const firstTry = job?.timestamp ?? 0;
+    // Two backoffs of 2 s and 4 s lie between the first and the last attempt.
+    expect(processed - firstTry).toBeGreaterThanOrEqual(6000);
+    behaviour = async () => undefined;
+  }, 30_000);
+
+  it('aborts a job that runs past its timeout and fires its signal', async () => {
+    let sawAbort: unknown;
+    behaviour = (key, signal) =>
+      key === 'slow.jpg'
+        ? new Promise((resolve) => {
+            signal.addEventListener('abort', () => {
+              sawAbort = signal.reason;
+              resolve();
+            });
+          })
+        : Promise.resolve();
+    const id = await producer.enqueue('image:optimize', optimizeJob('slow.jpg'));
+    await waitFor(() => eventsOf(events, id).some((e) => e.type === 'failed'), 10_000);
+    expect(sawAbort).toMatchObject({ code: 'JOB_TIMEOUT' });
+    expect(eventsOf(events, id).find((e) => e.type === 'failed')).toMatchObject({ final: false, code: 'JOB_TIMEOUT' });
+    await raw.remove(id).catch(() => undefined);
+    behaviour = async () => undefined;
+  });
+
+  it('cancels an active job: its signal fires and it fails without retry', async () => {
+    let started = false;
+    behaviour = (key, signal) =>
+      key === 'cancel-me.jpg'
+        ? new Promise((resolve) => {
+            started = true;
+            signal.addEventListener('abort', () => resolve());
+          })
+        : Promise.resolve();
+    const id = await producer.enqueue('image:optimize', optimizeJob('cancel-me.jpg'));
+    await waitFor(() => started);
+    expect(worker.cancel(id, 'user asked')).toBe(true);
+    expect(await finished(id)).toBe('failed');
+    const job = await raw.getJob(id);
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.failedReason).toMatch(/cancelled/);
+    behaviour = async () => undefined;
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets a job run until the deadline, then puts it back in wait without counting the attempt', async () => {
+    const events: WorkerEvent[] = [];
+    let started = false;
+    let signalled = false;
+    const worker = createQueueWorker(
+      'image:optimize',
+      (_payload, ctx) =>
+        new Promise((_, reject) => {
+          started = true;
+          ctx.signal.addEventListener('abort', () => {
+            signalled = true;
+            reject(ctx.signal.reason);
+          });
+        }),
+      {
+        connection: kit.workerConnection(),
+        keyspace: createKeyspace({ namespace: `${redis.namespace}x` }),
+        onEvent: (e) => events.push(e),
+      },
+    );
+    const queue = new Queue('optimize', {
+      connection: kit.workerConnection(),
+      prefix: `${redis.namespace}x:bull:image`,
+    });
+    try {
+      const job = await queue.add('image:optimize', optimizeJob('long.jpg'), { attempts: 3 });
+      await waitFor(() => started);
+      const t0 = performance.now();
+      await worker.close(500);
+      const took = performance.now() - t0;
+      expect(signalled).toBe(true);
+      expect(took).toBeGreaterThanOrEqual(450);
+      expect(took).toBeLessThan(5000);
+      expect(await job.getState()).toBe('waiting');
+      expect((await queue.getJob(job.id as string))?.attemptsMade).toBe(0);
+      expect(events.map((e) => e.type)).toContain('requeued');
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});
+
+describe('start-up checks', () => {
+  it('warns when the Redis may evict keys', async () => {
+    const server = await startRedisServer({ args: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] });
+    const connection = createWorkerConnection(loadRedisConfig({ REDIS_URL: server.url }));
+    const events: WorkerEvent[] = [];
+    const worker = createQueueWorker('image:optimize', async () => optimizeResult, {
+      connection,
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      const warning = await waitFor(() => events.find((e) => e.type === 'warning'));
+      expect(warning).toMatchObject({ type: 'warning', message: expect.stringContaining('allkeys-lru') });
+    } finally {
+      await worker.close(100);
+      connection.disconnect();
+      await server.close();
+    }
+  });
+});

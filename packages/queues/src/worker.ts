@@ -1,0 +1,216 @@
+import { createKeyspace, type Keyspace, type QueueName, queueEvictionWarning } from '@nself-tv/redis-keys';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from './catalog.js';
+import { QueueError } from './errors.js';
+import { createIngestService, type IngestService } from './ingest/ingest-service.js';
+import { trackIngestJob } from './ingest/tracker.js';
+import { type JobContext, JobRun, type RunHost } from './job-run.js';
+import { createProducer, type Producer } from './producer.js';
+import { type JobResult, type Payload, parsePayload, parseResult } from './schemas/registry.js';
+import type { WorkerEvent, WorkerEventListener } from './worker-events.js';
+
+/** Does one job of queue `Q`. Throw `UnrecoverableError` for failures a retry cannot fix. */
+export type QueueProcessor<Q extends QueueName> = (payload: Payload<Q>, context: JobContext) => Promise<JobResult<Q>>;
+
+/** Options of {@link createQueueWorker}. */
+export interface QueueWorkerOptions {
+  /** A worker connection (`createWorkerConnection`). Not closed by the worker. */
+  connection: Redis;
+  /** @default createKeyspace() */
+  keyspace?: Keyspace;
+  /**
+   * Concurrency, timeout and lock overrides (validated). Attempts and backoff are job options:
+   * set them on the producer. @default catalog values
+   */
+  overrides?: QueueOverrides;
+  /** How long {@link QueueWorker.close} lets active jobs run before aborting them back to wait. @default 30000 */
+  shutdownDeadlineMs?: number;
+  /** Receives started/progress/completed/failed/… events. @default none */
+  onEvent?: WorkerEventListener;
+  /** Shortest gap between two progress writes of one job, in ms. @default 250 */
+  progressIntervalMs?: number;
+}
+
+/** A running worker for one queue. */
+export interface QueueWorker {
+  readonly queue: QueueName;
+  readonly settings: QueueSettings;
+  /** The BullMQ worker underneath. */
+  readonly worker: Worker;
+  /** Cancels an active job of this worker: its signal fires and it fails without retry. */
+  cancel(jobId: string, reason?: string): boolean;
+  /**
+   * Stops taking jobs, lets active ones finish for `deadlineMs`, then aborts
+   * them and puts them back in wait (their attempt is not counted). Never
+   * loses a job and always resolves.
+   */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+class ShutdownAbort extends Error {
+  constructor() {
+    super('worker shutting down');
+  }
+}
+
+const codeOf = (error: unknown): string | undefined =>
+  error instanceof QueueError ? error.code : error instanceof UnrecoverableError ? 'UNRECOVERABLE' : undefined;
+
+/**
+ * Runs `processor` for every job of `queue`, with the catalog's concurrency,
+ * payload and result validation, a per-job timeout, cancellation, progress,
+ * ingest tracking and graceful shutdown.
+ *
+ * An invalid payload fails at once without retries (`INVALID_PAYLOAD`) and the
+ * worker carries on.
+ */
+export function createQueueWorker<Q extends QueueName>(
+  queue: Q,
+  processor: QueueProcessor<Q>,
+  options: QueueWorkerOptions,
+): QueueWorker {
+  const keyspace = options.keyspace ?? createKeyspace();
+  const settings = resolveQueueSettings(queue, options.overrides);
+  const deadlineDefault = options.shutdownDeadlineMs ?? 30_000;
+  const listener = options.onEvent;
+  const emit = listener
+    ? (event: WorkerEvent) => {
+        try {
+          listener(event);
+        } catch {
+          // A listener's failure must not affect jobs.
+        }
+      }
+    : null;
+  const host: RunHost = { queue, progressIntervalMs: options.progressIntervalMs ?? 250, emit };
+  const active = new Map<string, JobRun>();
+  // One timer checks every active job's deadline; a timer per job costs more than the work of a small job.
+  const tick = Math.min(1000, Math.max(50, Math.floor(settings.timeoutMs / 10)));
+  const deadlines = setInterval(() => {
+    const now = Date.now();
+    for (const [jobId, run] of active) {
+      if (now >= run.deadline) {
+        run.abort(new QueueError('JOB_TIMEOUT', `${queue} job ${jobId} timed out after ${settings.timeoutMs} ms`));
+      }
+    }
+  }, tick);
+  deadlines.unref();
+  let producer: Producer | undefined;
+  let ingest: IngestService | undefined;
+  const trackerFor = (data: Record<string, unknown>, jobId: string) => {
+    producer ??= createProducer({ connection: options.connection, keyspace });
+    ingest ??= createIngestService({ connection: options.connection, producer, keyspace });
+    return trackIngestJob(ingest, producer, queue, data, jobId);
+  };
+
+  // Two parameters on purpose: BullMQ then skips its own per-job AbortController;
+  // cancellation goes through `active` instead.
+  const processJob = async (job: Job, token?: string): Promise<JobResult<Q>> => {
+    let payload: Payload<Q>;
+    try {
+      payload = parsePayload(queue, job.data);
+    } catch (error) {
+      const reason = (error as Error).message;
+      const jobId = job.id as string;
+      emit?.({
+        type: 'failed',
+        queue,
+        jobId,
+        attempt: job.attemptsMade + 1,
+        final: true,
+        reason,
+        code: 'INVALID_PAYLOAD',
+        durationMs: 0,
+      });
+      const data = job.data as Record<string, unknown> | null;
+      if (data && typeof data === 'object' && typeof data.ingestId === 'string') {
+        await trackerFor(data, jobId)
+          ?.failed(reason, true)
+          .catch(() => undefined);
+      }
+      throw new UnrecoverableError(reason);
+    }
+
+    const run = new JobRun(host, job, settings.timeoutMs);
+    const { jobId, attempt } = run;
+    active.set(jobId, run);
+    emit?.({ type: 'started', queue, jobId, attempt });
+    try {
+      if (typeof (payload as { ingestId?: unknown }).ingestId === 'string') {
+        run.tracker = trackerFor(payload as Record<string, unknown>, jobId);
+        if (run.tracker) run.stopIfCancelled(await run.tracker.started());
+      }
+      const raw = await run.settle(processor(payload, run));
+      if (run.reason !== undefined) throw run.reason;
+      const result = parseResult(queue, raw);
+      if (run.tracker) await run.tracker.completed(result);
+      emit?.({ type: 'completed', queue, jobId, attempt, durationMs: Date.now() - run.startedAt });
+      return result;
+    } catch (caught) {
+      const error = run.reason ?? caught;
+      if (error instanceof ShutdownAbort) {
+        await job.moveToWait(token);
+        emit?.({ type: 'requeued', queue, jobId, reason: error.message });
+        throw new WaitingError();
+      }
+      const code = codeOf(error);
+      const unrecoverable =
+        error instanceof UnrecoverableError || code === 'JOB_CANCELLED' || code === 'INVALID_RESULT';
+      const final = unrecoverable || attempt >= (job.opts.attempts ?? 1);
+      const reason = error instanceof Error ? error.message : String(error);
+      emit?.({ type: 'failed', queue, jobId, attempt, final, reason, code, durationMs: Date.now() - run.startedAt });
+      await run.tracker?.failed(reason, final).catch(() => undefined);
+      if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason);
+      throw error;
+    } finally {
+      active.delete(jobId);
+    }
+  };
+
+  const location = keyspace.queue(queue);
+  const worker = new Worker(location.name, processJob, {
+    connection: options.connection,
+    prefix: location.prefix,
+    concurrency: settings.concurrency,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+  });
+  worker.on('error', (error) => emit?.({ type: 'error', queue, error }));
+  worker.on('stalled', (jobId) => emit?.({ type: 'stalled', queue, jobId }));
+  queueEvictionWarning(options.connection)
+    .then((message) => message && emit?.({ type: 'warning', queue, message }))
+    .catch(() => undefined);
+
+  let closing: Promise<void> | undefined;
+  return {
+    queue,
+    settings,
+    worker,
+    cancel(jobId, reason) {
+      const run = active.get(jobId);
+      if (!run) return false;
+      run.abort(new QueueError('JOB_CANCELLED', `${queue} job ${jobId} cancelled${reason ? `: ${reason}` : ''}`));
+      return true;
+    },
+    close(deadlineMs = deadlineDefault) {
+      closing ??= (async () => {
+        const graceful = worker.close();
+        const abortTimer = setTimeout(() => {
+          for (const run of active.values()) run.abort(new ShutdownAbort());
+        }, deadlineMs);
+        // A processor that ignores its signal cannot hold shutdown forever; its job is left to stalled recovery.
+        const forceTimer = setTimeout(() => void worker.close(true), deadlineMs + 5_000);
+        try {
+          await graceful;
+        } finally {
+          clearTimeout(abortTimer);
+          clearTimeout(forceTimer);
+          clearInterval(deadlines);
+          await producer?.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
