@@ -19,6 +19,9 @@ describe('createKeyspace without namespace: keys exactly as the spec', () => {
     expect(keys.ingest('i1')).toBe('ingest:i1');
     expect(keys.cacheEntry('genres')).toBe('cache:genres');
     expect(keys.cacheEntry('continue-watching', 'u1')).toBe('cache:continue-watching:u1');
+    expect(keys.cacheLock('cache:recommendations:u1')).toBe('cache:recommendations:u1:lock');
+    expect(keys.cacheInvalidationChannel()).toBe('cache:invalidate');
+    expect(() => keys.cacheLock('session:s1')).toThrow(InvalidIdError);
   });
 
   it('splits every queue into a BullMQ prefix and a colon-free name', () => {

@@ -43,6 +43,13 @@ export interface Keyspace {
   cacheSearch(hash: string): string;
   /** A cache entry outside the spec's five: `cache:{name}` or `cache:{name}:{id}`. */
   cacheEntry(name: string, id?: string): string;
+  /**
+   * Lock guarding the refill of a cache key: `{key}:lock`. Ids cannot contain
+   * `:`, so a lock never collides with an entry.
+   */
+  cacheLock(cacheKey: string): string;
+  /** Pub/sub channel on which cache invalidations are broadcast: `cache:invalidate`. */
+  cacheInvalidationChannel(): string;
   /** `session:{sessionId}` */
   session(sessionId: string): string;
   /** `family_streams:{familyId}` */
@@ -104,6 +111,13 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
       const n = assertSafeId(name, 'name');
       return id === undefined ? k('cache', n) : k('cache', n, assertSafeId(id, 'id'));
     },
+    cacheLock(cacheKey) {
+      if (!cacheKey.startsWith(k('cache', '')) || cacheKey.endsWith(':lock')) {
+        throw new InvalidIdError('cacheKey', `must be a cache key of this keyspace, got '${cacheKey}'`);
+      }
+      return `${cacheKey}:lock`;
+    },
+    cacheInvalidationChannel: () => k('cache', 'invalidate'),
     session: (id) => k('session', assertSafeId(id, 'sessionId')),
     familyStreams: (id) => k('family_streams', assertSafeId(id, 'familyId')),
     deviceStreams: (id) => k('device_streams', assertSafeId(id, 'deviceId')),
