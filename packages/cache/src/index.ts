@@ -1,0 +1,10 @@
+export type { BreakerOptions } from './breaker.js';
+export type { BoundEntry, Cache, CacheOptions } from './cache.js';
+export { createCache } from './cache.js';
+export type { EntryDefinition, EntryOptions } from './entries.js';
+export { entries } from './entries.js';
+export type { CacheErrorCode } from './errors.js';
+export { CacheError } from './errors.js';
+export type { CacheEvent, CacheEventListener } from './events.js';
+export type { SearchQuery } from './search-key.js';
+export { canonicalSearchJson, searchHash } from './search-key.js';

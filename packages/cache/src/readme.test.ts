@@ -1,0 +1,15 @@
+import * as keys from '@nself-tv/redis-keys';
+import { runReadmeExample, useTestRedis } from '@nself-tv/test-redis';
+import { it } from 'vitest';
+import { z } from 'zod';
+import * as api from './index.js';
+
+const redis = useTestRedis();
+
+it('runs the usage example of the README', async () => {
+  await runReadmeExample(
+    new URL('../README.md', import.meta.url),
+    { ...keys, ...api, z },
+    { REDIS_URL: redis.url, NAMESPACE: redis.namespace },
+  );
+});

@@ -1,0 +1,50 @@
+// Shared by this package's tests only (not exported).
+import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import type { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
+import { type Cache, type CacheOptions, createCache } from './cache.js';
+import type { CacheEvent } from './events.js';
+
+/** Caches on `url` under `namespace`, with their connections closed after the file. */
+export function cacheKit(url: string, namespace: string) {
+  const clients: Redis[] = [];
+  const caches: Cache[] = [];
+  afterAll(async () => {
+    await Promise.all(caches.map((c) => c.close()));
+    for (const c of clients) c.disconnect();
+  });
+  const connection = (commandTimeoutMs = 200) => {
+    const client = createRequestConnection(loadRedisConfig({ REDIS_URL: url }), { commandTimeoutMs });
+    client.on('error', () => undefined);
+    clients.push(client);
+    return client;
+  };
+  return {
+    keyspace: createKeyspace({ namespace }),
+    connection,
+    cache(options: Partial<CacheOptions> = {}, commandTimeoutMs = 200) {
+      const events: CacheEvent[] = [];
+      const cache = createCache({
+        connection: connection(commandTimeoutMs),
+        keyspace: createKeyspace({ namespace }),
+        onEvent: (e) => events.push(e),
+        ...options,
+      });
+      caches.push(cache);
+      return { cache, events };
+    },
+  };
+}
+
+/** A loader that counts its calls. */
+export function countingLoader<T>(value: T | (() => T), delayMs = 0) {
+  const loader = Object.assign(
+    async () => {
+      loader.calls += 1;
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      return typeof value === 'function' ? (value as () => T)() : value;
+    },
+    { calls: 0 },
+  );
+  return loader;
+}
