@@ -51,6 +51,9 @@ describe('createKeyspace without namespace: keys exactly as the spec', () => {
     expect(keys.pattern('videoQueues')).toBe('bull:video:*');
     expect(keys.pattern('imageQueues')).toBe('bull:image:*');
     expect(keys.pattern('video:subtitle')).toBe('bull:video:subtitle:*');
+    expect(keys.prefix('session')).toBe('session:');
+    expect(keys.prefix('deviceStreams')).toBe('device_streams:');
+    expect(createKeyspace({ namespace: 'n' }).prefix('familyStreams')).toBe('n:family_streams:');
   });
 
   it('rejects ids that could collide or widen a pattern', () => {

@@ -64,6 +64,11 @@ export interface Keyspace {
    * Fixed keys such as `cache:trending` match only themselves.
    */
   pattern(of: NamespaceId | QueueName | 'cache'): string;
+  /**
+   * The part of a per-id namespace's keys before the id, for Lua scripts that
+   * reach keys named inside other keys' values (`session:` for `session:{sessionId}`).
+   */
+  prefix(of: 'session' | 'familyStreams' | 'deviceStreams' | 'ingest' | 'cacheRecommendations' | 'cacheSearch'): string;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -131,6 +136,11 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
       const row = NAMESPACES.find((ns) => ns.id === of);
       if (!row) throw new TypeError(`unknown namespace ${of}`);
       return head + row.key.replace(/\{[^}]+\}/g, '*');
+    },
+    prefix(of) {
+      const row = NAMESPACES.find((ns) => ns.id === of);
+      if (!row) throw new TypeError(`unknown namespace ${of}`);
+      return head + row.key.replace(/\{[^}]+\}$/, '');
     },
   };
 }
