@@ -1,0 +1,6 @@
+export type { SessionErrorCode } from './errors.js';
+export { SessionError } from './errors.js';
+export type { AdmitResult, EndResult, HeartbeatResult, Session } from './session.js';
+export { sessionSchema } from './session.js';
+export type { AdmitRequest, Caller, SessionEvent, SessionStore, SessionStoreOptions } from './session-store.js';
+export { createSessionStore } from './session-store.js';

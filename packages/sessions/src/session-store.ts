@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import {
+  assertSafeId,
+  createKeyspace,
+  defineLuaScript,
+  InvalidIdError,
+  type Keyspace,
+  namespaceTtl,
+} from '@nself-tv/redis-keys';
+import type { Redis } from 'ioredis';
+import admitSource from './admit.lua';
+import endSource from './end.lua';
+import { SessionError } from './errors.js';
+import heartbeatSource from './heartbeat.lua';
+import listSource from './list.lua';
+import {
+  type AdmitResult,
+  type EndResult,
+  type HeartbeatResult,
+  parseSession,
+  parseSessions,
+  type Session,
+} from './session.js';
+
+const heartbeatScript = defineLuaScript(heartbeatSource);
+const endScript = defineLuaScript(endSource);
+const listScript = defineLuaScript(listSource);
+
+/** Options of {@link createSessionStore}. */
+export interface SessionStoreOptions {
+  /** A request-path connection (`createRequestConnection(loadRedisConfig(env, 'sessions'))`). Not closed by the store. */
+  connection: Redis;
+  /** @default createKeyspace() */
+  keyspace?: Keyspace;
+  /** Session TTL, refreshed by heartbeat (`SESSION_TTL_SECONDS`). @default 300 */
+  ttlSeconds?: number;
+  /** Concurrent streams per family (`MAX_FAMILY_STREAMS`). @default 10 */
+  maxFamilyStreams?: number;
+  /** Concurrent streams per device (`MAX_DEVICE_STREAMS`). @default 2 */
+  maxDeviceStreams?: number;
+  /** On a full family, end the session with the oldest heartbeat and admit the new one. @default false */
+  evictOldestOnFamilyLimit?: boolean;
+  /** Receives one event per operation, for metrics. It must not throw. */
+  onEvent?: (event: SessionEvent) => void;
+}
+
+/** What the store reports, for metrics (`result` is a bounded label). */
+export type SessionEvent =
+  | { type: 'admit'; result: 'admitted' | 'replayed' | 'family_limit' | 'device_limit'; evicted: boolean }
+  | { type: 'heartbeat'; result: 'ok' | 'session_not_found' | 'not_owner' }
+  | { type: 'end'; result: 'ended' | 'already_gone' | 'not_owner' };
+
+/** What an admission needs. Ids must follow the redis-keys safe-id rule. */
+export interface AdmitRequest {
+  userId: string;
+  familyId: string;
+  deviceId: string;
+  mediaId: string;
+  /** The client's id for this request: a retry with the same id returns the same session. */
+  clientRequestId?: string | undefined;
+  /** @default a random UUID */
+  sessionId?: string | undefined;
+}
+
+/** Who is asking to heartbeat or end a session. */
+export interface Caller {
+  userId: string;
+  /** Heartbeat requires it; `end` without it lets the user end their session on any device. */
+  deviceId?: string | undefined;
+}
+
+/** Stream sessions with exact limits under concurrency. Every operation is one Lua script. */
+export interface SessionStore {
+  readonly ttlSeconds: number;
+  readonly maxFamilyStreams: number;
+  readonly maxDeviceStreams: number;
+  admit(request: AdmitRequest): Promise<AdmitResult>;
+  heartbeat(sessionId: string, caller: Required<Caller>): Promise<HeartbeatResult>;
+  end(sessionId: string, caller: Caller): Promise<EndResult>;
+  /** A session by id, or `undefined`. Ownership is the caller's business. */
+  get(sessionId: string): Promise<Session | undefined>;
+  /** Live sessions of a family, pruned of dead ids. */
+  listFamily(familyId: string): Promise<Session[]>;
+  /** Live sessions of a device, pruned of dead ids. */
+  listDevice(deviceId: string): Promise<Session[]>;
+}
+
+function id(value: unknown, field: string): string {
+  try {
+    return assertSafeId(value, field);
+  } catch (error) {
+    if (error instanceof InvalidIdError) {
+      throw new SessionError('INVALID_SESSION_INPUT', error.message, { cause: error, field });
+    }
+    throw error;
+  }
+}
+
+/** Writes settings into a script's `{{NAME}}` slots; the values are safe ids, digits or prefixes built by redis-keys. */
+function fillTemplate(source: string, values: Record<string, string>): string {
+  return source.replace(/\{\{([A-Z_]+)\}\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined || /['\\\n]/.test(value)) throw new TypeError(`bad template value for ${name}`);
+    return value;
+  });
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new SessionError('INVALID_SESSION_CONFIG', `${name} must be a whole number of at least 1, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Creates the session store.
+ *
+ * @example
+ * const sessions = createSessionStore({ connection });
+ * const result = await sessions.admit({ userId, familyId, deviceId, mediaId });
+ * if (!result.ok) reply.code(429).send({ error: result.reason, active: result.active });
+ */
+export function createSessionStore(options: SessionStoreOptions): SessionStore {
+  const keys = options.keyspace ?? createKeyspace();
+  const { connection } = options;
+  const ttl = positiveInt(options.ttlSeconds ?? namespaceTtl('session'), 'ttlSeconds');
+  const maxFamily = positiveInt(options.maxFamilyStreams ?? 10, 'maxFamilyStreams');
+  const maxDevice = positiveInt(options.maxDeviceStreams ?? 2, 'maxDeviceStreams');
+  const evict = options.evictOldestOnFamilyLimit ? '1' : '0';
+  const sessionPrefix = keys.prefix('session');
+  const familyPrefix = keys.prefix('familyStreams');
+  const devicePrefix = keys.prefix('deviceStreams');
+
+  const emit = (event: SessionEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // Metrics must not break playback.
+    }
+  };
+  const admitScript = defineLuaScript(
+    fillTemplate(admitSource, {
+      TTL_SECONDS: String(ttl),
+      FAMILY_LIMIT: String(maxFamily),
+      DEVICE_LIMIT: String(maxDevice),
+      EVICT_OLDEST: evict,
+      SESSION_PREFIX: sessionPrefix,
+      DEVICE_PREFIX: devicePrefix,
+    }),
+  );
+  const list = async (setKey: string) =>
+    parseSessions(String(await listScript.run(connection, [setKey], [sessionPrefix])));
+
+  return {
+    ttlSeconds: ttl,
+    maxFamilyStreams: maxFamily,
+    maxDeviceStreams: maxDevice,
+
+    async admit(request) {
+      const userId = id(request.userId, 'userId');
+      const familyId = id(request.familyId, 'familyId');
+      const deviceId = id(request.deviceId, 'deviceId');
+      const mediaId = id(request.mediaId, 'mediaId');
+      const crid = request.clientRequestId === undefined ? '' : id(request.clientRequestId, 'clientRequestId');
+      const sessionId = id(request.sessionId ?? randomUUID(), 'sessionId');
+      const [status, json, extra] = (await admitScript.run(
+        connection,
+        [keys.familyStreams(familyId), keys.deviceStreams(deviceId), keys.session(sessionId)],
+        [sessionId, userId, mediaId, deviceId, familyId, crid],
+      )) as [string, string | number, string];
+      emit({ type: 'admit', result: status as 'admitted', evicted: Boolean(extra) });
+      if (status === 'admitted') {
+        // The script wrote exactly these fields; only the server time comes back.
+        const now = Number(json);
+        const session: Session = { sessionId, userId, mediaId, deviceId, familyId, startedAt: now, lastHeartbeat: now };
+        if (crid !== '') session.clientRequestId = crid;
+        return { ok: true, session, replayed: false, evicted: extra ? parseSession(extra) : undefined };
+      }
+      if (status === 'replayed')
+        return { ok: true, session: parseSession(String(json)), replayed: true, evicted: undefined };
+      return { ok: false, reason: status as 'family_limit' | 'device_limit', active: parseSessions(String(json)) };
+    },
+
+    async heartbeat(sessionId, caller) {
+      const [status, json] = (await heartbeatScript.run(
+        connection,
+        [keys.session(id(sessionId, 'sessionId'))],
+        [id(caller.userId, 'userId'), id(caller.deviceId, 'deviceId'), ttl, familyPrefix, devicePrefix],
+      )) as [string, string];
+      emit({ type: 'heartbeat', result: status as 'ok' });
+      if (status !== 'ok') return { ok: false, reason: status as 'session_not_found' | 'not_owner' };
+      const session = parseSession(json);
+      return { ok: true, session, expiresAt: session.lastHeartbeat + ttl * 1000 };
+    },
+
+    async end(sessionId, caller) {
+      const sid = id(sessionId, 'sessionId');
+      const [status, json] = (await endScript.run(
+        connection,
+        [keys.session(sid)],
+        [
+          sid,
+          id(caller.userId, 'userId'),
+          caller.deviceId === undefined ? '' : id(caller.deviceId, 'deviceId'),
+          familyPrefix,
+          devicePrefix,
+        ],
+      )) as [string, string];
+      emit({ type: 'end', result: status as 'ended' });
+      if (status === 'not_owner') return { ok: false, reason: 'not_owner' };
+      return { ok: true, ended: status === 'ended' ? parseSession(json) : undefined };
+    },
+
+    async get(sessionId) {
+      const raw = await connection.get(keys.session(id(sessionId, 'sessionId')));
+      return raw === null ? undefined : parseSession(raw);
+    },
+
+    listFamily: (familyId) => list(keys.familyStreams(id(familyId, 'familyId'))),
+    listDevice: (deviceId) => list(keys.deviceStreams(id(deviceId, 'deviceId'))),
+  };
+}
