@@ -1,4 +1,5 @@
-import { useTestRedis } from '@nself-tv/test-redis';
+import { createKeyspace } from '@nself-tv/redis-keys';
+import { scanKeys, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProducer } from './producer.js';
 import { createJobInspector, startRetentionCleaner } from './status.js';
@@ -60,6 +61,16 @@ describe('job inspector', () => {
     expect(counts['image:sprite']).toMatchObject({ waiting: 1, paused: 1, isPaused: true });
     expect(counts['image:optimize']?.completed).toBeGreaterThanOrEqual(1);
     expect(counts['image:optimize']?.failed).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('inspector on an empty Redis', () => {
+  it('writes nothing', async () => {
+    const other = createJobInspector(kit.requestConnection(), createKeyspace({ namespace: `${redis.namespace}-ro` }));
+    await other.counts();
+    await other.getJob('nothing');
+    await other.close();
+    expect(await scanKeys(redis.client, `${redis.namespace}-ro:*`)).toEqual([]);
   });
 });
 

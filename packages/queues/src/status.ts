@@ -44,13 +44,13 @@ export interface JobInspector {
   close(): Promise<void>;
 }
 
-/** Creates a {@link JobInspector} on a (request-path) connection, which it does not close. */
+/** Creates a {@link JobInspector} on a (request-path) connection, which it does not close. It writes nothing. */
 export function createJobInspector(connection: Redis, keyspace: Keyspace = createKeyspace()): JobInspector {
   const queues = new Map<QueueName, Queue>();
   const handle = (q: QueueName) => {
     let queue = queues.get(q);
     if (!queue) {
-      queue = openQueue(q, connection, keyspace, resolveQueueSettings(q), { failFast: true });
+      queue = openQueue(q, connection, keyspace, resolveQueueSettings(q), { failFast: true, readOnly: true });
       queue.on('error', () => undefined);
       queues.set(q, queue);
     }
