@@ -1,0 +1,231 @@
+import type { CacheEvent } from '@nself-tv/cache';
+import type { QueueCounts, WorkerEvent } from '@nself-tv/queues';
+import { createKeyspace, type Keyspace } from '@nself-tv/redis-keys';
+import type { SessionEvent } from '@nself-tv/sessions';
+import type { Redis } from 'ioredis';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { countKeys } from './count-keys.js';
+import { METRIC_NAMES as N, QUEUE_STATES } from './names.js';
+import { infoNumber, parseInfo } from './redis-info.js';
+
+/** Options of {@link createTvMetrics}. */
+export interface TvMetricsOptions {
+  /** Registry to register on. @default a new Registry */
+  register?: Registry;
+  /** Node process metrics (`process_*`, `nodejs_*`). @default true */
+  defaultMetrics?: boolean;
+  /**
+   * Source of `nself_tv_queue_jobs`, read at scrape time: `createJobInspector(connection)`
+   * from `@nself-tv/queues` (two Redis commands per queue, whatever the number of jobs).
+   * @default none (the gauge stays empty)
+   */
+  queues?: { counts(): Promise<QueueCounts[]> };
+  /**
+   * Redis to read `INFO` from (redis_exporter names) and to count live sessions
+   * with SCAN for `nself_tv_stream_sessions_active`. @default none
+   */
+  redis?: Redis;
+  /** @default createKeyspace() */
+  keyspace?: Keyspace;
+}
+
+/** The registry plus listeners to hand to workers, caches and session stores. */
+export interface TvMetrics {
+  readonly register: Registry;
+  /** Pass as `onEvent` to `createQueueWorker`. */
+  onWorkerEvent(event: WorkerEvent): void;
+  /** Pass as `onEvent` to `createCache`. */
+  onCacheEvent(event: CacheEvent): void;
+  /** Pass as `onEvent` to `createSessionStore`. */
+  onSessionEvent(event: SessionEvent): void;
+  /** The text exposition for `GET /metrics`. */
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+const CACHE_RESULT: Partial<Record<CacheEvent['type'], string>> = {
+  hit: 'hit',
+  miss: 'miss',
+  stale: 'stale',
+  redis_error: 'error',
+};
+
+/**
+ * Creates the nself-tv metrics. Label values are bounded: queue names from the
+ * spec, cache entry names (never keys), fixed result sets.
+ *
+ * @example
+ * const metrics = createTvMetrics({ queues: createJobInspector(connection), redis: connection });
+ * app.get('/metrics', async (_, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+ */
+export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
+  const register = options.register ?? new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register });
+  const keyspace = options.keyspace ?? createKeyspace();
+  const { queues, redis } = options;
+
+  new Gauge({
+    name: N.queueJobs,
+    help: 'Jobs per queue and state, read from BullMQ at scrape time.',
+    labelNames: ['queue', 'state'],
+    registers: [register],
+    async collect() {
+      if (!queues) return;
+      try {
+        for (const counts of await queues.counts()) {
+          for (const state of QUEUE_STATES) this.set({ queue: counts.queue, state }, counts[state]);
+        }
+      } catch {
+        // A scrape must not fail because Redis is away; the series go stale instead.
+      }
+    },
+  });
+  const duration = new Histogram({
+    name: N.queueJobDuration,
+    help: 'Wall time of finished job attempts, in seconds.',
+    labelNames: ['queue'],
+    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 7200],
+    registers: [register],
+  });
+  const completed = new Counter({
+    name: N.queueJobsCompleted,
+    help: 'Jobs completed.',
+    labelNames: ['queue'],
+    registers: [register],
+  });
+  const failed = new Counter({
+    name: N.queueJobsFailed,
+    help: 'Jobs failed for good (no attempts left, or unrecoverable).',
+    labelNames: ['queue'],
+    registers: [register],
+  });
+  const retried = new Counter({
+    name: N.queueJobsRetried,
+    help: 'Failed attempts that will be retried.',
+    labelNames: ['queue'],
+    registers: [register],
+  });
+  const stalled = new Counter({
+    name: N.queueJobsStalled,
+    help: 'Jobs this worker found stalled (lock lost) and moved back.',
+    labelNames: ['queue'],
+    registers: [register],
+  });
+  const cacheRequests = new Counter({
+    name: N.cacheRequests,
+    help: 'Cache reads by entry and result (hit, miss, stale, error).',
+    labelNames: ['entry', 'result'],
+    registers: [register],
+  });
+  const loaderDuration = new Histogram({
+    name: N.cacheLoaderDuration,
+    help: 'Time spent in cache loaders, in seconds.',
+    labelNames: ['entry'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [register],
+  });
+  const admissions = new Counter({
+    name: N.streamAdmissions,
+    help: 'Stream admissions by result (admitted, family_limit, device_limit).',
+    labelNames: ['result'],
+    registers: [register],
+  });
+  const heartbeats = new Counter({
+    name: N.streamHeartbeats,
+    help: 'Heartbeats by result (ok, session_not_found, not_owner).',
+    labelNames: ['result'],
+    registers: [register],
+  });
+  new Gauge({
+    name: N.streamSessionsActive,
+    help: 'Live playback sessions (session keys, counted with SCAN at scrape time).',
+    registers: [register],
+    async collect() {
+      if (!redis) return;
+      try {
+        this.set(await countKeys(redis, keyspace.pattern('session')));
+      } catch {
+        // Leave the last value.
+      }
+    },
+  });
+
+  if (redis) {
+    // One INFO per scrape feeds all of these: the gauges' collect calls start in
+    // the same tick and share the pending read.
+    let pending: Promise<Map<string, string>> | undefined;
+    const readInfo = () => {
+      pending ??= redis
+        .info()
+        .then(parseInfo)
+        .finally(() => {
+          pending = undefined;
+        });
+      return pending;
+    };
+    const fromInfo = (name: string, help: string, value: (f: Map<string, string>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [register],
+        async collect() {
+          try {
+            this.set(value(await readInfo()));
+          } catch {
+            // Leave the last value.
+          }
+        },
+      });
+    fromInfo(N.redisConnectedClients, 'Redis connected_clients.', (f) => infoNumber(f, 'connected_clients'));
+    fromInfo(N.redisMemoryUsed, 'Redis used_memory in bytes.', (f) => infoNumber(f, 'used_memory'));
+    fromInfo(N.redisMemoryMax, 'Redis maxmemory in bytes (0 = no limit).', (f) => infoNumber(f, 'maxmemory'));
+    fromInfo(N.redisCommandsProcessed, 'Redis total_commands_processed.', (f) =>
+      infoNumber(f, 'total_commands_processed'),
+    );
+    fromInfo(N.redisKeyspaceHits, 'Redis keyspace_hits.', (f) => infoNumber(f, 'keyspace_hits'));
+    fromInfo(N.redisKeyspaceMisses, 'Redis keyspace_misses.', (f) => infoNumber(f, 'keyspace_misses'));
+    fromInfo(
+      N.redisEvictionPolicyNoeviction,
+      '1 when maxmemory-policy is noeviction (required for queues), else 0.',
+      (f) => (f.get('maxmemory_policy') === 'noeviction' ? 1 : 0),
+    );
+  }
+
+  return {
+    register,
+    onWorkerEvent(event) {
+      switch (event.type) {
+        case 'completed':
+          completed.inc({ queue: event.queue });
+          duration.observe({ queue: event.queue }, event.durationMs / 1000);
+          break;
+        case 'failed':
+          duration.observe({ queue: event.queue }, event.durationMs / 1000);
+          if (event.final) failed.inc({ queue: event.queue });
+          else retried.inc({ queue: event.queue });
+          break;
+        case 'stalled':
+          stalled.inc({ queue: event.queue });
+          break;
+        default:
+      }
+    },
+    onCacheEvent(event) {
+      const result = CACHE_RESULT[event.type];
+      if (result && 'entry' in event && event.entry) cacheRequests.inc({ entry: event.entry, result });
+      if (event.type === 'load') loaderDuration.observe({ entry: event.entry }, event.durationMs / 1000);
+    },
+    onSessionEvent(event) {
+      if (event.type === 'admit') {
+        // A replayed admission took no new slot: it counts as admitted for the client.
+        admissions.inc({ result: event.result === 'replayed' ? 'admitted' : event.result });
+      } else if (event.type === 'heartbeat') {
+        heartbeats.inc({ result: event.result });
+      }
+    },
+    metrics: () => register.metrics(),
+    get contentType() {
+      return register.contentType;
+    },
+  };
+}
