@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { createTvMetrics } from '@nself-tv/metrics';
+import { createKeyspace, isSafeId, type Keyspace } from '@nself-tv/redis-keys';
+import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { type Caller, createAuthenticator, hmacKey } from './auth.js';
+import type { GatewayConfig } from './config.js';
+import { HttpError } from './http-error.js';
+import { openApiDocument } from './openapi.js';
+import { RateLimiter } from './rate-limit.js';
+
+/** What {@link buildGateway} needs besides the configuration. */
+export interface GatewayDeps {
+  /** A request-path connection for sessions. Closed by the app on shutdown. */
+  connection: Redis;
+  /** @default createKeyspace() */
+  keyspace?: Keyspace;
+  /** pino destination for tests. @default stdout */
+  logStream?: NodeJS.WritableStream;
+}
+
+const safeId = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 of letters, digits, '-', '_' and '.'");
+const admitBody = z
+  .object({
+    mediaId: safeId,
+    deviceId: safeId,
+    userId: safeId.optional(),
+    familyId: safeId.optional(),
+    clientRequestId: safeId.optional(),
+  })
+  .strict();
+const heartbeatBody = z.object({ deviceId: safeId.optional() }).loose().optional().nullable();
+
+function badRequest(error: z.ZodError): HttpError {
+  const issue = error.issues[0];
+  const field = issue?.path.join('.') ?? '';
+  const message =
+    issue?.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
+  return new HttpError(400, 'bad_request', field ? `${field}: ${message}` : message, {
+    field: field || (issue?.code === 'unrecognized_keys' ? issue.keys[0] : ''),
+  });
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const view = (s: Session) => ({
+  sessionId: s.sessionId,
+  userId: s.userId,
+  mediaId: s.mediaId,
+  deviceId: s.deviceId,
+  familyId: s.familyId,
+  startedAt: iso(s.startedAt),
+  lastHeartbeat: iso(s.lastHeartbeat),
+});
+
+function pathId(request: FastifyRequest, name: string): string {
+  const value = (request.params as Record<string, string>)[name];
+  if (!isSafeId(value)) {
+    throw new HttpError(400, 'bad_request', `${name}: must be 1-128 of letters, digits, '-', '_' and '.'`, {
+      field: name,
+    });
+  }
+  return value;
+}
+
+/** Builds the gateway (not listening). */
+export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Promise<FastifyInstance> {
+  const { connection } = deps;
+  const keyspace = deps.keyspace ?? createKeyspace();
+  const metrics = createTvMetrics({ redis: connection, keyspace });
+  const sessions = createSessionStore({
+    connection,
+    keyspace,
+    ttlSeconds: config.sessions.ttlSeconds,
+    maxFamilyStreams: config.sessions.maxFamilyStreams,
+    maxDeviceStreams: config.sessions.maxDeviceStreams,
+    onEvent: metrics.onSessionEvent,
+  });
+  const authenticate = await createAuthenticator(config.auth);
+  const playbackKey = await hmacKey(config.playback.secret, 'sign');
+  const limiter = new RateLimiter(config.admitRateLimitPerMinute);
+
+  // Buffered, asynchronous log writes: a synchronous write per line to a pipe
+  // costs more than the rest of a heartbeat. Flushed on close.
+  const logDestination = deps.logStream ?? pino.destination({ dest: 1, sync: false });
+  const app = Fastify({
+    bodyLimit: config.bodyLimitBytes,
+    loggerInstance: pino(
+      {
+        level: config.logLevel,
+        // Tokens and secrets never reach the logs.
+        redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.token'], censor: '[redacted]' },
+      },
+      logDestination,
+    ) as FastifyBaseLogger,
+    // One line per request, written when it completes (below), instead of two.
+    disableRequestLogging: true,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Fastify's own 404/400 bodies are replaced by ours below.
+    return503OnClosing: true,
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.routeOptions.url ?? request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request completed',
+    );
+  });
+
+  const callerOf = async (request: FastifyRequest): Promise<Caller> => {
+    const caller = await authenticate(request.headers.authorization);
+    if (caller.role === 'restricted')
+      throw new HttpError(403, 'policy_denied', 'this account may not start or manage streams');
+    return caller;
+  };
+
+  app.setErrorHandler((error: FastifyError | HttpError | SessionError, request, reply) => {
+    if (error instanceof HttpError) {
+      return reply.code(error.status).send({ error: error.code, message: error.message, ...error.extra });
+    }
+    if (error instanceof SessionError) {
+      return reply.code(400).send({ error: 'bad_request', message: error.message, field: error.field });
+    }
+    const fe = error as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply
+        .code(400)
+        .send({ error: 'bad_request', message: `the body is larger than ${config.bodyLimitBytes} bytes` });
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(400).send({ error: 'bad_request', message: 'the body must be application/json' });
+    }
+    if (fe.statusCode === 400) {
+      return reply.code(400).send({ error: 'bad_request', message: 'the body is not valid JSON' });
+    }
+    const redisDown = /Connection is closed|Stream isn't writeable|ECONNREFUSED|timed out|max retries/i.test(
+      fe.message ?? '',
+    );
+    request.log.error({ err: error }, 'request failed');
+    if (redisDown)
+      return reply
+        .code(503)
+        .send({ error: 'service_unavailable', message: 'the session store is unavailable; retry shortly' });
+    return reply
+      .code(500)
+      .send({ error: 'internal_error', message: 'something went wrong; the request id identifies it in the logs' });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  const playbackToken = (session: Session) =>
+    new SignJWT({
+      mediaId: session.mediaId,
+      deviceId: session.deviceId,
+      sessionId: session.sessionId,
+      familyId: session.familyId,
+    })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(session.userId)
+      .setIssuer(config.playback.issuer)
+      .setIssuedAt()
+      .setExpirationTime(`${config.playback.ttlSeconds}s`)
+      .sign(playbackKey);
+
+  app.post('/api/v1/admit', async (request, reply) => {
+    const caller = await callerOf(request);
+    const parsed = admitBody.safeParse(request.body);
+    if (!parsed.success) throw badRequest(parsed.error);
+    const body = parsed.data;
+    if (body.userId !== undefined && body.userId !== caller.userId) {
+      throw new HttpError(403, 'policy_denied', 'userId does not match the token');
+    }
+    if (body.familyId !== undefined && body.familyId !== caller.familyId) {
+      throw new HttpError(403, 'policy_denied', 'familyId does not match the token');
+    }
+    const wait = limiter.take(caller.userId);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      throw new HttpError(429, 'rate_limited', `too many admissions; retry in ${wait} s`);
+    }
+    const result = await sessions.admit({
+      userId: caller.userId,
+      familyId: caller.familyId,
+      deviceId: body.deviceId,
+      mediaId: body.mediaId,
+      clientRequestId: body.clientRequestId,
+    });
+    if (!result.ok) {
+      const family = result.reason === 'family_limit';
+      throw new HttpError(
+        429,
+        family ? 'concurrency_limit' : 'device_limit',
+        family
+          ? `your family already watches ${sessions.maxFamilyStreams} streams; stop one to start another`
+          : `this device already plays ${sessions.maxDeviceStreams} streams; stop one to start another`,
+        { activeSessions: result.active.map(view) },
+      );
+    }
+    const { session } = result;
+    const tokenExpiresAt = Date.now() + config.playback.ttlSeconds * 1000;
+    return {
+      data: {
+        sessionId: session.sessionId,
+        token: await playbackToken(session),
+        expiresAt: iso(session.lastHeartbeat + sessions.ttlSeconds * 1000),
+        tokenExpiresAt: iso(tokenExpiresAt),
+        heartbeatIntervalSeconds: config.sessions.heartbeatIntervalSeconds,
+      },
+    };
+  });
+
+  app.post('/api/v1/heartbeat/:sessionId', async (request) => {
+    const caller = await callerOf(request);
+    const sessionId = pathId(request, 'sessionId');
+    const body = heartbeatBody.safeParse(request.body);
+    if (!body.success) throw badRequest(body.error);
+    const header = request.headers['x-device-id'];
+    const deviceId = body.data?.deviceId ?? (typeof header === 'string' ? header : undefined);
+    if (deviceId === undefined) {
+      throw new HttpError(400, 'bad_request', 'deviceId: required in the body or the X-Device-Id header', {
+        field: 'deviceId',
+      });
+    }
+    if (!isSafeId(deviceId)) throw new HttpError(400, 'bad_request', 'deviceId: invalid', { field: 'deviceId' });
+    const result = await sessions.heartbeat(sessionId, { userId: caller.userId, deviceId });
+    // Someone else's session looks exactly like a missing one.
+    if (!result.ok) throw new HttpError(404, 'session_not_found', 'no such session; admit again');
+    return { status: 'ok', sessionId, expiresAt: iso(result.expiresAt) };
+  });
+
+  app.delete('/api/v1/session/:sessionId', async (request) => {
+    const caller = await callerOf(request);
+    const sessionId = pathId(request, 'sessionId');
+    // Idempotent, and silent about sessions of others: the caller has no session with this id afterwards either way.
+    await sessions.end(sessionId, { userId: caller.userId });
+    return { status: 'ended', sessionId };
+  });
+
+  app.get('/api/v1/sessions/:familyId', async (request) => {
+    const caller = await callerOf(request);
+    const familyId = pathId(request, 'familyId');
+    if (familyId !== caller.familyId)
+      throw new HttpError(403, 'policy_denied', 'you can only list your own family’s sessions');
+    const list = await sessions.listFamily(familyId);
+    return { data: list.map(view), count: list.length, familyId };
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    try {
+      await connection.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ error: 'service_unavailable', message: 'Redis does not answer' });
+    }
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.get('/openapi.json', async () => openApiDocument);
+
+  app.addHook('onClose', async () => {
+    await connection.quit().catch(() => connection.disconnect());
+    if ('flushSync' in logDestination && typeof logDestination.flushSync === 'function') logDestination.flushSync();
+  });
+  return app;
+}

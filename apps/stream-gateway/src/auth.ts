@@ -1,0 +1,91 @@
+import type { webcrypto } from 'node:crypto';
+import { isSafeId } from '@nself-tv/redis-keys';
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { GatewayConfig } from './config.js';
+import { HttpError } from './http-error.js';
+
+/** Who is calling, from their verified token. */
+export interface Caller {
+  userId: string;
+  familyId: string;
+  role: string | undefined;
+}
+
+/** Reads a claim by name, or by JSON Pointer when the path starts with '/'. */
+export function readClaim(payload: JWTPayload, path: string): unknown {
+  if (!path.startsWith('/')) return payload[path];
+  let node: unknown = payload;
+  for (const raw of path.slice(1).split('/')) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return node;
+}
+
+const first = (payload: JWTPayload, paths: string[]) => {
+  for (const path of paths) {
+    const value = readClaim(payload, path);
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+};
+
+/**
+ * Imports an HS256 secret once. jose 6 runs on WebCrypto and would import a raw
+ * secret again on every sign or verify, which costs more than the rest of a request.
+ */
+export function hmacKey(secret: Uint8Array, usage: 'sign' | 'verify'): Promise<webcrypto.CryptoKey> {
+  return crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
+}
+
+/** Verifies `Authorization: Bearer <jwt>` and returns the caller, or throws 401. */
+export async function createAuthenticator(auth: GatewayConfig['auth']) {
+  const key: webcrypto.CryptoKey | JWTVerifyGetKey | undefined = auth.secret
+    ? await hmacKey(auth.secret, 'verify')
+    : auth.jwksUrl
+      ? createRemoteJWKSet(new URL(auth.jwksUrl))
+      : undefined;
+  if (!key) throw new Error('no key to verify tokens with');
+  const options = {
+    ...(auth.secret ? { algorithms: ['HS256'] } : { algorithms: ['RS256', 'ES256', 'EdDSA', 'PS256'] }),
+    ...(auth.issuer ? { issuer: auth.issuer } : {}),
+    ...(auth.audience ? { audience: auth.audience } : {}),
+  };
+  // A client sends the same token with every heartbeat; a verified token is
+  // remembered (by its full text) until it expires, for at most a minute, so
+  // WebCrypto runs once per token rather than once per request.
+  const verified = new Map<string, { payload: JWTPayload; until: number }>();
+  const remember = (jwt: string, payload: JWTPayload) => {
+    if (verified.size >= 10_000) verified.delete(verified.keys().next().value as string);
+    const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
+    verified.set(jwt, { payload, until: Math.min(exp, Date.now() + 60_000) });
+  };
+  return async (header: string | undefined): Promise<Caller> => {
+    const match = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    const jwt = match?.[1];
+    if (!jwt) throw new HttpError(401, 'unauthorized', 'an Authorization: Bearer <token> header is required');
+    let payload: JWTPayload;
+    const hit = verified.get(jwt);
+    if (hit && hit.until > Date.now()) {
+      payload = hit.payload;
+    } else {
+      try {
+        payload = (typeof key === 'function' ? await jwtVerify(jwt, key, options) : await jwtVerify(jwt, key, options))
+          .payload;
+      } catch {
+        verified.delete(jwt);
+        // Which check failed (signature, expiry, audience) is not the caller's business.
+        throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
+      }
+      remember(jwt, payload);
+    }
+    const userId = first(payload, auth.userIdClaims);
+    const familyId = first(payload, auth.familyIdClaims);
+    if (!isSafeId(userId) || !isSafeId(familyId)) {
+      throw new HttpError(401, 'unauthorized', 'the token does not carry a valid user id and family id');
+    }
+    const role = first(payload, auth.roleClaims);
+    return { userId, familyId, role };
+  };
+}

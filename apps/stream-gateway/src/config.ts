@@ -1,0 +1,125 @@
+import { loadRedisConfig, type RedisConfig } from '@nself-tv/redis-keys';
+import { z } from 'zod';
+
+/** Thrown at start-up; the message names the variable and what is expected. */
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+}
+
+const HASURA = '/https:~1~1hasura.io~1jwt~1claims';
+
+/** Everything the gateway reads from the environment. */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  logLevel: string;
+  redis: RedisConfig;
+  auth: {
+    secret: Uint8Array | undefined;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** Claim paths tried in order: a claim name, or a JSON Pointer (RFC 6901) starting with '/'. */
+    userIdClaims: string[];
+    familyIdClaims: string[];
+    roleClaims: string[];
+  };
+  playback: { secret: Uint8Array; ttlSeconds: number; issuer: string };
+  sessions: {
+    ttlSeconds: number;
+    maxFamilyStreams: number;
+    maxDeviceStreams: number;
+    heartbeatIntervalSeconds: number;
+  };
+  bodyLimitBytes: number;
+  admitRateLimitPerMinute: number;
+}
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `expected at least ${min}`).max(max, `expected at most ${max}`));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const schema = z.object({
+  PORT: int(0, 65535).default(5003),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUTH_JWT_SECRET: z.string().optional(),
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  AUTH_CLAIM_USER_ID: list.default([`${HASURA}/x-hasura-user-id`, 'sub']),
+  AUTH_CLAIM_FAMILY_ID: list.default([`${HASURA}/x-hasura-family-id`, 'family_id']),
+  AUTH_CLAIM_ROLE: list.default([`${HASURA}/x-hasura-default-role`, 'role']),
+  PLAYBACK_JWT_SECRET: z.string({ error: 'is required (at least 32 bytes)' }),
+  PLAYBACK_TOKEN_TTL_SECONDS: int(60, 7 * 24 * 3600).default(4 * 3600),
+  SESSION_TTL_SECONDS: int(1, 86_400).default(300),
+  MAX_FAMILY_STREAMS: int(1, 1000).default(10),
+  MAX_DEVICE_STREAMS: int(1, 100).default(2),
+  HEARTBEAT_INTERVAL_SECONDS: int(1, 3600).default(60),
+  BODY_LIMIT_BYTES: int(256, 1_048_576).default(8192),
+  ADMIT_RATE_LIMIT_PER_MINUTE: int(1, 100_000).default(30),
+});
+
+const secret = (name: string, value: string | undefined): Uint8Array => {
+  const bytes = new TextEncoder().encode(value ?? '');
+  if (bytes.length < 32) {
+    throw new ConfigError(
+      `${name} must be at least 32 bytes (got ${bytes.length}); generate one with: openssl rand -base64 48`,
+    );
+  }
+  return bytes;
+};
+
+/** Reads and validates the configuration; throws {@link ConfigError} naming the variable at fault. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const e = parsed.data;
+  if (!e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
+    throw new ConfigError('AUTH_JWT_SECRET or AUTH_JWKS_URL is required to verify callers’ tokens');
+  }
+  const authSecret = e.AUTH_JWT_SECRET ? secret('AUTH_JWT_SECRET', e.AUTH_JWT_SECRET) : undefined;
+  const playbackSecret = secret('PLAYBACK_JWT_SECRET', e.PLAYBACK_JWT_SECRET);
+  let redis: RedisConfig;
+  try {
+    redis = loadRedisConfig(env, 'sessions');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    redis,
+    auth: {
+      secret: authSecret,
+      jwksUrl: e.AUTH_JWKS_URL,
+      issuer: e.AUTH_JWT_ISSUER,
+      audience: e.AUTH_JWT_AUDIENCE,
+      userIdClaims: e.AUTH_CLAIM_USER_ID,
+      familyIdClaims: e.AUTH_CLAIM_FAMILY_ID,
+      roleClaims: e.AUTH_CLAIM_ROLE,
+    },
+    playback: { secret: playbackSecret, ttlSeconds: e.PLAYBACK_TOKEN_TTL_SECONDS, issuer: 'stream_gateway' },
+    sessions: {
+      ttlSeconds: e.SESSION_TTL_SECONDS,
+      maxFamilyStreams: e.MAX_FAMILY_STREAMS,
+      maxDeviceStreams: e.MAX_DEVICE_STREAMS,
+      heartbeatIntervalSeconds: e.HEARTBEAT_INTERVAL_SECONDS,
+    },
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    admitRateLimitPerMinute: e.ADMIT_RATE_LIMIT_PER_MINUTE,
+  };
+}

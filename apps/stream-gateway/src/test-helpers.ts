@@ -1,0 +1,99 @@
+// Shared by this app's tests only.
+import { Writable } from 'node:stream';
+import { createKeyspace, createRequestConnection } from '@nself-tv/redis-keys';
+import type { FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
+import { afterAll } from 'vitest';
+import { buildGateway } from './app.js';
+import { loadGatewayConfig } from './config.js';
+
+export const AUTH_SECRET = 'test-auth-secret-that-is-long-enough-0123456789';
+export const PLAYBACK_SECRET = 'test-playback-secret-long-enough-0123456789ab';
+const HASURA = 'https://hasura.io/jwt/claims';
+
+/** A caller token as Hasura-style auth issues them. */
+export function token(
+  userId: string,
+  familyId: string,
+  options: { role?: string; secret?: string; expiresIn?: string; audience?: string; issuer?: string } = {},
+) {
+  let jwt = new SignJWT({
+    [HASURA]: {
+      'x-hasura-user-id': userId,
+      'x-hasura-family-id': familyId,
+      'x-hasura-default-role': options.role ?? 'user',
+    },
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h');
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? AUTH_SECRET));
+}
+
+/** Starts gateways on port 0 against `redisUrl` under `namespace`; closes them after the file. */
+export interface TestGateway {
+  app: FastifyInstance;
+  address: string;
+  logs: string[];
+  call(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: Record<string, any>; headers: Headers }>;
+}
+
+export function gatewayKit(
+  redisUrl: string,
+  namespace: string,
+): (env?: Record<string, string>) => Promise<TestGateway> {
+  const apps: FastifyInstance[] = [];
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+  });
+  return async (env: Record<string, string> = {}) => {
+    const config = loadGatewayConfig({
+      REDIS_URL: redisUrl,
+      AUTH_JWT_SECRET: AUTH_SECRET,
+      PLAYBACK_JWT_SECRET: PLAYBACK_SECRET,
+      LOG_LEVEL: 'info',
+      ...env,
+    });
+    const logs: string[] = [];
+    const logStream = new Writable({
+      write(chunk, _enc, done) {
+        logs.push(...chunk.toString().trim().split('\n'));
+        done();
+      },
+    });
+    const connection = createRequestConnection(config.redis, { commandTimeoutMs: 1000 });
+    connection.on('error', () => undefined);
+    const app = await buildGateway(config, { connection, keyspace: createKeyspace({ namespace }), logStream });
+    apps.push(app);
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const call = async (
+      method: string,
+      path: string,
+      options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+    ) => {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let body: string | undefined;
+      if (options.raw !== undefined) body = options.raw;
+      else if (options.body !== undefined) body = JSON.stringify(options.body);
+      if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+      const res = await fetch(`${address}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = { text };
+      }
+      return { status: res.status, body: json as Record<string, any>, headers: res.headers as Headers };
+    };
+    return { app, address, call, logs };
+  };
+}
