@@ -1,0 +1,48 @@
+/** One media playlist's segments. */
+export interface MediaPlaylist {
+  segments: { uri: string; duration: number }[];
+  targetDuration: number;
+  ended: boolean;
+}
+
+/** Parses an HLS media playlist (the subset ffmpeg writes for VOD). */
+export function parseMediaPlaylist(text: string): MediaPlaylist {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  if (lines[0] !== '#EXTM3U') throw new Error('not an HLS playlist (no #EXTM3U)');
+  const segments: MediaPlaylist['segments'] = [];
+  let pending: number | undefined;
+  let targetDuration = 0;
+  for (const line of lines) {
+    if (line.startsWith('#EXT-X-TARGETDURATION:')) targetDuration = Number(line.split(':')[1]);
+    else if (line.startsWith('#EXTINF:')) pending = Number.parseFloat(line.slice(8));
+    else if (line && !line.startsWith('#')) {
+      if (pending === undefined) throw new Error(`segment ${line} has no #EXTINF`);
+      segments.push({ uri: line, duration: pending });
+      pending = undefined;
+    }
+  }
+  return { segments, targetDuration, ended: lines.includes('#EXT-X-ENDLIST') };
+}
+
+/** One variant of a master playlist. */
+export interface Variant {
+  uri: string;
+  attributes: Record<string, string>;
+}
+
+/** Parses a master playlist's `#EXT-X-STREAM-INF` entries. */
+export function parseMasterPlaylist(text: string): Variant[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  if (lines[0] !== '#EXTM3U') throw new Error('not an HLS playlist (no #EXTM3U)');
+  const variants: Variant[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (!line.startsWith('#EXT-X-STREAM-INF:')) continue;
+    const attributes: Record<string, string> = {};
+    for (const m of line.slice(18).matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) {
+      attributes[m[1] as string] = (m[2] as string).replace(/^"|"$/g, '');
+    }
+    variants.push({ uri: lines[i + 1] ?? '', attributes });
+  }
+  return variants;
+}

@@ -1,0 +1,5 @@
+export { run, ToolError, tools } from './ffmpeg.js';
+export { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
+export { LADDER, planLadder } from './ladder.js';
+export { probe } from './probe.js';
+export { transcode, transcodeArgs } from './transcode.js';

@@ -1,0 +1,72 @@
+import type { RenditionName } from '@nself-tv/queues';
+
+/** One rung of the HLS ladder: its box (long × short side) and video bitrate for that box. */
+export interface Rung {
+  readonly name: RenditionName;
+  readonly long: number;
+  readonly short: number;
+  readonly videoKbps: number;
+}
+
+/** The ladder of NOTES.md §2 (r240 426x240 … r1080 1920x1080, r2160 3840x2160). */
+export const LADDER: readonly Rung[] = [
+  { name: '240p', long: 426, short: 240, videoKbps: 400 },
+  { name: '360p', long: 640, short: 360, videoKbps: 800 },
+  { name: '480p', long: 854, short: 480, videoKbps: 1400 },
+  { name: '720p', long: 1280, short: 720, videoKbps: 2800 },
+  { name: '1080p', long: 1920, short: 1080, videoKbps: 5000 },
+  { name: '2160p', long: 3840, short: 2160, videoKbps: 14000 },
+];
+
+/** A rung sized for one source. */
+export interface PlannedRendition {
+  readonly name: RenditionName;
+  readonly width: number;
+  readonly height: number;
+  readonly videoKbps: number;
+}
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/**
+ * Chooses and sizes the rungs for a `width`×`height` source.
+ *
+ * - A rung's box follows the source's orientation (portrait sources get
+ *   portrait boxes), and a rung is kept when the source fills its box in at
+ *   least one dimension, so a 1920×800 film keeps 1080p.
+ * - The picture is scaled to fit inside the box with its aspect ratio kept,
+ *   never enlarged, with even dimensions for H.264.
+ * - The bitrate scales with the pixels actually encoded.
+ * - A source smaller than the lowest box still gets one rendition at its own size.
+ */
+export function planLadder(width: number, height: number, only?: readonly RenditionName[]): PlannedRendition[] {
+  if (!(width > 0 && height > 0)) throw new RangeError(`bad source size ${width}x${height}`);
+  const landscape = width >= height;
+  const srcLong = Math.max(width, height);
+  const srcShort = Math.min(width, height);
+  const rungs = LADDER.filter((r) => (only ? only.includes(r.name) : true));
+  const plan: PlannedRendition[] = [];
+  for (const rung of rungs) {
+    const fits = srcLong >= rung.long || srcShort >= rung.short;
+    if (!fits) continue;
+    const boxW = landscape ? rung.long : rung.short;
+    const boxH = landscape ? rung.short : rung.long;
+    const scale = Math.min(boxW / width, boxH / height, 1);
+    const w = even(width * scale);
+    const h = even(height * scale);
+    const pixels = (w * h) / (rung.long * rung.short);
+    plan.push({
+      name: rung.name,
+      width: w,
+      height: h,
+      videoKbps: Math.max(100, Math.round(rung.videoKbps * Math.min(1, pixels))),
+    });
+  }
+  // Several rungs can come out the same size for an odd source; keep the first of each size.
+  const unique = plan.filter((p, i) => plan.findIndex((q) => q.width === p.width && q.height === p.height) === i);
+  if (unique.length === 0 && !only) {
+    const base = LADDER[0] as Rung;
+    return [{ name: base.name, width: even(width), height: even(height), videoKbps: base.videoKbps }];
+  }
+  return unique;
+}

@@ -1,0 +1,47 @@
+// Test media made with real ffmpeg (lavfi sources), shared by this app's tests.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run, tools } from './ffmpeg.js';
+
+/**
+ * A `seconds`-long clip of `width`x`height` at 24 fps with a 440 Hz tone and,
+ * unless `subtitles` is false, an English SRT track muxed in (Matroska).
+ */
+export async function makeSample(
+  dir: string,
+  name: string,
+  width: number,
+  height: number,
+  options: { seconds?: number; subtitles?: boolean; audio?: boolean } = {},
+): Promise<string> {
+  const seconds = options.seconds ?? 9;
+  const out = join(dir, `${name}.mkv`);
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${width}x${height}:rate=24:duration=${seconds}`,
+  ];
+  if (options.audio !== false) args.push('-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`);
+  if (options.subtitles !== false) {
+    const srt = join(dir, `${name}.srt`);
+    await writeFile(
+      srt,
+      '1\n00:00:01,000 --> 00:00:03,000\nHello from nself-tv\n\n2\n00:00:04,000 --> 00:00:06,500\nSecond cue\n',
+    );
+    args.push('-i', srt);
+  }
+  args.push('-map', '0:v');
+  if (options.audio !== false) args.push('-map', '1:a');
+  if (options.subtitles !== false)
+    args.push('-map', `${options.audio !== false ? 2 : 1}:s`, '-metadata:s:s:0', 'language=eng');
+  args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
+  if (options.audio !== false) args.push('-c:a', 'aac');
+  if (options.subtitles !== false) args.push('-c:s', 'srt');
+  args.push(out);
+  await run(tools.ffmpeg, args);
+  return out;
+}

@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileStorage } from '@nself-tv/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, tools } from './ffmpeg.js';
+import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
+import { makeSample } from './sample-media.js';
+import { transcode } from './transcode.js';
+
+const root = await mkdtemp(join(tmpdir(), 'vp-test-'));
+const storage = createFileStorage({ root });
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const job = () => {
+  const progress: [number, string | undefined][] = [];
+  return {
+    progress,
+    ctx: {
+      signal: new AbortController().signal,
+      progress: async (p: number, phase?: string) => void progress.push([p, phase]),
+    },
+  };
+};
+
+async function upload(name: string, width: number, height: number) {
+  await mkdir(join(root, 'media', 'uploads'), { recursive: true });
+  const file = await makeSample(join(root, 'media', 'uploads'), name, width, height);
+  return { bucket: 'media', key: `uploads/${name}.mkv`, file };
+}
+
+const keyframeAtStart = async (segment: string) => {
+  const out = await run(tools.ffprobe, [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=flags',
+    '-read_intervals',
+    '%+#1',
+    '-of',
+    'csv=p=0',
+    segment,
+  ]);
+  return (out.trim().split('\n')[0] ?? '').startsWith('K');
+};
+
+describe('video:transcode on real ffmpeg', () => {
+  it.each([
+    ['16:9', 'wide', 854, 480],
+    ['2.4:1', 'scope', 960, 400],
+    ['9:16 portrait', 'portrait', 360, 640],
+  ])(
+    '%s source: HLS ladder that parses, never upscales, keeps the aspect ratio and aligns keyframes',
+    async (_label, name, width, height) => {
+      const source = await upload(name, width, height);
+      const { ctx, progress } = job();
+      const result = await transcode(
+        {
+          mediaId: name,
+          familyId: 'f',
+          source: { bucket: 'media', key: source.key },
+          output: { bucket: 'media', prefix: `hls/${name}/` },
+        },
+        ctx,
+        storage,
+      );
+      expect(result.masterPlaylistKey).toBe(`hls/${name}/master.m3u8`);
+      expect(result.durationSeconds).toBeCloseTo(9, 0);
+      expect(result.source).toMatchObject({ width, height, hasAudio: true });
+      const dir = join(root, 'media', 'hls', name);
+      const variants = parseMasterPlaylist(await readFile(join(dir, 'master.m3u8'), 'utf8'));
+      expect(variants.length).toBe(result.renditions.length);
+      expect(variants.length).toBeGreaterThanOrEqual(2);
+
+      const segmentLists: number[][] = [];
+      for (const v of variants) {
+        for (const attr of ['BANDWIDTH', 'AVERAGE-BANDWIDTH', 'RESOLUTION', 'CODECS'])
+          expect(v.attributes[attr], attr).toBeDefined();
+        expect(v.attributes.CODECS).toMatch(/^avc1\.64[0-9a-f]{4},mp4a\.40\.2$/);
+        const [w, h] = (v.attributes.RESOLUTION ?? '').split('x').map(Number) as [number, number];
+        expect(w).toBeLessThanOrEqual(width);
+        expect(h).toBeLessThanOrEqual(height);
+        expect(Math.abs(w / h - width / height) / (width / height)).toBeLessThan(0.01);
+        const playlist = parseMediaPlaylist(await readFile(join(dir, v.uri), 'utf8'));
+        expect(playlist.ended).toBe(true);
+        const durations = playlist.segments.map((s) => s.duration);
+        for (const d of durations.slice(0, -1)) expect(Math.abs(d - 4)).toBeLessThan(0.1);
+        segmentLists.push(durations);
+        const folder = join(dir, v.uri, '..');
+        for (const seg of playlist.segments) {
+          expect(existsSync(join(folder, seg.uri))).toBe(true);
+          expect(await keyframeAtStart(join(folder, seg.uri))).toBe(true);
+        }
+      }
+      // The same cut points in every rung: keyframes are aligned across the ladder.
+      for (const list of segmentLists) expect(list).toEqual(segmentLists[0]);
+      expect(existsSync(join(root, 'media', result.stillFrameKey))).toBe(true);
+      expect(progress[0]).toEqual([0, 'probe']);
+      expect(progress.at(-1)?.[0]).toBe(100);
+      expect(progress.filter(([, phase]) => phase === undefined).length).toBeGreaterThan(1);
+    },
+  );
+
+  it('keeps the 1080p rung of a 1920x800 film', async () => {
+    const source = await upload('film', 1920, 800);
+    const { ctx } = job();
+    const result = await transcode(
+      {
+        mediaId: 'film',
+        familyId: 'f',
+        source: { bucket: 'media', key: source.key },
+        output: { bucket: 'media', prefix: 'hls/film/' },
+        renditions: ['480p', '1080p'],
+      },
+      ctx,
+      storage,
+    );
+    expect(result.renditions.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual([
+      '480p 854x356',
+      '1080p 1920x800',
+    ]);
+  });
+
+  it('fails at once, unrecoverably, for a source without video and for a corrupt file', async () => {
+    await mkdir(join(root, 'media', 'bad'), { recursive: true });
+    await run(tools.ffmpeg, [
+      '-hide_banner',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=duration=2',
+      join(root, 'media', 'bad', 'tone.m4a'),
+    ]);
+    await copyFile(new URL(import.meta.url).pathname, join(root, 'media', 'bad', 'corrupt.mkv'));
+    for (const [key, reason] of [
+      ['bad/tone.m4a', /no video stream/],
+      ['bad/corrupt.mkv', /not a readable media file/],
+    ] as const) {
+      const error = await transcode(
+        {
+          mediaId: 'x',
+          familyId: 'f',
+          source: { bucket: 'media', key },
+          output: { bucket: 'media', prefix: 'hls/x/' },
+        },
+        job().ctx,
+        storage,
+      ).catch((e: Error) => e);
+      expect((error as Error).name).toBe('UnrecoverableError');
+      expect((error as Error).message).toMatch(reason);
+    }
+  });
+});
