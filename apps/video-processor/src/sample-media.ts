@@ -39,7 +39,8 @@ export async function makeSample(
   if (options.subtitles !== false)
     args.push('-map', `${options.audio !== false ? 2 : 1}:s`, '-metadata:s:s:0', 'language=eng');
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
-  if (options.audio !== false) args.push('-c:a', 'aac');
+  // PCM, not AAC: AAC's encoder delay would shift the muxed subtitle cues by ~23 ms.
+  if (options.audio !== false) args.push('-c:a', 'pcm_s16le');
   if (options.subtitles !== false) args.push('-c:s', 'srt');
   args.push(out);
   await run(tools.ffmpeg, args);

@@ -4,6 +4,7 @@ import { type JobContext, type JobResult, type Payload, UnrecoverableError } fro
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
 import { run, tools } from './ffmpeg.js';
 import { parseMediaPlaylist } from './hls.js';
+import { keyUnder } from './keys.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
 import { probe } from './probe.js';
 
@@ -91,9 +92,6 @@ async function filesUnder(dir: string): Promise<string[]> {
   }
   return out;
 }
-
-const keyUnder = (prefix: string, rel: string) =>
-  `${prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}${rel}`;
 
 /** The `video:transcode` processor. */
 export async function transcode(
