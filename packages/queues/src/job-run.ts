@@ -21,6 +21,9 @@ export interface JobContext {
   log(line: string): Promise<void>;
 }
 
+/** Longest wait for an aborted processor to unwind before its job is settled anyway. */
+const ABORT_GRACE_MS = 5000;
+
 /** What all runs of one worker share. */
 export interface RunHost {
   readonly queue: QueueName;
@@ -46,6 +49,7 @@ export class JobRun implements JobContext {
   tracker: IngestJobTracker | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private rejectWait: ((reason: unknown) => void) | undefined = undefined;
+  private work: Promise<unknown> | undefined = undefined;
   private lastProgressAt = 0;
   private lastPhase: string | undefined = undefined;
 
@@ -72,12 +76,25 @@ export class JobRun implements JobContext {
     if (this.reason !== undefined) return;
     this.reason = reason;
     this.controller?.abort(reason);
-    this.rejectWait?.(reason);
+    const reject = this.rejectWait;
+    if (!reject) return;
+    // Give the processor a moment to unwind (kill its child process, remove its
+    // temp files) before the job is settled, but never wait on it for long.
+    const unwound = this.work?.then(
+      () => undefined,
+      () => undefined,
+    );
+    const grace = new Promise((r) => setTimeout(r, ABORT_GRACE_MS).unref());
+    void Promise.race([unwound, grace]).then(() => reject(reason));
   }
 
-  /** Resolves with `work`, or rejects as soon as the run is aborted, whichever comes first. */
+  /**
+   * Resolves with `work`; when the run is aborted, rejects with the reason once
+   * the processor has unwound or after a short grace, whichever comes first.
+   */
   settle<T>(work: Promise<T>): Promise<T> {
     if (this.reason !== undefined) return Promise.reject(this.reason);
+    this.work = work;
     return new Promise<T>((resolve, reject) => {
       this.rejectWait = reject;
       work.then(resolve, reject);
