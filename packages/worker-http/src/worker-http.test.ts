@@ -1,0 +1,84 @@
+import { createTvMetrics } from '@nself-tv/metrics';
+import { createJobInspector, createProducer } from '@nself-tv/queues';
+import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { useTestRedis } from '@nself-tv/test-redis';
+import Fastify from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import { registerWorkerRoutes } from './worker-http.js';
+
+const redis = useTestRedis();
+const keyspace = createKeyspace({ namespace: redis.namespace });
+const connection = createRequestConnection(loadRedisConfig({ REDIS_URL: redis.url }), { commandTimeoutMs: 2000 });
+const producer = createProducer({ connection, keyspace });
+const inspector = createJobInspector(connection, keyspace);
+const apps: ReturnType<typeof Fastify>[] = [];
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+  await producer.close();
+  await inspector.close();
+  connection.disconnect();
+});
+
+async function start(apiToken: string | undefined) {
+  const app = Fastify();
+  registerWorkerRoutes(app, {
+    queues: { optimize: 'image:optimize', poster: 'image:poster' },
+    connection,
+    producer,
+    inspector,
+    metrics: createTvMetrics({ queues: inspector, defaultMetrics: false, keyspace }),
+    apiToken,
+  });
+  apps.push(app);
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return async (method: string, path: string, body?: unknown, token?: string) => {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${address}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, any> };
+  };
+}
+
+const optimize = { source: { bucket: 'media', key: 'a.jpg' }, output: { bucket: 'media', key: 'a.webp' } };
+
+describe('worker HTTP surface', () => {
+  it('enqueues with the API token, validates with the queue schema, and reports jobs and queues', async () => {
+    const call = await start('secret-token');
+    expect((await call('POST', '/api/v1/jobs/optimize', optimize)).status).toBe(401);
+    expect((await call('POST', '/api/v1/jobs/optimize', optimize, 'wrong-token')).status).toBe(401);
+    const queued = await call('POST', '/api/v1/jobs/optimize', optimize, 'secret-token');
+    expect(queued.status).toBe(202);
+    expect(queued.body).toMatchObject({ queue: 'image:optimize', status: 'queued' });
+    expect(await redis.client.llen(`${redis.namespace}:bull:image:optimize:wait`)).toBe(1);
+    const bad = await call('POST', '/api/v1/jobs/optimize', { ...optimize, quality: 500 }, 'secret-token');
+    expect(bad).toMatchObject({ status: 400, body: { error: 'bad_request', field: 'quality' } });
+    expect((await call('POST', '/api/v1/jobs/transcode', optimize, 'secret-token')).status).toBe(404);
+
+    const job = await call('GET', `/api/v1/jobs/${queued.body.jobId}`);
+    expect(job.body).toMatchObject({
+      jobId: queued.body.jobId,
+      queue: 'image:optimize',
+      state: 'waiting',
+      attemptsMade: 0,
+    });
+    expect((await call('GET', '/api/v1/jobs/unknown-job')).status).toBe(404);
+    expect((await call('GET', '/api/v1/jobs/a:b')).status).toBe(400);
+    const status = await call('GET', '/api/v1/queues/status');
+    expect(status.body.queues.map((q: { queue: string }) => q.queue)).toEqual(['image:poster', 'image:optimize']);
+    const health = await call('GET', '/health');
+    expect(health.body.status).toBe('ok');
+    expect(health.body.queues.find((q: { queue: string }) => q.queue === 'image:optimize').waiting).toBe(1);
+    expect((await call('GET', '/ready')).status).toBe(200);
+  });
+
+  it('refuses submissions with 403 when no API token is configured', async () => {
+    const call = await start(undefined);
+    const res = await call('POST', '/api/v1/jobs/optimize', optimize, 'anything');
+    expect(res).toMatchObject({ status: 403, body: { error: 'policy_denied' } });
+  });
+});
