@@ -1,0 +1,153 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type RedisServerHandle, startRedisServer } from '@nself-tv/test-redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSample } from './sample-media.js';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const TOKEN = 'test-api-token-0123456789';
+let server: RedisServerHandle;
+let mediaRoot: string;
+let jobTmp: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  mediaRoot = await mkdtemp(join(tmpdir(), 'vp-main-'));
+  jobTmp = await mkdtemp(join(tmpdir(), 'vp-jobtmp-'));
+  await mkdir(join(mediaRoot, 'media', 'uploads'), { recursive: true });
+  await makeSample(join(mediaRoot, 'media', 'uploads'), 'short', 640, 360, { seconds: 6 });
+  await makeSample(join(mediaRoot, 'media', 'uploads'), 'long', 1280, 720, { seconds: 60, subtitles: false });
+});
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await server.close();
+  await rm(mediaRoot, { recursive: true, force: true });
+  await rm(jobTmp, { recursive: true, force: true });
+});
+
+function startApp(env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [main], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_URL: server.url,
+      MEDIA_ROOT: mediaRoot,
+      API_TOKEN: TOKEN,
+      TMPDIR: jobTmp,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const address = new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      buffer += b.toString();
+      for (const line of buffer.split('\n'))
+        if (line.includes('"video-processor listening"')) resolve(JSON.parse(line).address);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+  });
+  return { child, exited, address };
+}
+
+const post = (address: string, kind: string, body: unknown) =>
+  fetch(`${address}/api/v1/jobs/${kind}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+const jobOf = (address: string, id: string) =>
+  fetch(`${address}/api/v1/jobs/${id}`).then((r) => r.json() as Promise<Record<string, any>>);
+const until = async <T>(check: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+const ffmpegsUnder = (dir: string) => {
+  try {
+    return execFileSync('pgrep', ['-f', `ffmpeg.*${dir}`])
+      .toString()
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+
+describe('video-processor app', () => {
+  it('takes jobs over HTTP, runs them and reports their result', async () => {
+    const app = startApp();
+    const address = await app.address;
+    const bad = await post(address, 'transcode', {
+      mediaId: 'x',
+      familyId: 'f',
+      source: { bucket: 'media', key: '../x' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBeDefined();
+    const payload = { mediaId: 'short', familyId: 'f', source: { bucket: 'media', key: 'uploads/short.mkv' } };
+    const queued = await Promise.all([
+      post(address, 'transcode', { ...payload, output: { bucket: 'media', prefix: 'hls/short/' } }),
+      post(address, 'trickplay', { ...payload, output: { bucket: 'media', prefix: 'tp/short/' } }),
+      post(address, 'subtitle', { ...payload, output: { bucket: 'media', prefix: 'subs/short/' } }),
+    ]);
+    for (const q of queued) expect(q).toMatchObject({ status: 202, body: { status: 'queued' } });
+    for (const q of queued) {
+      const done = await until(async () => {
+        const j = await jobOf(address, q.body.jobId);
+        return j.state === 'completed' || j.state === 'failed' ? j : undefined;
+      });
+      expect(done.state, JSON.stringify(done.failedReason)).toBe('completed');
+    }
+    expect(existsSync(join(mediaRoot, 'media', 'hls/short/master.m3u8'))).toBe(true);
+    expect(existsSync(join(mediaRoot, 'media', 'tp/short/trickplay.vtt'))).toBe(true);
+    expect(existsSync(join(mediaRoot, 'media', 'subs/short/sub_eng_2.vtt'))).toBe(true);
+    const status = await fetch(`${address}/api/v1/queues/status`).then(
+      (r) => r.json() as Promise<{ queues: { queue: string; completed: number }[] }>,
+    );
+    expect(status.queues.map((q) => q.completed)).toEqual([1, 1, 1]);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  }, 120_000);
+
+  it('SIGTERM mid-transcode: ffmpeg is killed, temp dirs removed, the job back in wait, exit 0', async () => {
+    const app = startApp({ SHUTDOWN_DEADLINE_MS: '500' });
+    const address = await app.address;
+    const queued = await post(address, 'transcode', {
+      mediaId: 'long',
+      familyId: 'f',
+      source: { bucket: 'media', key: 'uploads/long.mkv' },
+      output: { bucket: 'media', prefix: 'hls/long/' },
+    });
+    await until(async () => (ffmpegsUnder(jobTmp).length > 0 ? true : undefined), 30_000);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+    expect(ffmpegsUnder(jobTmp)).toEqual([]);
+    expect((await readdir(jobTmp)).filter((n) => n.startsWith('nself-'))).toEqual([]);
+    expect(existsSync(join(mediaRoot, 'media', 'hls/long/master.m3u8'))).toBe(false);
+
+    const again = startApp({ SHUTDOWN_DEADLINE_MS: '200' });
+    const address2 = await again.address;
+    const job = await jobOf(address2, queued.body.jobId);
+    expect(job.attemptsMade).toBe(0);
+    // Back in wait, so the restarted worker picks it up again.
+    expect(['waiting', 'active']).toContain(job.state);
+    // SIGTERM, not SIGKILL: the restarted worker may already run ffmpeg, which must not outlive the test.
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+    expect(ffmpegsUnder(jobTmp)).toEqual([]);
+  }, 120_000);
+});
