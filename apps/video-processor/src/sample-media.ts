@@ -46,3 +46,67 @@ export async function makeSample(
   await run(tools.ffmpeg, args);
   return out;
 }
+
+/** A PGS segment: 'PG', pts and dts (90 kHz), type, size, payload. */
+function pgsSegment(pts: number, type: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(13);
+  head.write('PG', 0, 'latin1');
+  head.writeUInt32BE(pts, 2);
+  head.writeUInt32BE(0, 6);
+  head.writeUInt8(type, 10);
+  head.writeUInt16BE(payload.length, 11);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * A clip whose only subtitle track is bitmap (Blu-ray PGS, `hdmv_pgs_subtitle`).
+ * ffmpeg cannot turn text into bitmap subtitles, so the `.sup` stream is
+ * written here: two display sets (a presentation segment and an end segment each).
+ */
+export async function makeBitmapSubtitleSample(dir: string, name: string): Promise<string> {
+  const pcs = (n: number, state: number) => {
+    const b = Buffer.alloc(11);
+    b.writeUInt16BE(640, 0);
+    b.writeUInt16BE(360, 2);
+    b.writeUInt8(0x10, 4);
+    b.writeUInt16BE(n, 5);
+    b.writeUInt8(state, 7);
+    return b;
+  };
+  const sup = join(dir, `${name}.sup`);
+  await writeFile(
+    sup,
+    Buffer.concat([
+      pgsSegment(90_000, 0x16, pcs(0, 0x80)),
+      pgsSegment(90_000, 0x80, Buffer.alloc(0)),
+      pgsSegment(180_000, 0x16, pcs(1, 0)),
+      pgsSegment(180_000, 0x80, Buffer.alloc(0)),
+    ]),
+  );
+  const out = join(dir, `${name}.mkv`);
+  await run(tools.ffmpeg, [
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=24:duration=3',
+    '-i',
+    sup,
+    '-map',
+    '0:v',
+    '-map',
+    '1:s',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-c:s',
+    'copy',
+    '-metadata:s:s:0',
+    'language=eng',
+    out,
+  ]);
+  return out;
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, tools } from './ffmpeg.js';
-import { makeSample } from './sample-media.js';
+import { makeBitmapSubtitleSample, makeSample } from './sample-media.js';
 import { classifySubtitle, subtitles } from './subtitles.js';
 import { trickplay } from './trickplay.js';
 import { tilePosition, vttTime } from './vtt.js';
@@ -135,6 +135,26 @@ describe('video:subtitle', () => {
       storage,
     );
     expect(none).toEqual({ tracks: [], skipped: [] });
+  });
+
+  it('a bitmap-only source gives an empty list plus a skipped entry', async () => {
+    await makeBitmapSubtitleSample(join(root, 'media', 'uploads'), 'bluray');
+    const result = await subtitles(
+      {
+        mediaId: 'bluray',
+        familyId: 'f',
+        source: { bucket: 'media', key: 'uploads/bluray.mkv' },
+        output: { bucket: 'media', prefix: 'subs/bluray/' },
+      },
+      ctx,
+      storage,
+    );
+    expect(result).toEqual({
+      tracks: [],
+      skipped: [
+        { streamIndex: 1, codec: 'hdmv_pgs_subtitle', reason: 'bitmap subtitles cannot be converted to WebVTT' },
+      ],
+    });
   });
 
   it('skips bitmap codecs with a reason', () => {
