@@ -115,38 +115,39 @@ export async function transcode(
 
   return withTempDir('transcode', async (dir) => {
     let last = 0;
-    await run(tools.ffmpeg, transcodeArgs(input, dir, plan, video.fps, info.audio !== undefined), {
-      signal,
-      onProgress: (f) => {
-        const us = Number(f.get('out_time_us') ?? f.get('out_time_ms') ?? 0);
-        const pct = Math.min(99, (us / 1e6 / info.durationSeconds) * 100);
-        if (pct - last >= 1) {
-          last = pct;
-          void job.progress(pct).catch(() => undefined);
-        }
-      },
-    });
     const stillAt = (info.durationSeconds * 0.1).toFixed(3);
-    await run(
-      tools.ffmpeg,
-      [
-        '-hide_banner',
-        '-nostdin',
-        '-y',
-        '-ss',
-        stillAt,
-        '-i',
-        input,
-        '-frames:v',
-        '1',
-        '-q:v',
-        '2',
-        join(dir, 'still.jpg'),
-      ],
-      {
+    // The still frame is a short seek-and-decode; run it beside the encode rather than after it.
+    await Promise.all([
+      run(tools.ffmpeg, transcodeArgs(input, dir, plan, video.fps, info.audio !== undefined), {
         signal,
-      },
-    );
+        onProgress: (f) => {
+          const us = Number(f.get('out_time_us') ?? f.get('out_time_ms') ?? 0);
+          const pct = Math.min(99, (us / 1e6 / info.durationSeconds) * 100);
+          if (pct - last >= 1) {
+            last = pct;
+            void job.progress(pct).catch(() => undefined);
+          }
+        },
+      }),
+      run(
+        tools.ffmpeg,
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-y',
+          '-ss',
+          stillAt,
+          '-i',
+          input,
+          '-frames:v',
+          '1',
+          '-q:v',
+          '2',
+          join(dir, 'still.jpg'),
+        ],
+        { signal },
+      ),
+    ]);
 
     const renditions: JobResult<'video:transcode'>['renditions'] = [];
     const master = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
