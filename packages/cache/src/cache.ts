@@ -34,7 +34,7 @@ export interface CacheOptions {
   lock?: { ttlMs?: number; waitMs?: number; pollMs?: number };
   /**
    * In-process first tier in front of Redis. Invalidations are broadcast on
-   * `cache:invalidate` so other instances drop their copies.
+   * the cache invalidation channel (redis-keys) so other instances drop their copies.
    * @default off
    */
   localTier?: { maxEntries?: number; ttlMs?: number };
@@ -71,7 +71,7 @@ export interface Cache {
   invalidateKey(key: string): Promise<void>;
   /** Deletes every key matching a SCAN pattern (`prefix*` or an exact key); returns the count. */
   invalidatePattern(pattern: string): Promise<number>;
-  /** Drops `cache:recent`; call it when an ingest completes. */
+  /** Drops the recently-added entry (cache recent); call it when an ingest completes. */
   invalidateRecent(): Promise<void>;
   /** True while the circuit breaker keeps Redis out of the read path. */
   readonly redisBypassed: boolean;

@@ -48,7 +48,7 @@ export interface EntryDefinition<T, P extends unknown[]> {
  * const recs = cache.entry(entries.recommendations(z.array(mediaSummary)));
  */
 export const entries = {
-  /** `cache:trending`, 15 min. */
+  /** Trending content (cache trending), 15 min. */
   trending: <T>(schema: z.ZodType<T>, options: EntryOptions = {}): EntryDefinition<T, []> => ({
     name: 'trending',
     ttlSeconds: namespaceTtl('cacheTrending'),
@@ -57,7 +57,7 @@ export const entries = {
     patterns: (k) => [k.cacheTrending()],
     options,
   }),
-  /** `cache:popular`, 1 h. */
+  /** Popular content (cache popular), 1 h. */
   popular: <T>(schema: z.ZodType<T>, options: EntryOptions = {}): EntryDefinition<T, []> => ({
     name: 'popular',
     ttlSeconds: namespaceTtl('cachePopular'),
@@ -66,7 +66,7 @@ export const entries = {
     patterns: (k) => [k.cachePopular()],
     options,
   }),
-  /** `cache:recent`, 5 min. */
+  /** Recently added (cache recent), 5 min. */
   recent: <T>(schema: z.ZodType<T>, options: EntryOptions = {}): EntryDefinition<T, []> => ({
     name: 'recent',
     ttlSeconds: namespaceTtl('cacheRecent'),
