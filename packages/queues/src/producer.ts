@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { type QueueOverrides, resolveQueueSettings } from './catalog.js';
 import { whenReady } from './deadline.js';
 import { PayloadError } from './errors.js';
-import { openQueue } from './queue-handle.js';
+import { queueHandles } from './queue-handle.js';
 import { safeId } from './schemas/common.js';
 import { type PayloadInput, parsePayload } from './schemas/registry.js';
 
@@ -101,20 +101,10 @@ function jobOpts(queue: QueueName, options: EnqueueOptions | undefined, path: st
 export function createProducer(options: ProducerOptions): Producer {
   const keyspace = options.keyspace ?? createKeyspace();
   const timeoutMs = options.timeoutMs ?? 2000;
-  const queues = new Map<QueueName, Queue>();
-  const handle = (queue: QueueName) => {
-    let q = queues.get(queue);
-    if (!q) {
-      q = openQueue(queue, options.connection, keyspace, resolveQueueSettings(queue, options.overrides?.[queue]), {
-        failFast: true,
-      });
-      q.on('error', () => {
-        // Errors reach the caller through the rejected enqueue.
-      });
-      queues.set(queue, q);
-    }
-    return q;
-  };
+  const queues = queueHandles(options.connection, keyspace, (queue) =>
+    resolveQueueSettings(queue, options.overrides?.[queue]),
+  );
+  const handle = (queue: QueueName) => queues.get(queue);
 
   return {
     async enqueue(queue, payload, enqueueOptions) {
@@ -138,9 +128,6 @@ export function createProducer(options: ProducerOptions): Producer {
       return added.map((job) => job.id as string);
     },
     queue: handle,
-    async close() {
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      queues.clear();
-    },
+    close: () => queues.close(),
   };
 }

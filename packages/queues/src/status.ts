@@ -2,7 +2,7 @@ import { createKeyspace, type Keyspace, QUEUE_NAMES, type QueueName } from '@nse
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveQueueSettings } from './catalog.js';
-import { openQueue } from './queue-handle.js';
+import { openQueue, queueHandles } from './queue-handle.js';
 
 /** A job as status readers see it (`GET /api/v1/jobs/:id`). Timestamps in ms. */
 export interface JobStatus {
@@ -46,16 +46,8 @@ export interface JobInspector {
 
 /** Creates a {@link JobInspector} on a (request-path) connection, which it does not close. It writes nothing. */
 export function createJobInspector(connection: Redis, keyspace: Keyspace = createKeyspace()): JobInspector {
-  const queues = new Map<QueueName, Queue>();
-  const handle = (q: QueueName) => {
-    let queue = queues.get(q);
-    if (!queue) {
-      queue = openQueue(q, connection, keyspace, resolveQueueSettings(q), { failFast: true, readOnly: true });
-      queue.on('error', () => undefined);
-      queues.set(q, queue);
-    }
-    return queue;
-  };
+  const queues = queueHandles(connection, keyspace, (q) => resolveQueueSettings(q), { readOnly: true });
+  const handle = (q: QueueName) => queues.get(q);
   return {
     async getJob(jobId) {
       // One round trip finds the queue: EXISTS on each queue's job hash.
@@ -94,10 +86,7 @@ export function createJobInspector(connection: Redis, keyspace: Keyspace = creat
         }),
       );
     },
-    async close() {
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      queues.clear();
-    },
+    close: () => queues.close(),
   };
 }
 
