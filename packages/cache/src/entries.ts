@@ -75,7 +75,7 @@ export const entries = {
     patterns: (k) => [k.cacheRecent()],
     options,
   }),
-  /** `cache:recommendations:{userId}`, 1 h, cross-process lock on by default (expensive to compute). */
+  /** A user's recommendations (cache recommendations, per userId), 1 h, cross-process lock on by default (expensive to compute). */
   recommendations: <T>(
     schema: z.ZodType<T>,
     options: EntryOptions = { lock: true },
@@ -87,7 +87,7 @@ export const entries = {
     patterns: (k) => [k.pattern('cacheRecommendations')],
     options,
   }),
-  /** `cache:search:{hash}`, 10 min; the hash comes from {@link searchHash}. */
+  /** Search results (cache search, per query hash), 10 min; the hash comes from {@link searchHash}. */
   search: <T>(schema: z.ZodType<T>, options: EntryOptions = {}): EntryDefinition<T, [query: SearchQuery]> => ({
     name: 'search',
     ttlSeconds: namespaceTtl('cacheSearch'),
@@ -96,7 +96,7 @@ export const entries = {
     patterns: (k) => [k.pattern('cacheSearch')],
     options,
   }),
-  /** Any other entry: `cache:{name}` or `cache:{name}:{id}`. */
+  /** Any other entry, keyed by name and optional id through `Keyspace.cacheEntry`. */
   custom: <T>(
     name: string,
     ttlSeconds: number,

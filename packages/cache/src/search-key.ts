@@ -43,7 +43,7 @@ export function canonicalSearchJson(query: SearchQuery): string {
 }
 
 /**
- * The `{hash}` of `cache:search:{hash}`: sha256 (hex) of the canonical JSON.
+ * The hash part of a search cache key: sha256 (hex) of the canonical JSON.
  * Equal queries written differently (key order, surrounding whitespace, case
  * of the text query) hash the same; different families never do.
  */

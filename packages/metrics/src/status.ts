@@ -20,7 +20,7 @@ export interface RedisStatus {
     recent: number;
     recommendations: number;
     search: number;
-    /** Every `cache:*` key, the five above included (locks too). */
+    /** Every key of the cache namespace, the five above included (locks too). */
     total: number;
   };
   sessions: { active: number; families: number; devices: number };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** A playback session as stored at `session:{sessionId}` (JSON). Times are Redis server time in ms. */
+/** A playback session as stored under `Keyspace.session(id)` (JSON). Times are Redis server time in ms. */
 export const sessionSchema = z.object({
   sessionId: z.string(),
   userId: z.string(),

@@ -36,7 +36,7 @@ export interface IngestServiceOptions {
   keyspace?: Keyspace;
 }
 
-/** Starts, reads, advances and cancels ingests stored at `ingest:{ingestId}`. */
+/** Starts, reads, advances and cancels ingests stored under `Keyspace.ingest(id)`. */
 export interface IngestService {
   /**
    * Validates the request, writes the state and enqueues the transcode job,

@@ -5,7 +5,7 @@ import { EXTERNAL_STAGES, INGEST_STAGE_NAMES, STAGE_DEFINITIONS } from './stages
 
 const stageStatus = z.enum(['pending', 'running', 'completed', 'failed', 'skipped']);
 
-/** One stage as stored in `ingest:{ingestId}`. */
+/** One stage of a stored ingest state. */
 export const ingestStageSchema = z.object({
   name: z.enum(INGEST_STAGE_NAMES),
   status: stageStatus,
@@ -21,7 +21,7 @@ export const ingestStageSchema = z.object({
   result: z.string().optional(),
 });
 
-/** The state stored at `ingest:{ingestId}` (JSON, 24 h TTL). Timestamps are Redis server time in ms. */
+/** The ingest state stored under `Keyspace.ingest(id)` (JSON, 24 h TTL). Timestamps are Redis server time in ms. */
 export const ingestStateSchema = z.object({
   ingestId: safeId,
   mediaId: safeId,

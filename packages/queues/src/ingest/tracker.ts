@@ -47,7 +47,7 @@ function fanOutPayload(
 
 /**
  * A tracker for a job that carries an `ingestId`, or `undefined` for jobs
- * outside an ingest. Stage updates are atomic Lua updates of `ingest:{id}`,
+ * outside an ingest. Stage updates are atomic Lua updates of the ingest state,
  * so parallel stages on different workers never overwrite each other.
  */
 export function trackIngestJob(
