@@ -5,11 +5,12 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, tools } from '@nself-tv/media-tools';
 import { createProducer, createQueueWorker } from '@nself-tv/queues';
 import { createRequestConnection, createWorkerConnection, loadRedisConfig } from '@nself-tv/redis-keys';
 import { createFileStorage } from '@nself-tv/storage';
 import { startRedisServer } from '@nself-tv/test-redis';
-import { planLadder, run, tools, transcode, transcodeArgs } from '../dist/index.js';
+import { planLadder, transcode, transcodeArgs } from '../dist/index.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 10 : 30;

@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeSample } from '@nself-tv/media-tools';
 import { type RedisServerHandle, startRedisServer } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSample } from './sample-media.js';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const TOKEN = 'test-api-token-0123456789';

@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeSample, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, tools } from './ffmpeg.js';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
-import { makeSample } from './sample-media.js';
 import { transcode } from './transcode.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vp-test-'));

@@ -1,12 +1,10 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { keyUnder, probe, run, tools } from '@nself-tv/media-tools';
 import { type JobContext, type JobResult, type Payload, UnrecoverableError } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
-import { run, tools } from './ffmpeg.js';
 import { parseMediaPlaylist } from './hls.js';
-import { keyUnder } from './keys.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
-import { probe } from './probe.js';
 
 const SEGMENT_SECONDS = 4;
 const AUDIO_KBPS = 128;

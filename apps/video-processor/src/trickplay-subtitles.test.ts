@@ -1,13 +1,11 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeBitmapSubtitleSample, makeSample, run, tilePosition, tools, vttTime } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, tools } from './ffmpeg.js';
-import { makeBitmapSubtitleSample, makeSample } from './sample-media.js';
 import { classifySubtitle, subtitles } from './subtitles.js';
 import { trickplay } from './trickplay.js';
-import { tilePosition, vttTime } from './vtt.js';
 
 const root = await mkdtemp(join(tmpdir(), 'vp-tp-'));
 const storage = createFileStorage({ root });

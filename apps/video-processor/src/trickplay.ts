@@ -1,11 +1,8 @@
 import { join } from 'node:path';
+import { type Grid, keyUnder, probe, run, thumbnailVtt, tools } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
 import { UnrecoverableError } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
-import { run, tools } from './ffmpeg.js';
-import { keyUnder } from './keys.js';
-import { probe } from './probe.js';
-import { type Grid, thumbnailVtt } from './vtt.js';
 
 const GRID: Grid = { columns: 10, rows: 10, width: 320, height: 180 };
 export const sheetName = (i: number) => `sprite_${String(i).padStart(3, '0')}.jpg`;

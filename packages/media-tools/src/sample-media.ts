@@ -1,4 +1,4 @@
-// Test media made with real ffmpeg (lavfi sources), shared by this app's tests.
+// Test and demo media made with real ffmpeg (lavfi sources): nothing is downloaded.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, tools } from './ffmpeg.js';

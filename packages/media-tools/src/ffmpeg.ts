@@ -9,6 +9,7 @@ export const tools = {
 
 /** A tool run that failed; the message ends with the tail of its stderr. */
 export class ToolError extends Error {
+  readonly code = 'TOOL_FAILED';
   constructor(
     readonly tool: string,
     readonly exitCode: number | null,

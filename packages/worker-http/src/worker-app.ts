@@ -1,0 +1,184 @@
+import { resolve } from 'node:path';
+import { createTvMetrics } from '@nself-tv/metrics';
+import {
+  createJobInspector,
+  createProducer,
+  createQueueWorker,
+  type QueueConsumer,
+  type QueueName,
+  type QueueProcessor,
+  queueSettingsFromEnv,
+  queuesOf,
+  startRetentionCleaner,
+  type WorkerEvent,
+} from '@nself-tv/queues';
+import {
+  createRequestConnection,
+  createWorkerConnection,
+  describeRedisConfig,
+  loadRedisConfig,
+} from '@nself-tv/redis-keys';
+import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { registerWorkerRoutes } from './worker-http.js';
+
+/** The processors of an app, one per queue it consumes. */
+export type WorkerProcessors = { [Q in QueueName]?: QueueProcessor<Q> };
+
+/** Options of {@link runWorkerApp}. */
+export interface WorkerAppOptions {
+  /** The app; its queues are the catalog's queues with this consumer. */
+  name: QueueConsumer;
+  /** Port when `PORT` is unset. */
+  defaultPort: number;
+  /** URL names of the app's queues for `POST /api/v1/jobs/<name>`. */
+  routes: Record<string, QueueName>;
+  /** Builds the processors once the media store is open. */
+  processors: (storage: MediaStorage) => WorkerProcessors;
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+const envSchema = (defaultPort: number) =>
+  z.object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    MEDIA_ROOT: z.string().min(1).default('./media'),
+    API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).default(30_000),
+  });
+
+/** The environment variables every worker app reads besides Redis and `QUEUE_*`, with defaults. */
+export const WORKER_APP_ENV = [
+  ['PORT', 'HTTP port', 'the app’s port'],
+  ['HOST', 'HTTP bind address', '0.0.0.0'],
+  ['MEDIA_ROOT', 'folder of the filesystem media store (`<root>/<bucket>/<key>`)', './media'],
+  ['API_TOKEN', 'bearer token for `POST /api/v1/jobs/*` (16+ characters); unset disables submission', 'unset'],
+  ['LOG_LEVEL', 'pino level', 'info'],
+  ['SHUTDOWN_DEADLINE_MS', 'how long running jobs may finish after SIGTERM before they go back to wait', '30000'],
+] as const;
+
+const refuse = (name: string, message: string): never => {
+  process.stderr.write(`${name}: refusing to start: ${message}\n`);
+  process.exit(1);
+};
+
+/**
+ * The whole worker process: reads the environment (refusing to start on a bad
+ * value), opens the Redis connections and the media store, starts one worker
+ * per queue of the app with its catalog or `QUEUE_*` settings, the retention
+ * cleaner and the HTTP surface, logs one pino line per job event, and on
+ * SIGTERM/SIGINT stops taking jobs, lets running ones finish within
+ * `SHUTDOWN_DEADLINE_MS` (the rest go back to wait) and exits 0.
+ */
+export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
+  const { name } = options;
+  const env = options.env ?? process.env;
+  const parsed = envSchema(options.defaultPort).safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse(name, `${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  const config = parsed.data;
+  const log = pino({
+    level: config.LOG_LEVEL,
+    base: { app: name, pid: process.pid },
+    redact: ['req.headers.authorization'],
+  });
+
+  let redisConfig: ReturnType<typeof loadRedisConfig>;
+  let settings: ReturnType<typeof queueSettingsFromEnv>[];
+  try {
+    redisConfig = loadRedisConfig(env);
+    settings = queuesOf(name).map((q) => queueSettingsFromEnv(q, env));
+  } catch (error) {
+    return refuse(name, (error as Error).message);
+  }
+
+  const workerConnection = createWorkerConnection(redisConfig, { connectionName: name });
+  const requestConnection = createRequestConnection(redisConfig, {
+    connectionName: `${name}-http`,
+    commandTimeoutMs: 2000,
+  });
+  for (const c of [workerConnection, requestConnection])
+    c.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
+  const mediaRoot = resolve(config.MEDIA_ROOT);
+  const storage = createFileStorage({ root: mediaRoot });
+  const producer = createProducer({ connection: requestConnection });
+  const inspector = createJobInspector(requestConnection);
+  const metrics = createTvMetrics({ queues: inspector, redis: requestConnection });
+
+  const onEvent = (event: WorkerEvent) => {
+    metrics.onWorkerEvent(event);
+    if (event.type === 'progress') return;
+    if (event.type === 'warning') log.warn({ queue: event.queue }, event.message);
+    else if (event.type === 'error') log.error({ queue: event.queue, err: event.error.message }, 'worker error');
+    else if (event.type === 'failed') log[event.final ? 'error' : 'warn']({ ...event }, 'job failed');
+    else log.info({ ...event }, `job ${event.type}`);
+  };
+
+  const processors = options.processors(storage);
+  const workers = settings.map((s) => {
+    const processor = processors[s.queue] as QueueProcessor<QueueName> | undefined;
+    if (!processor) throw new Error(`${name} has no processor for ${s.queue}`);
+    return createQueueWorker(s.queue, processor, {
+      connection: workerConnection,
+      overrides: {
+        concurrency: s.concurrency,
+        timeoutMs: s.timeoutMs,
+        lockDurationMs: s.lockDurationMs,
+        stalledIntervalMs: s.stalledIntervalMs,
+      },
+      shutdownDeadlineMs: config.SHUTDOWN_DEADLINE_MS,
+      onEvent,
+    });
+  });
+  const cleaner = startRetentionCleaner({ connection: workerConnection, queues: queuesOf(name) });
+
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true });
+  registerWorkerRoutes(app, {
+    queues: options.routes,
+    connection: requestConnection,
+    producer,
+    inspector,
+    metrics,
+    apiToken: config.API_TOKEN,
+  });
+  if (!config.API_TOKEN) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(
+      { signal, deadlineMs: config.SHUTDOWN_DEADLINE_MS },
+      'shutting down: no new jobs; running jobs finish or go back to wait',
+    );
+    await app.close().catch(() => undefined);
+    await Promise.all(workers.map((w) => w.close()));
+    await cleaner.stop().catch(() => undefined);
+    await Promise.all([producer.close(), inspector.close()]).catch(() => undefined);
+    await Promise.all([workerConnection.quit(), requestConnection.quit()]).catch(() => undefined);
+    log.info('stopped');
+    log.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  log.info(
+    {
+      address,
+      redis: describeRedisConfig(redisConfig),
+      mediaRoot,
+      queues: settings.map((s) => `${s.queue}×${s.concurrency}`),
+    },
+    `${name} listening`,
+  );
+}
