@@ -68,6 +68,14 @@ describe('video:trickplay', () => {
       join(root, 'media', result.sheets[0]?.key ?? ''),
     ]);
     expect(size.trim()).toBe('3200,1800');
+    // The last thumbnail holds a frame (the test pattern), not the black of an empty tile.
+    const last = cues - 1;
+    const luma = await run(tools.ffmpeg, [
+      ...['-v', 'error', '-i', join(root, 'media', result.sheets[0]?.key ?? '')],
+      ...['-vf', `crop=64:64:${(last % 10) * 320 + 128}:${Math.floor(last / 10) * 180 + 58},scale=1:1`],
+      ...['-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    ]);
+    expect(luma.charCodeAt(0)).toBeGreaterThan(40);
   });
 });
 

@@ -27,7 +27,7 @@ export async function trickplay(
   return withTempDir('trickplay', async (dir) => {
     // One frame per interval, starting at 0; letterboxed to 320x180 with the aspect ratio kept; tiled 10x10.
     const filter = [
-      `fps=1/${interval}:start_time=0:round=down`,
+      `fps=1/${interval}:start_time=0:round=down:eof_action=pass`,
       `scale=${GRID.width}:${GRID.height}:force_original_aspect_ratio=decrease`,
       `pad=${GRID.width}:${GRID.height}:(ow-iw)/2:(oh-ih)/2:black`,
       'setsar=1',
