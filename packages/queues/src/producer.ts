@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createKeyspace, type Keyspace, type QueueName } from '@nself-tv/redis-keys';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,7 +14,8 @@ export interface EnqueueOptions {
   /**
    * Caller-chosen job id for idempotent enqueue: the same id twice makes one job.
    * A safe id (no `:`), not all digits (BullMQ reserves those).
-   * @default a BullMQ-generated id
+   * @default a random UUID: BullMQ's own ids count per queue, so `1` would exist in
+   * every queue and a lookup by id (`GET /api/v1/jobs/:id`) could not tell them apart.
    */
   jobId?: string;
   /** BullMQ priority, 1 (highest) to 2 097 152. @default no priority (FIFO) */
@@ -56,8 +58,8 @@ export interface Producer {
 }
 
 function jobOpts(queue: QueueName, options: EnqueueOptions | undefined, path: string) {
-  if (!options) return {};
-  const out: { jobId?: string; priority?: number; delay?: number } = {};
+  const out: { jobId: string; priority?: number; delay?: number } = { jobId: randomUUID() };
+  if (!options) return out;
   if (options.jobId !== undefined) {
     const parsed = safeId.refine((v) => !/^\d+$/.test(v), 'must not be all digits').safeParse(options.jobId);
     if (!parsed.success) {

@@ -49,6 +49,16 @@ describe('job inspector', () => {
     expect(await inspector.getJob('no-such-job')).toBeUndefined();
   });
 
+  it('tells jobs of different queues apart when no job id is given', async () => {
+    const a = await producer.enqueue('video:subtitle', transcodeJob('s2'));
+    const b = await producer.enqueue('video:trickplay', { ...transcodeJob('s2'), intervalSeconds: 5 });
+    expect(a).not.toBe(b);
+    expect(await inspector.getJob(a)).toMatchObject({ jobId: a, queue: 'video:subtitle' });
+    expect(await inspector.getJob(b)).toMatchObject({ jobId: b, queue: 'video:trickplay' });
+    await producer.queue('video:subtitle').remove(a);
+    await producer.queue('video:trickplay').remove(b);
+  });
+
   it('counts every queue by state, including prioritized and paused', async () => {
     await producer.enqueue('image:poster', transcodeJob('p1'), { priority: 3 });
     await producer.queue('image:sprite').pause();
