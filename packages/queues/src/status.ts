@@ -57,12 +57,15 @@ export function createJobInspector(connection: Redis, keyspace: Keyspace = creat
       const index = found.findIndex(([, n]) => n === 1);
       const q = QUEUE_NAMES[index];
       if (!q) return undefined;
+      // State first: a job moves to completed/failed in the same script that writes its
+      // result, so a finished state is never paired with an unfinished hash.
+      const state = await handle(q).getJobState(jobId);
       const job = await handle(q).getJob(jobId);
       if (!job) return undefined;
       return {
         jobId,
         queue: q,
-        state: await job.getState(),
+        state,
         progress: job.progress,
         result: job.returnvalue ?? undefined,
         failedReason: job.failedReason || undefined,
