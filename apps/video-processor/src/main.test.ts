@@ -1,11 +1,17 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSample } from '@nself-tv/media-tools';
-import { type RedisServerHandle, startRedisServer } from '@nself-tv/test-redis';
+import {
+  killAppProcesses,
+  type RedisServerHandle,
+  startAppProcess,
+  startRedisServer,
+  until,
+} from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -13,7 +19,6 @@ const TOKEN = 'test-api-token-0123456789';
 let server: RedisServerHandle;
 let mediaRoot: string;
 let jobTmp: string;
-const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   server = await startRedisServer();
@@ -24,39 +29,22 @@ beforeAll(async () => {
   await makeSample(join(mediaRoot, 'media', 'uploads'), 'long', 1280, 720, { seconds: 60, subtitles: false });
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAppProcesses();
   await server.close();
   await rm(mediaRoot, { recursive: true, force: true });
   await rm(jobTmp, { recursive: true, force: true });
 });
 
-function startApp(env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      REDIS_URL: server.url,
-      MEDIA_ROOT: mediaRoot,
-      API_TOKEN: TOKEN,
-      TMPDIR: jobTmp,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+const startApp = (env: Record<string, string> = {}) =>
+  startAppProcess(main, 'video-processor listening', {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL: server.url,
+    MEDIA_ROOT: mediaRoot,
+    API_TOKEN: TOKEN,
+    TMPDIR: jobTmp,
+    ...env,
   });
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const address = new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      buffer += b.toString();
-      for (const line of buffer.split('\n'))
-        if (line.includes('"video-processor listening"')) resolve(JSON.parse(line).address);
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-  });
-  return { child, exited, address };
-}
 
 const post = (address: string, kind: string, body: unknown) =>
   fetch(`${address}/api/v1/jobs/${kind}`, {
@@ -66,15 +54,6 @@ const post = (address: string, kind: string, body: unknown) =>
   }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
 const jobOf = (address: string, id: string) =>
   fetch(`${address}/api/v1/jobs/${id}`).then((r) => r.json() as Promise<Record<string, any>>);
-const until = async <T>(check: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 const ffmpegsUnder = (dir: string) => {
   try {
     return execFileSync('pgrep', ['-f', `ffmpeg.*${dir}`])

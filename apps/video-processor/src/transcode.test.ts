@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSample, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import { transcode } from './transcode.js';
 

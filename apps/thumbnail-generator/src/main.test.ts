@@ -1,0 +1,187 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { QUEUE_NAMES } from '@nself-tv/queues';
+import { createKeyspace } from '@nself-tv/redis-keys';
+import {
+  killAppProcesses,
+  type RedisServerHandle,
+  startAppProcess,
+  startRedisServer,
+  until,
+} from '@nself-tv/test-redis';
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { noisyImage, onePixelPng, sidewaysJpeg } from './test-images.js';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const TOKEN = 'test-api-token-0123456789';
+const bucket = 'media';
+let server: RedisServerHandle;
+let mediaRoot: string;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  mediaRoot = await mkdtemp(join(tmpdir(), 'tg-main-'));
+  await mkdir(join(mediaRoot, bucket, 'in'), { recursive: true });
+  const files: [string, Buffer][] = [
+    ['in/sideways.jpg', await sidewaysJpeg()],
+    ['in/one.png', await onePixelPng()],
+    ['in/notes.jpg', Buffer.from('plain text, not a picture')],
+    ['in/large.png', await noisyImage(3000, 2000, 'png')],
+    ['in/large.jpg', await noisyImage(3000, 2000, 'jpeg')],
+  ];
+  for (const [key, bytes] of files) await writeFile(join(mediaRoot, bucket, key), bytes);
+});
+afterAll(async () => {
+  killAppProcesses();
+  await server.close();
+  await rm(mediaRoot, { recursive: true, force: true });
+});
+
+const startApp = (env: Record<string, string> = {}) =>
+  startAppProcess(main, 'thumbnail-generator listening', {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL: server.url,
+    MEDIA_ROOT: mediaRoot,
+    API_TOKEN: TOKEN,
+    ...env,
+  });
+const post = (address: string, kind: string, body: unknown) =>
+  fetch(`${address}/api/v1/jobs/${kind}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+const settled = (address: string, id: string, ms = 60_000) =>
+  until(async () => {
+    const job = (await fetch(`${address}/api/v1/jobs/${id}`).then((r) => r.json())) as Record<string, any>;
+    return job.state === 'completed' || job.state === 'failed' ? job : undefined;
+  }, ms);
+
+describe('thumbnail-generator app', () => {
+  it('runs poster, sprite and optimize jobs over HTTP; a bad image fails once and the worker carries on', async () => {
+    const app = startApp();
+    const address = await app.address;
+
+    const badBody = await post(address, 'poster', { mediaId: 'a:b', familyId: 'f', source: { bucket, key: 'x' } });
+    expect(badBody.status).toBe(400);
+    expect(badBody.body).toMatchObject({ error: 'bad_request', field: expect.stringMatching(/mediaId|output/) });
+
+    const notImage = await post(address, 'poster', {
+      mediaId: 'n1',
+      familyId: 'f',
+      source: { bucket, key: 'in/notes.jpg' },
+      output: { bucket, prefix: 'p/n1' },
+    });
+    const failed = await settled(address, notImage.body.jobId);
+    expect(failed).toMatchObject({ state: 'failed', attemptsMade: 1 });
+    expect(failed.failedReason).toContain('media/in/notes.jpg: not an image');
+
+    const queued = await Promise.all([
+      post(address, 'poster', {
+        mediaId: 'm1',
+        familyId: 'f',
+        source: { bucket, key: 'in/sideways.jpg' },
+        output: { bucket, prefix: 'p/m1' },
+        formats: ['webp', 'jpeg'],
+      }),
+      post(address, 'sprite', {
+        mediaId: 'm1',
+        familyId: 'f',
+        output: { bucket, prefix: 's/m1' },
+        images: [0, 5, 10].map((timestamp) => ({ bucket, key: 'in/sideways.jpg', timestamp })),
+      }),
+      post(address, 'optimize', {
+        source: { bucket, key: 'in/sideways.jpg' },
+        output: { bucket, key: 'o/m1.webp' },
+      }),
+    ]);
+    for (const q of queued) expect(q).toMatchObject({ status: 202, body: { status: 'queued' } });
+    const [posterJob, spriteJob, optimizeJob] = await Promise.all(queued.map((q) => settled(address, q.body.jobId)));
+    expect(posterJob?.state, posterJob?.failedReason).toBe('completed');
+    expect(posterJob?.result.outputs).toHaveLength(6);
+    expect(spriteJob?.state, spriteJob?.failedReason).toBe('completed');
+    expect(optimizeJob?.state, optimizeJob?.failedReason).toBe('completed');
+    expect(spriteJob?.result).toMatchObject({ vttKey: 's/m1/sprites.vtt', thumbnailCount: 3 });
+    expect(optimizeJob?.result).toMatchObject({ key: 'o/m1.webp', format: 'webp', keptOriginal: false });
+    const written = await sharp(join(mediaRoot, bucket, 'p/m1/poster-400w.jpg')).metadata();
+    expect([written.width, written.height, written.orientation]).toEqual([400, 600, undefined]);
+
+    const health = (await fetch(`${address}/health`).then((r) => r.json())) as Record<string, any>;
+    expect(
+      health.queues.map((q: { queue: string; completed: number; failed: number }) => [q.queue, q.completed, q.failed]),
+    ).toEqual([
+      ['image:poster', 1, 1],
+      ['image:sprite', 1, 0],
+      ['image:optimize', 1, 0],
+    ]);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  }, 120_000);
+
+  it('keeps renewing job locks with every queue at full concurrency on large images: no job stalls', async () => {
+    const lock = { LOCK_DURATION_MS: '1000', STALLED_INTERVAL_MS: '1000' };
+    const env: Record<string, string> = {};
+    for (const queue of ['POSTER', 'SPRITE', 'OPTIMIZE'])
+      for (const [k, v] of Object.entries(lock)) env[`QUEUE_IMAGE_${queue}_${k}`] = v;
+    const app = startApp(env);
+    const address = await app.address;
+
+    const keyspace = createKeyspace();
+    const connections: Redis[] = [];
+    const events = QUEUE_NAMES.filter((q) => q.startsWith('image:')).map((q) => {
+      const { prefix, name } = keyspace.queue(q);
+      const connection = new Redis(server.url, { maxRetriesPerRequest: null });
+      connections.push(connection);
+      return new QueueEvents(name, { prefix, connection });
+    });
+    const stalled: string[] = [];
+    for (const e of events) e.on('stalled', ({ jobId }) => stalled.push(jobId));
+    await Promise.all(events.map((e) => e.waitUntilReady()));
+
+    // More jobs than slots in every queue (4 poster, 2 sprite, 4 optimize), each much longer than the lock.
+    const large = (key: string) => ({ bucket, key });
+    const ids: string[] = [];
+    const submit = async (kind: string, body: unknown) => {
+      const r = await post(address, kind, body);
+      expect(r.status).toBe(202);
+      ids.push(r.body.jobId);
+    };
+    for (let i = 0; i < 6; i++) {
+      await submit('poster', {
+        mediaId: `big${i}`,
+        familyId: 'f',
+        source: large('in/large.png'),
+        output: { bucket, prefix: `big/p${i}` },
+        formats: ['webp', 'avif'],
+      });
+      await submit('optimize', { source: large('in/large.jpg'), output: { bucket, key: `big/o${i}.webp` } });
+    }
+    for (let i = 0; i < 3; i++) {
+      await submit('sprite', {
+        mediaId: `big${i}`,
+        familyId: 'f',
+        output: { bucket, prefix: `big/s${i}` },
+        images: Array.from({ length: 12 }, (_, t) => ({ ...large('in/large.jpg'), timestamp: t })),
+      });
+    }
+    const jobs = await Promise.all(ids.map((id) => settled(address, id, 240_000)));
+    for (const job of jobs) expect(job.state, job.failedReason).toBe('completed');
+    // The setting is meaningful: jobs ran for several lock periods while sharing two cores.
+    const longest = Math.max(...jobs.map((j) => j.finishedAt - j.processedAt));
+    expect(longest).toBeGreaterThan(3000);
+    expect(stalled).toEqual([]);
+    const metrics = await fetch(`${address}/metrics`).then((r) => r.text());
+    expect(metrics).not.toMatch(/^nself_tv_queue_jobs_stalled_total\{[^}]*\} [1-9]/m);
+
+    await Promise.all(events.map((e) => e.close()));
+    for (const c of connections) c.disconnect();
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  }, 300_000);
+});

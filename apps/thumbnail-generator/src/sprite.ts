@@ -1,0 +1,174 @@
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Grid, keyUnder, probe, run, thumbnailVtt, tools } from '@nself-tv/media-tools';
+import { type JobContext, type JobResult, type Payload, UnrecoverableError } from '@nself-tv/queues';
+import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import sharp from 'sharp';
+import { type ImageLimits, loadImage, render } from './image-input.js';
+
+type Sheet = JobResult<'image:sprite'>['sheets'][number];
+type Job = Pick<JobContext, 'progress' | 'signal'>;
+
+/** Sheet file names, as trickplay names them. */
+export const sheetName = (i: number) => `sprite_${String(i).padStart(3, '0')}.jpg`;
+const SHEET_QUALITY = 80;
+/** Source images decoded at once while filling a sheet. */
+const IMAGES_IN_FLIGHT = 8;
+
+/** Thumbnails as raw RGB tiles of the grid's size, fetched a sheet at a time. */
+interface Tiles {
+  count: number;
+  /** Tiles `from` to `to - 1`. */
+  range(from: number, to: number): Promise<Buffer[]>;
+}
+
+/**
+ * The `image:sprite` processor: thumbnails letterboxed into `thumbWidth` ×
+ * `thumbHeight` tiles (aspect kept, black bars), laid out row by row on sheets
+ * of `columns` × `rows` (`sprite_000.jpg`, …; the last sheet only as large as
+ * its thumbnails need), and `sprites.vtt` in the trickplay format. Thumbnails
+ * come from `images` (ordered by timestamp; the last one lasts
+ * `intervalSeconds`) or from `video`, one every `intervalSeconds` from 0.
+ */
+export async function sprite(
+  payload: Payload<'image:sprite'>,
+  job: Job,
+  storage: MediaStorage,
+  limits: ImageLimits,
+): Promise<JobResult<'image:sprite'>> {
+  const grid: Grid = {
+    columns: payload.columns,
+    rows: payload.rows,
+    width: payload.thumbWidth,
+    height: payload.thumbHeight,
+  };
+  if (payload.images) {
+    const images = [...payload.images].sort((a, b) => a.timestamp - b.timestamp);
+    const times = images.map((i) => i.timestamp);
+    const end = (times.at(-1) ?? 0) + payload.intervalSeconds;
+    const tiles: Tiles = {
+      count: images.length,
+      range: async (from, to) => {
+        const out: Buffer[] = [];
+        for (let i = from; i < to; i += IMAGES_IN_FLIGHT) {
+          const batch = images.slice(i, Math.min(to, i + IMAGES_IN_FLIGHT));
+          out.push(...(await Promise.all(batch.map((image) => imageTile(storage, image, grid, limits)))));
+        }
+        return out;
+      },
+    };
+    return writeSprites(payload, job, storage, grid, tiles, times, end, 0);
+  }
+  const video = payload.video as NonNullable<typeof payload.video>;
+  const input = await storage.localPath(video);
+  const info = await probe(input, job.signal);
+  if (!info.video) throw new UnrecoverableError(`${video.bucket}/${video.key}: has no video stream`);
+  return withTempDir('sprite', async (dir) => {
+    const raw = join(dir, 'frames.rgb');
+    await extractFrames(input, raw, payload.intervalSeconds, grid, info.durationSeconds, job);
+    const frameBytes = grid.width * grid.height * 3;
+    const file = await open(raw);
+    try {
+      const count = Math.floor((await file.stat()).size / frameBytes);
+      if (count === 0) throw new UnrecoverableError(`${video.bucket}/${video.key}: no frame could be decoded`);
+      const tiles: Tiles = {
+        count,
+        range: async (from, to) => {
+          const block = Buffer.allocUnsafe((to - from) * frameBytes);
+          await file.read(block, 0, block.length, from * frameBytes);
+          return Array.from({ length: to - from }, (_, i) => block.subarray(i * frameBytes, (i + 1) * frameBytes));
+        },
+      };
+      const times = Array.from({ length: count }, (_, i) => i * payload.intervalSeconds);
+      const end = Math.max(info.durationSeconds, (times.at(-1) ?? 0) + 0.001);
+      return await writeSprites(payload, job, storage, grid, tiles, times, end, 50);
+    } finally {
+      await file.close();
+    }
+  });
+}
+
+/** One source image as a letterboxed raw RGB tile. */
+async function imageTile(
+  storage: MediaStorage,
+  location: { bucket: string; key: string },
+  grid: Grid,
+  limits: ImageLimits,
+): Promise<Buffer> {
+  const source = await loadImage(storage, location, limits);
+  const { data } = await render(
+    `${location.bucket}/${location.key}`,
+    source
+      .pipeline()
+      .resize(grid.width, grid.height, { fit: 'contain', background: '#000000' })
+      .flatten({ background: '#000000' })
+      .removeAlpha()
+      .raw(),
+  );
+  return data;
+}
+
+/** ffmpeg writes one letterboxed RGB frame per interval, starting at 0, into `out`. */
+async function extractFrames(input: string, out: string, interval: number, grid: Grid, duration: number, job: Job) {
+  const filter = [
+    `fps=1/${interval}:start_time=0:round=down:eof_action=pass`,
+    `scale=${grid.width}:${grid.height}:force_original_aspect_ratio=decrease`,
+    `pad=${grid.width}:${grid.height}:(ow-iw)/2:(oh-ih)/2:black`,
+    'setsar=1',
+  ].join(',');
+  const args = ['-hide_banner', '-nostdin', '-y', '-i', input, '-an', '-sn', '-dn', '-vf', filter];
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-progress', 'pipe:1', '-nostats', out);
+  await run(tools.ffmpeg, args, {
+    signal: job.signal,
+    onProgress: (f) =>
+      void job
+        .progress(Math.min(50, (Number(f.get('out_time_us') ?? 0) / 1e6 / Math.max(duration, 0.001)) * 50))
+        .catch(() => undefined),
+  });
+}
+
+/** Lays the tiles out on sheets, writes them and the VTT, and builds the result. */
+async function writeSprites(
+  payload: Payload<'image:sprite'>,
+  job: Job,
+  storage: MediaStorage,
+  grid: Grid,
+  tiles: Tiles,
+  times: number[],
+  end: number,
+  progressFrom: number,
+): Promise<JobResult<'image:sprite'>> {
+  const perSheet = grid.columns * grid.rows;
+  const sheetCount = Math.ceil(tiles.count / perSheet);
+  const sheets: Sheet[] = [];
+  for (let s = 0; s < sheetCount; s++) {
+    job.signal.throwIfAborted();
+    const first = s * perSheet;
+    const last = Math.min(tiles.count, first + perSheet) - 1;
+    const n = last - first + 1;
+    const columns = Math.min(n, grid.columns);
+    const rows = Math.ceil(n / grid.columns);
+    const width = columns * grid.width;
+    const height = rows * grid.height;
+    const sheet = Buffer.alloc(width * height * 3);
+    const rowBytes = grid.width * 3;
+    (await tiles.range(first, last + 1)).forEach((tile, i) => {
+      const x = (i % grid.columns) * grid.width;
+      const y = Math.floor(i / grid.columns) * grid.height;
+      for (let r = 0; r < grid.height; r++)
+        tile.copy(sheet, ((y + r) * width + x) * 3, r * rowBytes, (r + 1) * rowBytes);
+    });
+    const { data } = await render(
+      'sprite sheet',
+      sharp(sheet, { raw: { width, height, channels: 3 } }).jpeg({ quality: SHEET_QUALITY }),
+    );
+    const key = keyUnder(payload.output.prefix, sheetName(s));
+    await storage.write({ bucket: payload.output.bucket, key }, data);
+    sheets.push({ key, index: s, firstThumbnail: first, lastThumbnail: last, columns, rows, width, height });
+    await job.progress(progressFrom + ((s + 1) / sheetCount) * (99 - progressFrom));
+  }
+  const vttKey = keyUnder(payload.output.prefix, 'sprites.vtt');
+  await storage.write({ bucket: payload.output.bucket, key: vttKey }, thumbnailVtt(times, end, grid, sheetName));
+  await job.progress(100);
+  return { vttKey, sheets, thumbnailCount: tiles.count, thumbWidth: grid.width, thumbHeight: grid.height };
+}

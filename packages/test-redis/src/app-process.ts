@@ -1,0 +1,63 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/** A built app started as a child process by a test. */
+export interface AppProcess {
+  child: ChildProcess;
+  /** The HTTP address from the app's "listening" log line. */
+  address: Promise<string>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Everything the app wrote to stdout so far. */
+  output(): string;
+}
+
+const running = new Set<ChildProcess>();
+
+/**
+ * Starts `node <main>` with `env` over the test's environment and reads its
+ * pino lines until one has the message `readyMessage` and an `address`.
+ * Call {@link killAppProcesses} in `afterAll` so no app outlives the file.
+ */
+export function startAppProcess(main: string, readyMessage: string, env: Record<string, string> = {}): AppProcess {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  let out = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  const address = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      for (const line of out.split('\n')) {
+        if (!line.includes(`"${readyMessage}"`)) continue;
+        const parsed = JSON.parse(line) as { address?: string };
+        if (parsed.address) resolve(parsed.address);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${main} exited with ${code} before "${readyMessage}":\n${out}`)));
+  });
+  address.catch(() => undefined);
+  return { child, address, exited, output: () => out };
+}
+
+/** SIGKILLs every app process a test started that is still running. */
+export function killAppProcesses(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+/** Polls `check` every 100 ms until it returns something other than `undefined`. */
+export async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
