@@ -1,4 +1,4 @@
-// First step of `npm test` and `.ci/run`: makes a machine that has only Node and
+// First step of `npm test`, `npm run demo` and `.ci/run`: makes a machine that has only Node and
 // npm ready to build and test the workspace. It uses nothing but Node built-ins.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,22 +34,26 @@ if (output('pnpm', ['--version']) !== PNPM_VERSION) {
   }
 }
 
-const needsRedis = !process.env.REDIS_URL;
-if (needsRedis && !output('redis-server', ['--version'])) {
-  const root = process.getuid?.() === 0;
-  if (root && output('apt-get', ['--version'])) {
-    say('redis-server is missing; installing it with apt-get');
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'redis-server']);
-  }
-  if (!output('redis-server', ['--version'])) {
-    fail([
-      'The tests start their own redis-server, and none is installed.',
-      'Debian/Ubuntu: sudo apt-get install -y redis-server',
-      'macOS:         brew install redis',
-      'Or set REDIS_URL to a disposable Redis the tests may write to.',
-    ]);
-  }
+// redis-server (unless REDIS_URL points at one) for the tests and the demo; ffmpeg for the
+// video tests, sprites and the demo. As root on Debian/Ubuntu they are installed with apt-get.
+const missing = [];
+if (!process.env.REDIS_URL && !output('redis-server', ['--version'])) missing.push('redis-server');
+if (!output('ffmpeg', ['-version']) || !output('ffprobe', ['-version'])) missing.push('ffmpeg');
+if (missing.length && process.getuid?.() === 0 && output('apt-get', ['--version'])) {
+  say(`${missing.join(' and ')} missing; installing with apt-get`);
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', ...missing]);
+}
+const stillMissing = missing.filter((tool) => !output(tool, [tool === 'ffmpeg' ? '-version' : '--version']));
+if (stillMissing.length) {
+  fail([
+    `Needed and not installed: ${stillMissing.join(', ')}.`,
+    `Debian/Ubuntu: sudo apt-get install -y ${stillMissing.join(' ')}`,
+    `macOS:         brew install ${stillMissing.map((t) => (t === 'redis-server' ? 'redis' : t)).join(' ')}`,
+    ...(stillMissing.includes('redis-server')
+      ? ['Or set REDIS_URL to a disposable Redis the tests may write to.']
+      : []),
+  ]);
 }
 
 const lock = new URL('../pnpm-lock.yaml', import.meta.url);

@@ -1,0 +1,100 @@
+import { createKeyspace } from '@nself-tv/redis-keys';
+import type { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+
+const HASURA = 'https://hasura.io/jwt/claims';
+const USER = 'demo-user';
+const FAMILY = 'demo-family';
+const DEVICE = 'demo-living-room-tv';
+
+type Reply = { status: number; body: Record<string, unknown> };
+
+/** A caller token as the auth service would issue it (HS256, Hasura claims), valid 1 h. */
+export function devToken(secret: string): Promise<string> {
+  return new SignJWT({
+    [HASURA]: { 'x-hasura-user-id': USER, 'x-hasura-family-id': FAMILY, 'x-hasura-default-role': 'user' },
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(USER)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** The session keys as they stand: key, type, TTL and content. */
+async function sessionKeys(redis: Redis): Promise<string[]> {
+  const keys = createKeyspace();
+  const found: string[] = [];
+  for (const match of [keys.pattern('session'), keys.familyStreams(FAMILY), keys.deviceStreams(DEVICE)]) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
+      cursor = next;
+      found.push(...batch);
+    } while (cursor !== '0');
+  }
+  const out: string[] = [];
+  for (const key of [...new Set(found)].sort()) {
+    const [type, ttl] = await Promise.all([redis.type(key), redis.ttl(key)]);
+    const content =
+      type === 'set'
+        ? `{${(await redis.smembers(key)).join(', ')}}`
+        : type === 'string'
+          ? `${(await redis.strlen(key)).toString()} bytes of JSON`
+          : '';
+    out.push(`  ${key.padEnd(48)} ${type.padEnd(6)} TTL ${String(ttl).padStart(4)} s  ${content}`);
+  }
+  return out.length ? out : ['  (none)'];
+}
+
+/**
+ * Plays a family's evening against the gateway: two streams on one device,
+ * a third refused with `device_limit`, heartbeats, the keys in Redis, then
+ * both streams ended. Returns what happened for the summary and the test.
+ */
+export async function gatewayDemo(
+  address: string,
+  authSecret: string,
+  redis: Redis,
+  say: (line: string) => void,
+): Promise<{ admitted: string[]; refusal: Reply }> {
+  const token = await devToken(authSecret);
+  const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
+    const res = await fetch(`${address}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  say(`dev token for ${USER} in ${FAMILY} (HS256, Hasura claims); device ${DEVICE}, limit 2 per device`);
+  const admitted: string[] = [];
+  for (const mediaId of ['demo-movie', 'demo-trailer']) {
+    const r = await call('POST', '/api/v1/admit', { mediaId, deviceId: DEVICE });
+    const data = r.body.data as { sessionId: string; expiresAt: string } | undefined;
+    if (r.status !== 200 || !data) throw new Error(`admit failed: ${r.status} ${JSON.stringify(r.body)}`);
+    admitted.push(data.sessionId);
+    say(`POST /api/v1/admit ${mediaId} → 200 session ${data.sessionId} (expires ${data.expiresAt})`);
+  }
+  const refusal = await call('POST', '/api/v1/admit', { mediaId: 'demo-extra', deviceId: DEVICE });
+  say(
+    `POST /api/v1/admit demo-extra → ${refusal.status} ${String(refusal.body.error)}: ${String(refusal.body.message)}`,
+  );
+  for (const id of admitted) {
+    const r = await call('POST', `/api/v1/heartbeat/${id}`, { deviceId: DEVICE });
+    say(`POST /api/v1/heartbeat/${id} → ${r.status} ${String(r.body.status)}, expires ${String(r.body.expiresAt)}`);
+  }
+  say('session keys in Redis now:');
+  for (const line of await sessionKeys(redis)) say(line);
+  for (const id of admitted) {
+    const r = await call('DELETE', `/api/v1/session/${id}`);
+    say(`DELETE /api/v1/session/${id} → ${r.status} ${String(r.body.status)}`);
+  }
+  say('session keys in Redis after ending both:');
+  for (const line of await sessionKeys(redis)) say(line);
+  return { admitted, refusal };
+}

@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { makeSample } from '@nself-tv/media-tools';
+import { createIngestService, createJobInspector, createProducer, type IngestState } from '@nself-tv/queues';
+import { createRequestConnection } from '@nself-tv/redis-keys';
+import { createFileStorage } from '@nself-tv/storage';
+import { alive, type RunningApp, startApp, stopApps } from './app-processes.js';
+import { gatewayDemo } from './gateway-demo.js';
+import { type DemoRedis, hasTool, INSTALL_HINT, resolveRedis } from './local-redis.js';
+import { describeOutputs } from './outputs.js';
+import { createProgressView } from './progress-view.js';
+
+const HELP = `Usage: pnpm demo [video-file] [--keep] [--seconds N]
+
+Starts Redis (yours from REDIS_URL / REDIS_HOST, or a local redis-server with AOF
+under .demo/redis), the three apps, ingests the video (or a generated sample with
+sound and subtitles), then admits, refuses, heartbeats and ends stream sessions.
+
+  video-file   a video to ingest; without it a sample is generated with ffmpeg
+  --seconds N  length of the generated sample (default 30)
+  --keep       leave Redis and the apps running and print how to reach them
+  --dir PATH   where data, media and logs go (default .demo in the project)
+`;
+
+const BUCKET = 'media';
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const heading = (title: string) => say(`\n== ${title}`);
+
+let args: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      keep: { type: 'boolean', default: false },
+      seconds: { type: 'string', default: '30' },
+      dir: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+try {
+  args = parse();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
+  process.exit(2);
+}
+if (args.values.help) {
+  say(HELP);
+  process.exit(0);
+}
+const seconds = Number(args.values.seconds);
+if (!Number.isFinite(seconds) || seconds < 2 || seconds > 600) {
+  process.stderr.write('--seconds: expected a number from 2 to 600\n');
+  process.exit(2);
+}
+const videoArg = args.positionals[0];
+const dir = resolve(args.values.dir ?? process.env.DEMO_DIR ?? join(repoRoot, '.demo'));
+const mediaRoot = join(dir, 'media');
+const logDir = join(dir, 'logs');
+
+let redis: DemoRedis | undefined;
+const apps: RunningApp[] = [];
+let cleaning: Promise<void> | undefined;
+
+/** Stops what the demo started; says what is left (nothing, unless something refused to die). */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    if (apps.length) {
+      say(`stopping ${apps.map((a) => a.name).join(', ')} (SIGTERM: running jobs go back to wait, ffmpeg is killed)`);
+      await stopApps(apps);
+    }
+    if (redis?.pid) {
+      say(`stopping the local redis-server (pid ${redis.pid}); its data stays in ${join(dir, 'redis')}`);
+      await redis.stop();
+    }
+    const left = [...apps.map((a) => a.pid), redis?.pid].filter((p): p is number => p !== undefined && alive(p));
+    say(left.length ? `still running: ${left.join(', ')}` : 'nothing left running');
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    say(`\n${signal}: cleaning up`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<number> {
+  if (!hasTool('ffmpeg') || !hasTool('ffprobe')) {
+    throw new Error(`ffmpeg/ffprobe are not installed. Install them: ${INSTALL_HINT.ffmpeg}`);
+  }
+  if (videoArg !== undefined && !(await import('node:fs')).existsSync(videoArg)) {
+    throw new Error(`${videoArg}: no such file`);
+  }
+  await mkdir(logDir, { recursive: true });
+  await mkdir(join(mediaRoot, BUCKET), { recursive: true });
+
+  heading('Redis');
+  redis = await resolveRedis(process.env, join(dir, 'redis'));
+  say(`using ${redis.description}`);
+
+  heading('Apps');
+  const secrets = {
+    API_TOKEN: randomBytes(24).toString('hex'),
+    AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
+    PLAYBACK_JWT_SECRET: randomBytes(32).toString('hex'),
+  };
+  const common = { ...redis.env, PORT: '0', HOST: '127.0.0.1', MEDIA_ROOT: mediaRoot, API_TOKEN: secrets.API_TOKEN };
+  const started = await Promise.allSettled([
+    startApp('video-processor', common, logDir),
+    startApp('thumbnail-generator', common, logDir),
+    startApp('stream-gateway', { ...common, ...secrets }, logDir),
+  ]);
+  for (const s of started) if (s.status === 'fulfilled') apps.push(s.value);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  for (const app of apps) say(`${app.name.padEnd(20)} ready at ${app.address} (pid ${app.pid}, log ${app.logFile})`);
+
+  heading('Source');
+  const mediaId = `demo-${randomBytes(3).toString('hex')}`;
+  const uploads = join(mediaRoot, BUCKET, 'uploads');
+  await mkdir(uploads, { recursive: true });
+  let sourceKey: string;
+  if (videoArg) {
+    const name =
+      basename(videoArg)
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .replace(/^[.-]+/, '') || 'video';
+    sourceKey = `uploads/${mediaId}-${name}`;
+    await copyFile(videoArg, join(mediaRoot, BUCKET, sourceKey));
+    say(`copied ${videoArg} to ${BUCKET}/${sourceKey}`);
+  } else {
+    say(`generating a ${seconds} s 1280x720 sample with a 440 Hz tone and an English subtitle track (ffmpeg lavfi)`);
+    await makeSample(uploads, mediaId, 1280, 720, { seconds });
+    sourceKey = `uploads/${mediaId}.mkv`;
+    say(`wrote ${BUCKET}/${sourceKey}`);
+  }
+
+  const connection = createRequestConnection(redis.config, { connectionName: 'nself-tv-demo', commandTimeoutMs: 5000 });
+  const producer = createProducer({ connection });
+  const inspector = createJobInspector(connection);
+  const ingest = createIngestService({ connection, producer });
+  try {
+    heading('Ingest');
+    const prefix = `demo/${mediaId}/`;
+    const first = await ingest.start({
+      mediaId,
+      familyId: 'demo-family',
+      source: { bucket: BUCKET, key: sourceKey },
+      output: { bucket: BUCKET, prefix },
+    });
+    say(`ingest ${first.ingestId} started for ${mediaId}: the transcode job is queued; the other stages follow it`);
+    const view = createProgressView((t) => process.stdout.write(t), Boolean(process.stdout.isTTY));
+    let state: IngestState = first;
+    while (!['completed', 'failed', 'cancelled'].includes(state.status)) {
+      await new Promise((r) => setTimeout(r, process.stdout.isTTY ? 200 : 500));
+      const next = await ingest.get(first.ingestId);
+      if (!next) throw new Error(`ingest ${first.ingestId} disappeared from Redis`);
+      state = next;
+      view.update(state);
+    }
+    view.end();
+
+    heading(
+      `Summary: ingest ${state.status} in ${(((state.finishedAt ?? state.updatedAt) - state.createdAt) / 1000).toFixed(1)} s`,
+    );
+    for (const s of state.stages) {
+      const time = s.startedAt && s.finishedAt ? `${((s.finishedAt - s.startedAt) / 1000).toFixed(1)} s` : '';
+      say(`  ${s.name.padEnd(10)} ${s.status.padEnd(9)} ${time.padStart(8)}${s.error ? `  ${s.error}` : ''}`);
+    }
+    say(`files under ${join(mediaRoot, BUCKET, prefix)}:`);
+    for (const line of await describeOutputs(createFileStorage({ root: mediaRoot }), BUCKET, prefix)) say(line);
+    say('queues (waiting / active / completed / failed):');
+    for (const c of await inspector.counts())
+      say(`  ${c.queue.padEnd(16)} ${c.waiting} / ${c.active} / ${c.completed} / ${c.failed}`);
+
+    heading('Stream sessions through the gateway');
+    const gateway = apps.find((a) => a.name === 'stream-gateway') as RunningApp;
+    await gatewayDemo(gateway.address, secrets.AUTH_JWT_SECRET, connection, say);
+
+    if (args.values.keep) {
+      heading('Still running (--keep)');
+      for (const app of apps) {
+        const docs = app.name === 'stream-gateway' ? `, API docs ${app.address}/openapi.json` : '';
+        say(
+          `${app.name.padEnd(20)} ${app.address}  health ${app.address}/health, metrics ${app.address}/metrics${docs}`,
+        );
+      }
+      say(`job API token (POST /api/v1/jobs/*): ${secrets.API_TOKEN}`);
+      say(`gateway AUTH_JWT_SECRET (sign caller tokens with it): ${secrets.AUTH_JWT_SECRET}`);
+      say(`Redis: ${redis.description}`);
+      const pids = [...apps.map((a) => a.pid), redis.pid].filter((p) => p !== undefined);
+      await writeFile(
+        join(dir, 'running.json'),
+        `${JSON.stringify({ apps, redisPid: redis.pid, secrets }, null, 2)}\n`,
+      );
+      say(
+        `stop them with: kill -TERM ${pids.map((p) => `-${p}`).join(' ')}   (details in ${join(dir, 'running.json')})`,
+      );
+    }
+    return state.status === 'completed' ? 0 : 1;
+  } finally {
+    await Promise.all([producer.close(), inspector.close()]).catch(() => undefined);
+    connection.disconnect();
+  }
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (error) {
+  process.stderr.write(`\ndemo failed: ${(error as Error).message}\n`);
+}
+if (!args.values.keep || code !== 0) await cleanup();
+process.exit(code);
