@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { QUEUE_NAMES } from '@nself-tv/queues';
 import { createKeyspace } from '@nself-tv/redis-keys';
 import {
+  jobApi,
   killAppProcesses,
   type RedisServerHandle,
   startAppProcess,
@@ -51,17 +52,8 @@ const startApp = (env: Record<string, string> = {}) =>
     API_TOKEN: TOKEN,
     ...env,
   });
-const post = (address: string, kind: string, body: unknown) =>
-  fetch(`${address}/api/v1/jobs/${kind}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
-const settled = (address: string, id: string, ms = 60_000) =>
-  until(async () => {
-    const job = (await fetch(`${address}/api/v1/jobs/${id}`).then((r) => r.json())) as Record<string, any>;
-    return job.state === 'completed' || job.state === 'failed' ? job : undefined;
-  }, ms);
+const post = (address: string, kind: string, body: unknown) => jobApi(address, TOKEN).submit(kind, body);
+const settled = (address: string, id: string, ms = 60_000) => jobApi(address, TOKEN).settled(id, ms);
 
 describe('thumbnail-generator app', () => {
   it('runs poster, sprite and optimize jobs over HTTP; a bad image fails once and the worker carries on', async () => {
@@ -112,10 +104,10 @@ describe('thumbnail-generator app', () => {
     const written = await sharp(join(mediaRoot, bucket, 'p/m1/poster-400w.jpg')).metadata();
     expect([written.width, written.height, written.orientation]).toEqual([400, 600, undefined]);
 
-    const health = (await fetch(`${address}/health`).then((r) => r.json())) as Record<string, any>;
-    expect(
-      health.queues.map((q: { queue: string; completed: number; failed: number }) => [q.queue, q.completed, q.failed]),
-    ).toEqual([
+    const health = (await fetch(`${address}/health`).then((r) => r.json())) as {
+      queues: { queue: string; completed: number; failed: number }[];
+    };
+    expect(health.queues.map((q) => [q.queue, q.completed, q.failed])).toEqual([
       ['image:poster', 1, 1],
       ['image:sprite', 1, 0],
       ['image:optimize', 1, 0],

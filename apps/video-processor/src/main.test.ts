@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSample } from '@nself-tv/media-tools';
 import {
+  jobApi,
   killAppProcesses,
   type RedisServerHandle,
   startAppProcess,
@@ -46,14 +47,8 @@ const startApp = (env: Record<string, string> = {}) =>
     ...env,
   });
 
-const post = (address: string, kind: string, body: unknown) =>
-  fetch(`${address}/api/v1/jobs/${kind}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
-const jobOf = (address: string, id: string) =>
-  fetch(`${address}/api/v1/jobs/${id}`).then((r) => r.json() as Promise<Record<string, any>>);
+const post = (address: string, kind: string, body: unknown) => jobApi(address, TOKEN).submit(kind, body);
+const jobOf = (address: string, id: string) => jobApi(address, TOKEN).job(id);
 const ffmpegsUnder = (dir: string) => {
   try {
     return execFileSync('pgrep', ['-f', `ffmpeg.*${dir}`])

@@ -61,3 +61,35 @@ export async function until<T>(check: () => Promise<T | undefined>, timeoutMs = 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A JSON reply: status and parsed body. */
+export interface JsonReply {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary reply fields
+  body: Record<string, any>;
+}
+
+/** The worker apps' job API at `address`, called with the bearer `token`. */
+export function jobApi(address: string, token: string) {
+  const job = async (id: string): Promise<JsonReply['body']> =>
+    (await (await fetch(`${address}/api/v1/jobs/${id}`)).json()) as JsonReply['body'];
+  return {
+    /** `POST /api/v1/jobs/<kind>` with a JSON body. */
+    async submit(kind: string, body: unknown): Promise<JsonReply> {
+      const r = await fetch(`${address}/api/v1/jobs/${kind}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, body: (await r.json()) as JsonReply['body'] };
+    },
+    /** `GET /api/v1/jobs/:id`. */
+    job,
+    /** Polls the job until it is completed or failed. */
+    settled: (id: string, timeoutMs = 60_000) =>
+      until(async () => {
+        const j = await job(id);
+        return j.state === 'completed' || j.state === 'failed' ? j : undefined;
+      }, timeoutMs),
+  };
+}
