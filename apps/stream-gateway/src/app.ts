@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createTvMetrics } from '@nself-tv/metrics';
 import { createKeyspace, isSafeId, type Keyspace } from '@nself-tv/redis-keys';
 import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { pino } from 'pino';
@@ -100,7 +106,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       logDestination,
     ) as FastifyBaseLogger,
     // One line per request, written when it completes (below), instead of two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     // Fastify's own 404/400 bodies are replaced by ours below.

@@ -19,7 +19,7 @@ import {
   loadRedisConfig,
 } from '@nself-tv/redis-keys';
 import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { registerWorkerRoutes } from './worker-http.js';
@@ -140,7 +140,10 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
   });
   const cleaner = startRetentionCleaner({ connection: workerConnection, queues: queuesOf(name) });
 
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   registerWorkerRoutes(app, {
     queues: options.routes,
     connection: requestConnection,
