@@ -25,7 +25,7 @@ sound and subtitles), then admits, refuses, heartbeats and ends stream sessions.
   --dir PATH   where data, media and logs go (default .demo in the project)
 `;
 
-const BUCKET = 'media';
+const BUCKET = 'library';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const heading = (title: string) => say(`\n== ${title}`);
@@ -146,7 +146,7 @@ async function main(): Promise<number> {
   const ingest = createIngestService({ connection, producer });
   try {
     heading('Ingest');
-    const prefix = `demo/${mediaId}/`;
+    const prefix = `${mediaId}/`;
     const first = await ingest.start({
       mediaId,
       familyId: 'demo-family',
@@ -174,6 +174,7 @@ async function main(): Promise<number> {
     }
     say(`files under ${join(mediaRoot, BUCKET, prefix)}:`);
     for (const line of await describeOutputs(createFileStorage({ root: mediaRoot }), BUCKET, prefix)) say(line);
+    if (state.status === 'completed') say(`play it: ffplay ${join(mediaRoot, BUCKET, prefix, 'master.m3u8')}`);
     say('queues (waiting / active / completed / failed):');
     for (const c of await inspector.counts())
       say(`  ${c.queue.padEnd(16)} ${c.waiting} / ${c.active} / ${c.completed} / ${c.failed}`);
