@@ -51,9 +51,9 @@ function runBench({ dir, name }) {
   });
 }
 
-/** Whether a ratio meets a goal written as `>= 0.9`, `<= 1.05` or `< 1`; undefined for other goals. */
+/** Whether a ratio meets a goal written as `>= 0.9`, `≤ 1.10× raw` or `< 1`; undefined for other goals. */
 function meets(ratio, goal) {
-  const m = /^(>=|<=|<|>)\s*([\d.]+)/.exec(String(goal));
+  const m = /^(>=|<=|<|>)\s*([\d.]+)/.exec(String(goal).replace('≥', '>=').replace('≤', '<='));
   if (!m) return undefined;
   const target = Number(m[2]);
   return { '>=': ratio >= target, '<=': ratio <= target, '<': ratio < target, '>': ratio > target }[m[1]];
