@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,28 @@ const post = (address: string, kind: string, body: unknown) => jobApi(address, T
 const settled = (address: string, id: string, ms = 60_000) => jobApi(address, TOKEN).settled(id, ms);
 
 describe('thumbnail-generator app', () => {
+  it.each([
+    [{ PORT: 'eighty' }, 'thumbnail-generator: refusing to start: PORT: '],
+    [{ API_TOKEN: 'short' }, 'thumbnail-generator: refusing to start: API_TOKEN: must be at least 16 characters'],
+    [
+      { MAX_INPUT_PIXELS: '-1' },
+      'thumbnail-generator: refusing to start: MAX_INPUT_PIXELS: expected a positive integer',
+    ],
+    [{ QUEUE_IMAGE_POSTER_CONCURRENCY: 'many' }, 'QUEUE_IMAGE_POSTER_CONCURRENCY: expected a whole number'],
+  ])('refuses to start on %o, naming the variable', async (env, message) => {
+    const child = spawn(process.execPath, [main], {
+      env: { ...process.env, REDIS_URL: server.url, MEDIA_ROOT: mediaRoot, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(message);
+  });
+
   it('runs poster, sprite and optimize jobs over HTTP; a bad image fails once and the worker carries on', async () => {
     const app = startApp();
     const address = await app.address;

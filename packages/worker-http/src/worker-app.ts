@@ -51,16 +51,6 @@ const envSchema = (defaultPort: number) =>
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).default(30_000),
   });
 
-/** The environment variables every worker app reads besides Redis and `QUEUE_*`, with defaults. */
-export const WORKER_APP_ENV = [
-  ['PORT', 'HTTP port', 'the app’s port'],
-  ['HOST', 'HTTP bind address', '0.0.0.0'],
-  ['MEDIA_ROOT', 'folder of the filesystem media store (`<root>/<bucket>/<key>`)', './media'],
-  ['API_TOKEN', 'bearer token for `POST /api/v1/jobs/*` (16+ characters); unset disables submission', 'unset'],
-  ['LOG_LEVEL', 'pino level', 'info'],
-  ['SHUTDOWN_DEADLINE_MS', 'how long running jobs may finish after SIGTERM before they go back to wait', '30000'],
-] as const;
-
 const refuse = (name: string, message: string): never => {
   process.stderr.write(`${name}: refusing to start: ${message}\n`);
   process.exit(1);
