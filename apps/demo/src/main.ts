@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +94,7 @@ async function main(): Promise<number> {
   if (!hasTool('ffmpeg') || !hasTool('ffprobe')) {
     throw new Error(`ffmpeg/ffprobe are not installed. Install them: ${INSTALL_HINT.ffmpeg}`);
   }
-  if (videoArg !== undefined && !(await import('node:fs')).existsSync(videoArg)) {
+  if (videoArg !== undefined && !existsSync(videoArg)) {
     throw new Error(`${videoArg}: no such file`);
   }
   await mkdir(logDir, { recursive: true });

@@ -128,7 +128,7 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
       onEvent,
     });
   });
-  const cleaner = startRetentionCleaner({ connection: workerConnection, queues: queuesOf(name) });
+  const cleaner = startRetentionCleaner({ connection: workerConnection, queues: settings.map((s) => s.queue) });
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
