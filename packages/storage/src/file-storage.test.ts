@@ -1,12 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StorageError } from './errors.js';
 import { createFileStorage } from './file-storage.js';
-import { withTempDir } from './temp-dir.js';
+import { KEY_PATTERN, keyProblem, PREFIX_PATTERN, prefixProblem } from './location-rules.js';
+import { sweepStaleTempDirs, withTempDir } from './temp-dir.js';
 
 const root = await mkdtemp(join(tmpdir(), 'storage-test-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -83,6 +85,10 @@ describe('file storage', () => {
     ['control character', { bucket: 'media', key: 'a\nb' }],
     ['bucket traversal', { bucket: '..', key: 'x' }],
     ['bad bucket', { bucket: 'Media', key: 'x' }],
+    ['trailing slash', { bucket: 'media', key: 'x/y/' }],
+    ['temporary-file segment', { bucket: 'media', key: '.partial-x/v.mp4' }],
+    ['segment over 255 bytes', { bucket: 'media', key: `a/${'s'.repeat(300)}.mp4` }],
+    ['key over 1024 bytes', { bucket: 'media', key: 'é/'.repeat(350) + 'v.mp4' }],
   ])('rejects a %s with INVALID_LOCATION', async (_label, location) => {
     const error = await store.read(location).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
@@ -93,6 +99,110 @@ describe('file storage', () => {
   it('reports a missing object as NOT_FOUND', async () => {
     await expect(store.read(at('nope'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(store.localPath(at('nope'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('symbolic links', () => {
+  // A folder beside the root that nothing inside the root may reach.
+  const outside = `${root}-outside`;
+  afterAll(() => rm(outside, { recursive: true, force: true }));
+
+  it('never reads, writes, lists or removes through a link that leaves the bucket', async () => {
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'secret.srt'), '1\n00:00:00,000 --> 00:00:01,000\nsecret\n');
+    await mkdir(join(root, 'media', 'planted'), { recursive: true });
+    await symlink(join(outside, 'secret.srt'), join(root, 'media', 'planted', 'subs.srt'));
+    await symlink(outside, join(root, 'media', 'planted', 'out'));
+    // Another bucket is outside this one, too.
+    await store.write({ bucket: 'other', key: 'private.txt' }, 'other family');
+    await symlink(join(root, 'other', 'private.txt'), join(root, 'media', 'planted', 'cross.txt'));
+
+    for (const key of ['planted/subs.srt', 'planted/out/secret.srt', 'planted/cross.txt']) {
+      await expect(store.read(at(key))).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+      await expect(store.localPath(at(key))).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+      await expect(store.stat(at(key))).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+      const stream = store.createReadStream(at(key));
+      await expect(new Promise((ok, fail) => stream.on('data', ok).on('error', fail))).rejects.toMatchObject({
+        code: 'INVALID_LOCATION',
+      });
+    }
+    await expect(store.write(at('planted/out/new/x.txt'), 'x')).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+    await expect(store.write(at('planted/out/x.txt'), 'x')).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+    await withTempDir('put', async (dir) => {
+      await writeFile(join(dir, 'f'), 'x');
+      await expect(store.putFile(at('planted/out/seg.ts'), join(dir, 'f'))).rejects.toMatchObject({
+        code: 'INVALID_LOCATION',
+      });
+    });
+    await expect(store.remove(at('planted/out/secret.srt'))).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+    await expect(store.list('media', 'planted/out/')).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+    // Listing the folder skips the links instead of following them.
+    expect(await store.list('media', 'planted/')).toEqual([]);
+    // Overwriting a link replaces the link, not its target.
+    await store.write(at('planted/subs.srt'), 'replaced');
+    expect((await store.read(at('planted/subs.srt'))).toString()).toBe('replaced');
+
+    expect(await readdir(outside)).toEqual(['secret.srt']);
+    expect(await readFile(join(outside, 'secret.srt'), 'utf8')).toContain('secret');
+    expect(await readFile(join(root, 'other', 'private.txt'), 'utf8')).toBe('other family');
+  });
+
+  it('refuses a bucket that is itself a link, and follows links that stay inside the bucket', async () => {
+    await symlink(outside, join(root, 'linked'));
+    await expect(store.read({ bucket: 'linked', key: 'secret.srt' })).rejects.toMatchObject({
+      code: 'INVALID_LOCATION',
+    });
+    await expect(store.write({ bucket: 'linked', key: 'x' }, 'x')).rejects.toMatchObject({
+      code: 'INVALID_LOCATION',
+    });
+    await store.write(at('inside/real.txt'), 'inside');
+    await symlink(join(root, 'media', 'inside', 'real.txt'), join(root, 'media', 'inside', 'alias.txt'));
+    expect((await store.read(at('inside/alias.txt'))).toString()).toBe('inside');
+  });
+});
+
+describe('location rules', () => {
+  it.each([
+    ['x//y/', 'empty segments'],
+    ['.partial-x/', ".partial-'"],
+    [`${'s'.repeat(300)}/`, '255 bytes'],
+    ['/abs/', 'empty segments'],
+    ['a/../b/', "'..'"],
+    ['p'.repeat(1000), '960 bytes'],
+  ])('prefix %j is refused (%s)', (prefix, why) => {
+    expect(prefixProblem(prefix)).toContain(why);
+  });
+
+  it('accepts what the workers write', () => {
+    expect(prefixProblem('')).toBeUndefined();
+    expect(prefixProblem('hls/m1/')).toBeUndefined();
+    expect(prefixProblem('hls/m1')).toBeUndefined();
+    expect(keyProblem('uploads/Film (2019) – Director’s Cut.mkv')).toBeUndefined();
+    expect(keyProblem('a//v.mp4')).toContain('empty segments');
+  });
+
+  it('KEY_PATTERN and PREFIX_PATTERN (for JSON Schema) agree with the checks', () => {
+    const keys = [
+      'a',
+      'a/b.mp4',
+      'a//b',
+      '/a',
+      'a/',
+      '.',
+      'a/..',
+      '..a/b',
+      'a/.b',
+      '.partial-1',
+      'x/.partial-y/z',
+      'a\\b',
+    ];
+    for (const key of [...keys, 'a\u0001b', 'résumé/ép 1.mkv', '...', 'a/...']) {
+      expect(KEY_PATTERN.test(key), key).toBe(keyProblem(key) === undefined);
+      for (const prefix of [key, `${key}/`]) {
+        expect(PREFIX_PATTERN.test(prefix), prefix).toBe(prefixProblem(prefix) === undefined);
+      }
+    }
+    expect(PREFIX_PATTERN.test('')).toBe(true);
   });
 });
 
@@ -111,5 +221,22 @@ describe('withTempDir', () => {
       }),
     ).rejects.toThrow('ffmpeg failed');
     expect(existsSync(kept)).toBe(false);
+  });
+});
+
+describe('sweepStaleTempDirs', () => {
+  it('removes the folders of dead processes and keeps those of live ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sweep-'));
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await mkdir(join(dir, `nself-${dead}-transcode-abc123`));
+    await writeFile(join(dir, `nself-${dead}-transcode-abc123`, 'seg_000.ts'), 'x');
+    await mkdir(join(dir, `nself-${process.pid}-trickplay-def456`));
+    await mkdir(join(dir, `nself-1-sprite-ghi789`));
+    await mkdir(join(dir, 'someone-else'));
+    expect(await sweepStaleTempDirs(dir)).toEqual([`nself-${dead}-transcode-abc123`]);
+    expect((await readdir(dir)).sort()).toEqual(
+      [`nself-${process.pid}-trickplay-def456`, 'nself-1-sprite-ghi789', 'someone-else'].sort(),
+    );
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants, createWriteStream, type Dirent } from 'node:fs';
+import { copyFile, lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageError } from './errors.js';
+import { bucketProblem, keyProblem, TEMP_MARK } from './location-rules.js';
 import type { MediaStorage, StorageLocation, StoredObject } from './storage.js';
-
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-/** Temporary files start with this and never look like a finished object. */
-const TEMP_MARK = '.partial-';
 
 /** Options of {@link createFileStorage}. */
 export interface FileStorageOptions {
@@ -18,25 +15,16 @@ export interface FileStorageOptions {
 }
 
 /**
- * Checks a location and returns its path under `root`. Keys are relative,
- * without `.`/`..` segments, backslashes or control characters; the resolved
- * path must stay inside `<root>/<bucket>`.
+ * Checks a location by the shared rules and returns its path under `root`.
+ * This is the lexical check only; the store also confines every access by
+ * real path, so a symbolic link cannot lead outside the bucket.
  */
 export function resolveLocation(root: string, location: StorageLocation): string {
   const { bucket, key } = location;
-  if (typeof bucket !== 'string' || !BUCKET.test(bucket)) {
-    throw new StorageError('INVALID_LOCATION', `bucket '${String(bucket)}' is not a valid bucket name`);
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
-  if (typeof key !== 'string' || key === '' || isAbsolute(key) || /[\u0000-\u001f\u007f\\]/.test(key)) {
-    throw new StorageError(
-      'INVALID_LOCATION',
-      `key '${String(key)}' must be a relative path without control characters`,
-    );
-  }
-  if (key.split('/').some((s) => s === '..' || s === '.' || s === '' || s.startsWith(TEMP_MARK))) {
-    throw new StorageError('INVALID_LOCATION', `key '${key}' must not contain empty, '.' or '..' segments`);
-  }
+  const bad = bucketProblem(bucket);
+  if (bad) throw new StorageError('INVALID_LOCATION', `bucket '${String(bucket)}': ${bad}`);
+  const problem = keyProblem(key);
+  if (problem) throw new StorageError('INVALID_LOCATION', `key '${String(key)}': ${problem}`);
   const base = resolve(root, bucket);
   const path = resolve(base, key);
   const inside = relative(base, path);
@@ -47,18 +35,90 @@ export function resolveLocation(root: string, location: StorageLocation): string
 }
 
 const tempNameFor = (path: string) => join(dirname(path), `${TEMP_MARK}${randomBytes(6).toString('hex')}`);
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
-/** The default store: `<root>/<bucket>/<key>` on the local filesystem. */
+/**
+ * The default store: `<root>/<bucket>/<key>` on the local filesystem. Every
+ * read, write, listing and removal is confined by real path: a symbolic link
+ * whose target is outside `<root>/<bucket>` is refused (`INVALID_LOCATION`),
+ * and folders are created one level at a time so `mkdir` never follows a link
+ * out of the bucket. The root itself may be a link (a mounted volume).
+ */
 export function createFileStorage(options: FileStorageOptions): MediaStorage {
   const root = resolve(options.root);
-  const pathOf = (location: StorageLocation) => resolveLocation(root, location);
-
-  const missing = (location: StorageLocation, cause: unknown): never => {
-    throw new StorageError('NOT_FOUND', `${location.bucket}/${location.key} does not exist`, { cause });
+  let realRoot: string | undefined;
+  const rootReal = async () => {
+    realRoot ??= await realpath(root);
+    return realRoot;
   };
+
+  const where = (location: StorageLocation) => `${location.bucket}/${location.key}`;
+  const missing = (location: StorageLocation, cause?: unknown): never => {
+    throw new StorageError('NOT_FOUND', `${where(location)} does not exist`, { cause });
+  };
+  const escapes = (what: string): never => {
+    throw new StorageError('INVALID_LOCATION', `${what} leaves its bucket through a symbolic link`);
+  };
+
+  /** The real bucket folder: `<real root>/<bucket>`; a bucket that is itself a link is refused. */
+  const bucketReal = async (bucket: string) => join(await rootReal(), bucket);
+  const assertInside = (real: string, bucketDir: string, what: string) => {
+    if (real !== bucketDir && !real.startsWith(`${bucketDir}${sep}`)) escapes(what);
+  };
+
+  /** The real path of an existing object, confined to its bucket; `undefined` when missing. */
+  async function existingReal(location: StorageLocation): Promise<string | undefined> {
+    const path = resolveLocation(root, location);
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+    assertInside(real, await bucketReal(location.bucket), where(location));
+    return real;
+  }
+
+  /** The real path of an existing regular file, or NOT_FOUND. */
+  async function fileReal(location: StorageLocation): Promise<string> {
+    const real = await existingReal(location);
+    if (!real) return missing(location);
+    if (!(await stat(real)).isFile()) return missing(location);
+    return real;
+  }
+
+  /**
+   * Creates the object's folder one segment at a time, refusing any segment
+   * that is (or leads through) a link out of the bucket, and returns the path
+   * the object will have inside that real folder.
+   */
+  async function writablePath(location: StorageLocation): Promise<string> {
+    resolveLocation(root, location);
+    await mkdir(root, { recursive: true });
+    const bucketDir = await bucketReal(location.bucket);
+    await mkdir(bucketDir, { recursive: false }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    if ((await lstat(bucketDir)).isSymbolicLink()) escapes(location.bucket);
+    let dir = bucketDir;
+    const segments = location.key.split('/');
+    for (const segment of segments.slice(0, -1)) {
+      const next = join(dir, segment);
+      try {
+        await mkdir(next);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      dir = await realpath(next);
+      assertInside(dir, bucketDir, where(location));
+    }
+    return join(dir, segments.at(-1) as string);
+  }
 
   async function commit(temp: string, path: string) {
     try {
+      // rename replaces a link at `path` itself; it never writes through it.
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });
@@ -68,35 +128,32 @@ export function createFileStorage(options: FileStorageOptions): MediaStorage {
 
   return {
     async stat(location) {
-      const path = pathOf(location);
-      try {
-        const s = await stat(path);
-        return s.isFile() ? { bytes: s.size } : undefined;
-      } catch {
-        return undefined;
-      }
+      const real = await existingReal(location);
+      if (!real) return undefined;
+      const s = await stat(real);
+      return s.isFile() ? { bytes: s.size } : undefined;
     },
     async read(location) {
-      const path = pathOf(location);
+      const real = await fileReal(location);
+      // O_NOFOLLOW: a link swapped in after the check is not followed either.
+      const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
-        return await readFile(path);
-      } catch (error) {
-        return missing(location, error);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
       }
     },
-    createReadStream: (location) => createReadStream(pathOf(location)),
-    async localPath(location) {
-      const path = pathOf(location);
-      try {
-        if (!(await stat(path)).isFile()) throw new Error('not a file');
-      } catch (error) {
-        return missing(location, error);
-      }
-      return path;
+    createReadStream(location) {
+      const out = new PassThrough();
+      fileReal(location)
+        .then((real) => open(real, constants.O_RDONLY | constants.O_NOFOLLOW))
+        .then((handle) => pipeline(handle.createReadStream(), out))
+        .catch((error: unknown) => out.destroy(error as Error));
+      return out;
     },
+    localPath: (location) => fileReal(location),
     async write(location, data) {
-      const path = pathOf(location);
-      await mkdir(dirname(path), { recursive: true });
+      const path = await writablePath(location);
       const temp = tempNameFor(path);
       try {
         const source = typeof data === 'string' || Buffer.isBuffer(data) ? Readable.from([data]) : data;
@@ -110,14 +167,13 @@ export function createFileStorage(options: FileStorageOptions): MediaStorage {
       return { bytes: size };
     },
     async putFile(location, localFile) {
-      const path = pathOf(location);
-      await mkdir(dirname(path), { recursive: true });
+      const path = await writablePath(location);
       const temp = tempNameFor(path);
       try {
         await rename(localFile, temp);
       } catch {
         // Another filesystem: copy to the temp name first, so the final rename stays atomic.
-        await copyFile(localFile, temp);
+        await copyFile(localFile, temp, constants.COPYFILE_EXCL);
         await unlink(localFile).catch(() => undefined);
       }
       const { size } = await stat(temp);
@@ -125,11 +181,22 @@ export function createFileStorage(options: FileStorageOptions): MediaStorage {
       return { bytes: size };
     },
     async list(bucket, prefix) {
+      const bucketPath = resolve(root, bucket);
       const folder =
-        prefix === '' ? resolve(root, bucket) : dirname(pathOf({ bucket, key: `${prefix.replace(/\/$/, '')}/x` }));
+        prefix === '' ? bucketPath : dirname(resolveLocation(root, { bucket, key: `${prefix.replace(/\/$/, '')}/x` }));
+      let start: string;
+      try {
+        start = await realpath(folder);
+      } catch (error) {
+        if (isMissing(error)) return [];
+        throw error;
+      }
+      const bucketDir = await bucketReal(bucket);
+      assertInside(start, bucketDir, `${bucket}/${prefix}`);
       const out: StoredObject[] = [];
+      // Dirent types do not follow links: a link is neither a folder nor a file here, so it is skipped.
       const walk = async (dir: string) => {
-        let entries: import('node:fs').Dirent[];
+        let entries: Dirent[];
         try {
           entries = await readdir(dir, { withFileTypes: true });
         } catch {
@@ -139,16 +206,26 @@ export function createFileStorage(options: FileStorageOptions): MediaStorage {
           const full = join(dir, entry.name);
           if (entry.isDirectory()) await walk(full);
           else if (entry.isFile() && !entry.name.startsWith(TEMP_MARK)) {
-            const key = relative(resolve(root, bucket), full).split(sep).join('/');
+            const key = relative(bucketDir, full).split(sep).join('/');
             if (key.startsWith(prefix)) out.push({ key, bytes: (await stat(full)).size });
           }
         }
       };
-      await walk(folder);
+      await walk(start);
       return out.sort((a, b) => a.key.localeCompare(b.key));
     },
     async remove(location) {
-      await rm(pathOf(location), { force: true });
+      const path = resolveLocation(root, location);
+      let parent: string;
+      try {
+        parent = await realpath(dirname(path));
+      } catch (error) {
+        if (isMissing(error)) return;
+        throw error;
+      }
+      assertInside(parent, await bucketReal(location.bucket), where(location));
+      // rm of a link removes the link, never its target.
+      await rm(join(parent, location.key.split('/').at(-1) as string), { force: true });
     },
   };
 }

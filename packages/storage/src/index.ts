@@ -2,5 +2,17 @@ export type { StorageErrorCode } from './errors.js';
 export { StorageError } from './errors.js';
 export type { FileStorageOptions } from './file-storage.js';
 export { createFileStorage, resolveLocation } from './file-storage.js';
+export {
+  BUCKET_PATTERN,
+  bucketProblem,
+  KEY_PATTERN,
+  keyProblem,
+  MAX_KEY_BYTES,
+  MAX_PREFIX_BYTES,
+  MAX_SEGMENT_BYTES,
+  PREFIX_PATTERN,
+  prefixProblem,
+  TEMP_MARK,
+} from './location-rules.js';
 export type { MediaStorage, StorageLocation, StoredObject } from './storage.js';
-export { withTempDir } from './temp-dir.js';
+export { sweepStaleTempDirs, withTempDir } from './temp-dir.js';
