@@ -1,10 +1,19 @@
 import { spawn } from 'node:child_process';
 import { UnrecoverableError } from '@nself-tv/queues';
+import { childCommand, EXEC_FAILED } from './launcher.js';
 
-/** Paths of the tools (`FFMPEG_PATH`, `FFPROBE_PATH`), defaulting to PATH. */
-export const tools = {
+/** Default memory cap of each tool run, in MiB (`FFMPEG_MAX_MEMORY_MB`). */
+export const DEFAULT_MAX_MEMORY_MB = 4096;
+
+/**
+ * Paths of the tools (`FFMPEG_PATH`, `FFPROBE_PATH`), defaulting to PATH, and
+ * the memory cap of each run in MiB. The worker apps set `maxMemoryMb` from
+ * `FFMPEG_MAX_MEMORY_MB` after validating it.
+ */
+export const tools: { ffmpeg: string; ffprobe: string; maxMemoryMb: number | undefined } = {
   ffmpeg: process.env.FFMPEG_PATH || 'ffmpeg',
   ffprobe: process.env.FFPROBE_PATH || 'ffprobe',
+  maxMemoryMb: DEFAULT_MAX_MEMORY_MB,
 };
 
 /** A tool run that failed; the message ends with the tail of its stderr. */
@@ -20,21 +29,43 @@ export class ToolError extends Error {
   }
 }
 
+const notInstalled = (tool: string) =>
+  new UnrecoverableError(`${tool} is not installed or not on PATH (set FFMPEG_PATH / FFPROBE_PATH)`);
+
+/** An input in a format that is never read (a playlist, a concat list…): the same on every attempt. */
+const refusedInput = (stderr: string) =>
+  new UnrecoverableError(
+    `refused input: not a single media file of an accepted format (${/\[(\w+) @[^\]]*\] Format not on whitelist/.exec(stderr)?.[1] ?? 'unknown'} is not read)`,
+  );
+
 export interface RunOptions {
   signal?: AbortSignal | undefined;
+  /** Kills the tool (SIGKILL) after this long and fails with a ToolError. @default no limit besides the signal */
+  timeoutMs?: number | undefined;
   /** Called with each `key=value` block of ffmpeg's `-progress pipe:1`. */
   onProgress?: ((fields: Map<string, string>) => void) | undefined;
 }
 
 /**
- * Runs a tool as a child process and resolves with its stdout. The signal
- * kills it (SIGKILL: a job that is aborted must not leave ffmpeg behind), and
- * a failure carries the tail of stderr.
+ * Runs a tool as a child process and resolves with its stdout. The child is
+ * confined (see `childCommand`): group signals cannot stop it, it dies with
+ * the worker, its memory is capped. The signal or the timeout kills it
+ * (SIGKILL: a job that is aborted must not leave ffmpeg behind), and a failure
+ * carries the tail of stderr.
  */
 export function run(tool: string, args: string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(options.signal.reason);
-    const child = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const confined = childCommand(tool, args, tools.maxMemoryMb);
+    const child = spawn(confined.command, confined.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
     let stdout = '';
     let stderr = '';
     let block = new Map<string, string>();
@@ -60,17 +91,18 @@ export function run(tool: string, args: string[], options: RunOptions = {}): Pro
     const onAbort = () => child.kill('SIGKILL');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (error) => {
+      clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      reject(
-        (error as NodeJS.ErrnoException).code === 'ENOENT'
-          ? new UnrecoverableError(`${tool} is not installed or not on PATH (set FFMPEG_PATH / FFPROBE_PATH)`)
-          : error,
-      );
+      reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled(tool) : error);
     });
     child.once('close', (code) => {
+      clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (options.signal?.aborted) return reject(options.signal.reason);
-      if (code === 0) resolve(stdout);
+      if (timedOut) reject(new ToolError(tool, code, `${stderr}\nkilled after ${options.timeoutMs} ms`));
+      else if (code === 0) resolve(stdout);
+      else if (code === EXEC_FAILED && /failed to execute/.test(stderr)) reject(notInstalled(tool));
+      else if (/not on whitelist/.test(stderr)) reject(refusedInput(stderr));
       else reject(new ToolError(tool, code, stderr));
     });
   });

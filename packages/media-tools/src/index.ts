@@ -1,8 +1,11 @@
 export type { RunOptions } from './ffmpeg.js';
-export { run, ToolError, tools } from './ffmpeg.js';
+export { DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
+export { inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';
 export { keyUnder } from './keys.js';
+export type { Confinement } from './launcher.js';
+export { confinement } from './launcher.js';
 export type { MediaInfo } from './probe.js';
-export { probe } from './probe.js';
+export { checkFrameSize, DEFAULT_MAX_VIDEO_PIXELS, PROBE_TIMEOUT_MS, probe } from './probe.js';
 export { makeBitmapSubtitleSample, makeSample } from './sample-media.js';
 export type { Grid } from './vtt.js';
-export { thumbnailVtt, tilePosition, vttTime } from './vtt.js';
+export { thumbnailIntervalFor, thumbnailVtt, tilePosition, vttTime } from './vtt.js';

@@ -1,10 +1,23 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir as mkdirp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError } from '@nself-tv/queues';
+import { processesMatching } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyUnder, makeSample, probe, run, ToolError, thumbnailVtt, tilePosition, tools, vttTime } from './index.js';
+import {
+  confinement,
+  inputArgs,
+  keyUnder,
+  makeSample,
+  probe,
+  run,
+  ToolError,
+  thumbnailIntervalFor,
+  thumbnailVtt,
+  tilePosition,
+  tools,
+  vttTime,
+} from './index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -14,13 +27,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const running = (pattern: string) => {
-  try {
-    return execFileSync('pgrep', ['-f', pattern]).toString().trim() !== '';
-  } catch {
-    return false;
-  }
-};
+const running = (pattern: string) => processesMatching(pattern).length > 0;
 
 describe('run', () => {
   it('fails with the tail of stderr', async () => {
@@ -46,6 +53,110 @@ describe('run', () => {
 
   it('reports a missing tool as unrecoverable', async () => {
     await expect(run('/nonexistent/ffmpeg', [])).rejects.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it('confines the child: group signals blocked, memory capped, killed with its parent', async () => {
+    expect(confinement(tools.maxMemoryMb)).toEqual({
+      signalsBlocked: true,
+      diesWithParent: true,
+      memoryLimitMb: tools.maxMemoryMb,
+    });
+    const status = await run('cat', ['/proc/self/status']);
+    // SIGHUP (1), SIGINT (2), SIGQUIT (3) and SIGTERM (15) blocked: bits 0, 1, 2 and 14.
+    const blocked = BigInt(`0x${/SigBlk:\s*([0-9a-f]+)/.exec(status)?.[1]}`);
+    expect(blocked & 0x4007n).toBe(0x4007n);
+    const limits = await run('cat', ['/proc/self/limits']);
+    expect(limits).toMatch(new RegExp(`Max data size\\s+${(tools.maxMemoryMb ?? 0) * 1024 * 1024}\\s`));
+
+    // Decoding a frame that needs more than the cap fails instead of taking the machine;
+    // the same decode succeeds under the default cap.
+    const big = join(dir, 'big-frame.mkv');
+    await run(
+      tools.ffmpeg,
+      ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=s=8192x8192', '-frames:v', '1'].concat([
+        '-c:v',
+        'mjpeg',
+        '-pix_fmt',
+        'yuvj420p',
+        big,
+      ]),
+    );
+    const decode = [...inputArgs(big), '-vf', 'scale=320:180', '-f', 'null', '-'];
+    await run(tools.ffmpeg, ['-v', 'error', '-nostdin', ...decode]);
+    const saved = tools.maxMemoryMb;
+    tools.maxMemoryMb = 128;
+    try {
+      await expect(run(tools.ffmpeg, ['-v', 'error', '-nostdin', ...decode])).rejects.toBeInstanceOf(ToolError);
+    } finally {
+      tools.maxMemoryMb = saved;
+    }
+
+    // SIGTERM and SIGINT to the child (as a terminal's Ctrl-C or systemd's group kill would send) do nothing.
+    const marker = `anullsrc=r=44100:cl=mono:d=${700 + Math.floor(Math.random() * 1000)}`;
+    const controller = new AbortController();
+    const pending = run(tools.ffmpeg, ['-nostdin', '-re', '-f', 'lavfi', '-i', marker, '-f', 'null', '-'], {
+      signal: controller.signal,
+    });
+    pending.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const pid = Number(processesMatching(marker)[0]);
+    process.kill(pid, 'SIGTERM');
+    process.kill(pid, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(running(marker)).toBe(true);
+    controller.abort(new Error('stop'));
+    await expect(pending).rejects.toThrow('stop');
+  });
+
+  it('kills the tool after its timeout', async () => {
+    const started = Date.now();
+    const error = await run(
+      tools.ffmpeg,
+      ['-nostdin', '-re', '-f', 'lavfi', '-i', 'anullsrc=d=60', '-f', 'null', '-'],
+      {
+        timeoutMs: 300,
+      },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolError);
+    expect((error as ToolError).message).toContain('killed after 300 ms');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('inputArgs: a file is read as the one file it is', () => {
+  it('refuses playlists, concat lists and image sequences uploaded under a media name', async () => {
+    const secret = join(dir, 'secret.mkv');
+    await run(tools.ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=s=160x120:d=2', secret]);
+    await writeFile(join(dir, 'secret.srt'), '1\n00:00:00,000 --> 00:00:01,000\nTOP SECRET\n');
+    const hostile: Record<string, string> = {
+      'hls.mp4': `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2,\n${secret}\n#EXT-X-ENDLIST\n`,
+      'relative-hls.mkv': '#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2,\n../secret.mkv\n#EXT-X-ENDLIST\n',
+      'concat.mp4': `ffconcat version 1.0\nfile '${secret}'\n`,
+      'subs-hls.srt': `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2,\n${join(dir, 'secret.srt')}\n#EXT-X-ENDLIST\n`,
+    };
+    await mkdirp(join(dir, 'up'));
+    for (const [name, text] of Object.entries(hostile)) await writeFile(join(dir, 'up', name), text);
+    // Without the whitelist ffmpeg would follow them: the attack is real.
+    expect(await run(tools.ffprobe, ['-v', 'error', '-show_format', join(dir, 'up', 'hls.mp4')])).toContain(
+      'format_name=hls',
+    );
+    for (const name of ['hls.mp4', 'relative-hls.mkv', 'concat.mp4']) {
+      await expect(probe(join(dir, 'up', name))).rejects.toThrow(/refused input: .*(hls|concat) is not read/);
+    }
+    const error = await run(tools.ffmpeg, [
+      '-v',
+      'error',
+      ...inputArgs(join(dir, 'up', 'subs-hls.srt'), 'subtitle'),
+      '-f',
+      'webvtt',
+      '-',
+    ]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toMatch(/refused input: .*hls is not read/);
+    // A name with '%d' is not an image-sequence pattern, and a ':' is not a protocol.
+    const odd = join(dir, 'up', 'clip%03d:x.mkv');
+    await copyFile(secret, odd);
+    expect((await probe(odd)).video).toMatchObject({ width: 160, height: 120 });
   });
 });
 
@@ -82,6 +193,13 @@ describe('thumbnail VTT', () => {
     expect(cues[3]).toBe('00:00:15.000 --> 00:00:20.000\nsheet_0.jpg#xywh=320,180,320,180');
     expect(cues[4]).toBe('00:00:20.000 --> 00:00:22.500\nsheet_1.jpg#xywh=0,0,320,180');
     expect(vttTime(3723.0456)).toBe('01:02:03.046');
+  });
+
+  it('widens the interval so no video makes more than MAX_THUMBNAILS thumbnails', () => {
+    expect(thumbnailIntervalFor(7200, 10)).toBe(10);
+    expect(thumbnailIntervalFor(6000, 0.5)).toBe(0.6);
+    expect(thumbnailIntervalFor(3 * 3600, 1)).toBe(1.08);
+    expect(Math.ceil(10_001 / thumbnailIntervalFor(10_001, 0.5))).toBeLessThanOrEqual(10_000);
   });
 
   it('joins keys under a prefix with or without a trailing slash', () => {

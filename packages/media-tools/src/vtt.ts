@@ -1,3 +1,5 @@
+import { MAX_THUMBNAILS } from '@nself-tv/queues';
+
 /** `HH:MM:SS.mmm`, as WebVTT cues and the nself-tv player expect. */
 export function vttTime(seconds: number): string {
   const ms = Math.round(seconds * 1000);
@@ -49,4 +51,14 @@ export function thumbnailVtt(
     );
   });
   return lines.join('\n');
+}
+
+/**
+ * The interval between thumbnails of a `durationSeconds` video: the one asked
+ * for, widened (to the next millisecond) when it would make more than
+ * `MAX_THUMBNAILS`, so the output count has a bound whatever the payload says.
+ */
+export function thumbnailIntervalFor(durationSeconds: number, askedSeconds: number): number {
+  const widest = Math.ceil((durationSeconds / MAX_THUMBNAILS) * 1000) / 1000;
+  return Math.max(askedSeconds, widest);
 }
