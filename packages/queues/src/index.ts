@@ -36,7 +36,7 @@ export { fileStem, payloadJsonSchema, resultJsonSchema } from './schemas/json-sc
 export type { JobResult, Payload, PayloadInput } from './schemas/registry.js';
 export { PAYLOAD_SCHEMAS, parsePayload, parseResult, RESULT_SCHEMAS } from './schemas/registry.js';
 export type { RenditionName } from './schemas/video.js';
-export { RENDITION_NAMES } from './schemas/video.js';
+export { MAX_THUMBNAILS, MIN_THUMBNAIL_INTERVAL_SECONDS, RENDITION_NAMES } from './schemas/video.js';
 export type { JobInspector, JobStatus, QueueCounts, RetentionCleaner, RetentionCleanerOptions } from './status.js';
 export { createJobInspector, startRetentionCleaner } from './status.js';
 export type { QueueProcessor, QueueWorker, QueueWorkerOptions } from './worker.js';

@@ -51,9 +51,48 @@ describe('payload schemas', () => {
     ['absolute key', { ...transcodeJob(), source: { bucket: 'media', key: '/etc/passwd' } }, 'source.key'],
     ['bad bucket', { ...transcodeJob(), output: { bucket: 'Media!', prefix: '' } }, 'output.bucket'],
     ['unknown rendition', { ...transcodeJob(), renditions: ['4k'] }, 'renditions[0]'],
-    ['snake_case field', { ...transcodeJob(), media_id: 'm1' }, ''],
+    // Keys the store would refuse are refused at the door, by the same rule.
+    ['doubled slash in a prefix', { ...transcodeJob(), output: { bucket: 'media', prefix: 'x//y/' } }, 'output.prefix'],
+    [
+      'temporary-file prefix',
+      { ...transcodeJob(), output: { bucket: 'media', prefix: '.partial-x/' } },
+      'output.prefix',
+    ],
+    [
+      '300-byte segment',
+      { ...transcodeJob(), source: { bucket: 'media', key: `u/${'a'.repeat(300)}.mp4` } },
+      'source.key',
+    ],
+    ['doubled slash in a key', { ...transcodeJob(), source: { bucket: 'media', key: 'a//v.mp4' } }, 'source.key'],
+    ['unknown nested field', { ...transcodeJob(), source: { bucket: 'media', key: 'a.mkv', url: 'x' } }, 'source.url'],
+    ['snake_case field', { ...transcodeJob(), media_id: 'm1' }, 'media_id'],
   ])('rejects %s naming the field', (_label, payload, path) => {
     expect(field(() => parsePayload('video:transcode', payload))).toBe(path);
+  });
+
+  it('bounds every number: thumbnail intervals, sheet sizes and timestamps', () => {
+    const sprite = {
+      mediaId: 'm',
+      familyId: 'f',
+      output: { bucket: 'media', prefix: 's/' },
+      video: { bucket: 'media', key: 'v.mkv' },
+    };
+    for (const intervalSeconds of [0.001, 1e-7, 0, -1, 601]) {
+      expect(field(() => parsePayload('video:trickplay', { ...transcodeJob(), intervalSeconds }))).toBe(
+        'intervalSeconds',
+      );
+      expect(field(() => parsePayload('image:sprite', { ...sprite, intervalSeconds }))).toBe('intervalSeconds');
+    }
+    expect(parsePayload('video:trickplay', { ...transcodeJob(), intervalSeconds: 0.5 }).intervalSeconds).toBe(0.5);
+    // 50 x 1920 by 50 x 1080 would be a 96000x54000 sheet held raw in memory.
+    expect(field(() => parsePayload('image:sprite', { ...sprite, columns: 50, rows: 50, thumbWidth: 1920 }))).toBe(
+      'columns',
+    );
+    expect(parsePayload('image:sprite', { ...sprite, columns: 12, rows: 12, thumbWidth: 320 }).columns).toBe(12);
+    const images = [{ bucket: 'media', key: 'a.jpg', timestamp: 1e12 }];
+    expect(field(() => parsePayload('image:sprite', { ...sprite, video: undefined, images }))).toBe(
+      'images[0].timestamp',
+    );
   });
 
   it('requires exactly one of video and images for sprites', () => {

@@ -2,6 +2,7 @@ import { createKeyspace, type Keyspace, QUEUE_NAMES, type QueueName } from '@nse
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveQueueSettings } from './catalog.js';
+import { whenReady } from './deadline.js';
 import { openQueue, queueHandles } from './queue-handle.js';
 
 /** A job as status readers see it (`GET /api/v1/jobs/:id`). Timestamps in ms. */
@@ -44,51 +45,64 @@ export interface JobInspector {
   close(): Promise<void>;
 }
 
-/** Creates a {@link JobInspector} on a (request-path) connection, which it does not close. It writes nothing. */
-export function createJobInspector(connection: Redis, keyspace: Keyspace = createKeyspace()): JobInspector {
+/**
+ * Creates a {@link JobInspector} on a (request-path) connection, which it does
+ * not close. It writes nothing. While Redis does not answer, every call rejects
+ * within `timeoutMs` with `REDIS_UNAVAILABLE`: never a "not found" or an empty count.
+ */
+export function createJobInspector(
+  connection: Redis,
+  keyspace: Keyspace = createKeyspace(),
+  timeoutMs = 2000,
+): JobInspector {
   const queues = queueHandles(connection, keyspace, (q) => resolveQueueSettings(q), { readOnly: true });
   const handle = (q: QueueName) => queues.get(q);
+  const getJob = async (jobId: string): Promise<JobStatus | undefined> => {
+    // One round trip finds the queue: EXISTS on each queue's job hash.
+    const pipeline = connection.pipeline();
+    for (const q of QUEUE_NAMES) pipeline.exists(keyspace.queueKey(q, jobId));
+    const found = (await pipeline.exec()) ?? [];
+    // A pipeline reports failures per command; a failed EXISTS is an outage, not a missing job.
+    const failed = found.find(([error]) => error);
+    if (failed?.[0]) throw failed[0];
+    const index = found.findIndex(([, n]) => n === 1);
+    const q = QUEUE_NAMES[index];
+    if (!q) return undefined;
+    // State first: a job moves to completed/failed in the same script that writes its
+    // result, so a finished state is never paired with an unfinished hash.
+    const state = await handle(q).getJobState(jobId);
+    const job = await handle(q).getJob(jobId);
+    if (!job) return undefined;
+    return {
+      jobId,
+      queue: q,
+      state,
+      progress: job.progress,
+      result: job.returnvalue ?? undefined,
+      failedReason: job.failedReason || undefined,
+      attemptsMade: job.attemptsMade,
+      createdAt: job.timestamp,
+      processedAt: job.processedOn ?? undefined,
+      finishedAt: job.finishedOn ?? undefined,
+      data: job.data,
+    };
+  };
   return {
-    async getJob(jobId) {
-      // One round trip finds the queue: EXISTS on each queue's job hash.
-      const pipeline = connection.pipeline();
-      for (const q of QUEUE_NAMES) pipeline.exists(keyspace.queueKey(q, jobId));
-      const found = (await pipeline.exec()) ?? [];
-      const index = found.findIndex(([, n]) => n === 1);
-      const q = QUEUE_NAMES[index];
-      if (!q) return undefined;
-      // State first: a job moves to completed/failed in the same script that writes its
-      // result, so a finished state is never paired with an unfinished hash.
-      const state = await handle(q).getJobState(jobId);
-      const job = await handle(q).getJob(jobId);
-      if (!job) return undefined;
-      return {
-        jobId,
-        queue: q,
-        state,
-        progress: job.progress,
-        result: job.returnvalue ?? undefined,
-        failedReason: job.failedReason || undefined,
-        attemptsMade: job.attemptsMade,
-        createdAt: job.timestamp,
-        processedAt: job.processedOn ?? undefined,
-        finishedAt: job.finishedOn ?? undefined,
-        data: job.data,
-      };
-    },
-    async counts() {
-      return Promise.all(
-        QUEUE_NAMES.map(async (q) => {
-          const queue = handle(q);
-          const [counts, isPaused] = await Promise.all([queue.getJobCounts(...COUNT_STATES), queue.isPaused()]);
-          const byState = Object.fromEntries(COUNT_STATES.map((s) => [s, counts[s] ?? 0])) as Record<
-            (typeof COUNT_STATES)[number],
-            number
-          >;
-          return { queue: q, ...byState, paused: isPaused ? byState.waiting + byState.prioritized : 0, isPaused };
-        }),
-      );
-    },
+    getJob: (jobId) => whenReady(connection, timeoutMs, `job ${jobId}`, () => getJob(jobId)),
+    counts: () =>
+      whenReady(connection, timeoutMs, 'queue counts', () =>
+        Promise.all(
+          QUEUE_NAMES.map(async (q) => {
+            const queue = handle(q);
+            const [counts, isPaused] = await Promise.all([queue.getJobCounts(...COUNT_STATES), queue.isPaused()]);
+            const byState = Object.fromEntries(COUNT_STATES.map((s) => [s, counts[s] ?? 0])) as Record<
+              (typeof COUNT_STATES)[number],
+              number
+            >;
+            return { queue: q, ...byState, paused: isPaused ? byState.waiting + byState.prioritized : 0, isPaused };
+          }),
+        ),
+      ),
     close: () => queues.close(),
   };
 }

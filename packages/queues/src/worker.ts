@@ -1,4 +1,5 @@
 import { createKeyspace, type Keyspace, type QueueName, queueEvictionWarning } from '@nself-tv/redis-keys';
+import { StorageError } from '@nself-tv/storage';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from './catalog.js';
@@ -30,6 +31,13 @@ export interface QueueWorkerOptions {
   onEvent?: WorkerEventListener;
   /** Shortest gap between two progress writes of one job, in ms. @default 250 */
   progressIntervalMs?: number;
+  /**
+   * Rewrites a failure's message and stack before they are stored in the job,
+   * emitted or written to the ingest: status readers see the job's failure
+   * reason, so server paths (the media root, temp folders) are taken out here.
+   * @default none
+   */
+  redact?: (text: string) => string;
 }
 
 /** A running worker for one queue. */
@@ -55,7 +63,11 @@ class ShutdownAbort extends Error {
 }
 
 const codeOf = (error: unknown): string | undefined =>
-  error instanceof QueueError ? error.code : error instanceof UnrecoverableError ? 'UNRECOVERABLE' : undefined;
+  error instanceof QueueError || error instanceof StorageError
+    ? error.code
+    : error instanceof UnrecoverableError
+      ? 'UNRECOVERABLE'
+      : undefined;
 
 /**
  * Runs `processor` for every job of `queue`, with the catalog's concurrency,
@@ -83,6 +95,7 @@ export function createQueueWorker<Q extends QueueName>(
         }
       }
     : null;
+  const redact = options.redact ?? ((text: string) => text);
   const host: RunHost = { queue, progressIntervalMs: options.progressIntervalMs ?? 250, emit };
   const active = new Map<string, JobRun>();
   // One timer checks every active job's deadline; a timer per job costs more than the work of a small job.
@@ -111,7 +124,7 @@ export function createQueueWorker<Q extends QueueName>(
     try {
       payload = parsePayload(queue, job.data);
     } catch (error) {
-      const reason = (error as Error).message;
+      const reason = redact((error as Error).message);
       const jobId = job.id as string;
       emit?.({
         type: 'failed',
@@ -155,10 +168,19 @@ export function createQueueWorker<Q extends QueueName>(
         throw new WaitingError();
       }
       const code = codeOf(error);
+      // A storage error (missing source, a location that leaves its bucket) is the same on every attempt.
       const unrecoverable =
-        error instanceof UnrecoverableError || code === 'JOB_CANCELLED' || code === 'INVALID_RESULT';
+        error instanceof UnrecoverableError ||
+        error instanceof StorageError ||
+        code === 'JOB_CANCELLED' ||
+        code === 'INVALID_RESULT';
       const final = unrecoverable || attempt >= (job.opts.attempts ?? 1);
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = redact(error instanceof Error ? error.message : String(error));
+      if (error instanceof Error) {
+        // BullMQ stores the message as the failure reason and the stack in the job hash.
+        error.message = reason;
+        error.stack = error.stack === undefined ? undefined : redact(error.stack);
+      }
       emit?.({ type: 'failed', queue, jobId, attempt, final, reason, code, durationMs: Date.now() - run.startedAt });
       await run.tracker?.failed(reason, final).catch(() => undefined);
       if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason);

@@ -28,16 +28,18 @@ function fanOutPayload(
   queue: QueueName,
   t: Payload<'video:transcode'>,
   result: JobResult<'video:transcode'>,
-): PayloadInput<QueueName> {
+): PayloadInput<QueueName> | undefined {
   const common = { mediaId: t.mediaId, familyId: t.familyId, ingestId: t.ingestId };
-  const still: StorageLocation = { bucket: t.output.bucket, key: result.stillFrameKey };
   switch (queue) {
     case 'video:trickplay':
       return { ...common, source: t.source, output: under(t.output, 'trickplay') };
     case 'video:subtitle':
       return { ...common, source: t.source, output: under(t.output, 'subtitles') };
-    case 'image:poster':
+    case 'image:poster': {
+      if (result.stillFrameKey === undefined) return undefined;
+      const still: StorageLocation = { bucket: t.output.bucket, key: result.stillFrameKey };
       return { ...common, source: still, output: under(t.output, 'posters') };
+    }
     case 'image:sprite':
       return { ...common, video: t.source, intervalSeconds: 10, output: under(t.output, 'sprites') };
     default:
@@ -87,8 +89,13 @@ export function trackIngestJob(
       await Promise.all(
         FAN_OUT.map(async ({ stage, queue: target }) => {
           const stageJobId = ingest.jobIdFor(ingestId, stage);
+          const stagePayload = fanOutPayload(target, t, r);
+          if (!stagePayload) {
+            await ingest.updateStage(ingestId, stage, { status: 'skipped', error: 'the video has no frame to use' });
+            return;
+          }
           try {
-            await producer.enqueue(target, fanOutPayload(target, t, r), { jobId: stageJobId });
+            await producer.enqueue(target, stagePayload, { jobId: stageJobId });
             await ingest.updateStage(ingestId, stage, { jobId: stageJobId });
           } catch (error) {
             await ingest.updateStage(ingestId, stage, {

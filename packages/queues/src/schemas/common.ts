@@ -1,4 +1,13 @@
 import { MAX_ID_LENGTH, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
+import {
+  BUCKET_PATTERN,
+  KEY_PATTERN,
+  keyProblem,
+  MAX_KEY_BYTES,
+  MAX_PREFIX_BYTES,
+  PREFIX_PATTERN,
+  prefixProblem,
+} from '@nself-tv/storage';
 import { z } from 'zod';
 
 /** An id that may go into a Redis key or a BullMQ job id (the redis-keys rule). */
@@ -8,30 +17,30 @@ export const safeId = z
   .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
   .regex(SAFE_ID_PATTERN, "allowed are letters, digits, '-', '_' and '.'");
 
-/** S3-style bucket name: 3–63 lowercase letters, digits, `.` and `-`. */
-export const bucketName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a bucket name: 3-63 of a-z, 0-9, . and -');
+const rule = (problem: (value: unknown) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
+  const message = problem(value);
+  if (message) ctx.addIssue({ code: 'custom', message });
+};
 
-const hasBadSegment = (value: string) =>
-  value.startsWith('/') || value.split('/').some((segment) => segment === '..' || segment === '.');
+/** S3-style bucket name: 3–63 lowercase letters, digits, `.` and `-` (the storage rule). */
+export const bucketName = z.string().regex(BUCKET_PATTERN, 'expected a bucket name: 3-63 of a-z, 0-9, . and -');
 
-/** An object key inside a bucket: relative, no `.`/`..` segments, no control characters. */
+/**
+ * An object key, by the rule every store applies (`keyProblem` of
+ * `@nself-tv/storage`); the pattern and length are repeated in the JSON Schema.
+ */
 export const objectKey = z
   .string()
-  .min(1, 'must not be empty')
-  .max(1024, 'must be at most 1024 characters')
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
-  .refine((v) => !/[\u0000-\u001f\u007f\\]/.test(v), 'must not contain control characters or backslashes')
-  .refine((v) => !hasBadSegment(v) && !v.endsWith('/'), "must be a relative key without '.' or '..' segments");
+  .max(MAX_KEY_BYTES)
+  .superRefine(rule(keyProblem))
+  .meta({ pattern: KEY_PATTERN.source, description: `a relative key, at most ${MAX_KEY_BYTES} UTF-8 bytes` });
 
 /** A key prefix (folder) inside a bucket; empty means the bucket root. */
 export const objectPrefix = z
   .string()
-  .max(1024, 'must be at most 1024 characters')
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
-  .refine((v) => !/[\u0000-\u001f\u007f\\]/.test(v), 'must not contain control characters or backslashes')
-  .refine((v) => v === '' || !hasBadSegment(v.replace(/\/$/, '')), "must be relative without '.' or '..' segments");
+  .max(MAX_PREFIX_BYTES)
+  .superRefine(rule(prefixProblem))
+  .meta({ pattern: PREFIX_PATTERN.source, description: `a key prefix, at most ${MAX_PREFIX_BYTES} UTF-8 bytes` });
 
 /** Where a stored object is: a bucket and a key. Never a URL. */
 export const storageLocation = z.object({ bucket: bucketName, key: objectKey }).strict();

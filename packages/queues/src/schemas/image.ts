@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { bucketName, mediaFields, objectKey, outputLocation, storageLocation } from './common.js';
-import { spriteSheet } from './video.js';
+import { MAX_THUMBNAILS, spriteSheet, thumbnailInterval } from './video.js';
 
 export const IMAGE_FORMATS = ['webp', 'avif', 'jpeg'] as const;
 export const OPTIMIZE_FORMATS = ['webp', 'jpeg', 'png', 'avif'] as const;
+
+/** Largest sprite sheet: each side and the whole area (a sheet is held raw in memory while it is laid out). */
+export const MAX_SHEET_SIDE = 8192;
+export const MAX_SHEET_PIXELS = 4096 * 4096;
+/** Latest thumbnail time accepted: a week, longer than any recording. */
+const MAX_TIMESTAMP_SECONDS = 7 * 24 * 3600;
 
 const width = z.number().int().min(16, 'must be at least 16').max(8192, 'must be at most 8192');
 
@@ -50,11 +56,19 @@ export const spritePayload = z
     output: outputLocation,
     video: storageLocation.optional(),
     images: z
-      .array(z.object({ bucket: bucketName, key: objectKey, timestamp: z.number().nonnegative() }).strict())
+      .array(
+        z
+          .object({
+            bucket: bucketName,
+            key: objectKey,
+            timestamp: z.number().nonnegative().max(MAX_TIMESTAMP_SECONDS, 'must be at most a week'),
+          })
+          .strict(),
+      )
       .min(1)
-      .max(10_000)
+      .max(MAX_THUMBNAILS)
       .optional(),
-    intervalSeconds: z.number().positive().max(600).default(5),
+    intervalSeconds: thumbnailInterval.default(5),
     columns: z.number().int().min(1).max(50).default(10),
     rows: z.number().int().min(1).max(50).default(10),
     thumbWidth: z.number().int().min(16).max(1920).default(320),
@@ -64,6 +78,15 @@ export const spritePayload = z
   .superRefine((value, ctx) => {
     if ((value.video === undefined) === (value.images === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['video'], message: 'exactly one of video and images must be given' });
+    }
+    const sheetWidth = value.columns * value.thumbWidth;
+    const sheetHeight = value.rows * value.thumbHeight;
+    if (sheetWidth > MAX_SHEET_SIDE || sheetHeight > MAX_SHEET_SIDE || sheetWidth * sheetHeight > MAX_SHEET_PIXELS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['columns'],
+        message: `a sheet of ${sheetWidth}x${sheetHeight} is too large: at most ${MAX_SHEET_SIDE} a side and ${MAX_SHEET_PIXELS} pixels`,
+      });
     }
   });
 
@@ -75,6 +98,8 @@ export const spriteResult = z
     thumbnailCount: z.number().int().nonnegative(),
     thumbWidth: z.number().int().positive(),
     thumbHeight: z.number().int().positive(),
+    /** Seconds between thumbnails taken from a video (wider than asked when the video is long). */
+    intervalSeconds: z.number().positive().optional(),
   })
   .strict();
 

@@ -38,16 +38,19 @@ export type Payload<Q extends QueueName> = z.output<(typeof PAYLOAD_SCHEMAS)[Q]>
 /** What a processor returns for a queue. */
 export type JobResult<Q extends QueueName> = z.output<(typeof RESULT_SCHEMAS)[Q]>;
 
+const dotted = (path: readonly PropertyKey[]) =>
+  path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
+
 function toIssues(error: z.ZodError, pathPrefix = ''): PayloadIssue[] {
-  return error.issues.map((issue) => ({
-    path:
-      pathPrefix +
-      issue.path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
-        .join('.')
-        .replace(/\.\[/g, '['),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) =>
+    // An unknown field is named by its own path, so an HTTP 400 can say which one.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathPrefix + dotted([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: pathPrefix + dotted(issue.path), message: issue.message }],
+  );
 }
 
 /**

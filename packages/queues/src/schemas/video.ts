@@ -39,9 +39,25 @@ export const transcodeResult = z
         bytes: z.number().int().nonnegative(),
       }),
     ),
-    stillFrameKey: z.string(),
+    /** Absent when no frame could be taken from the video (a result names only what exists). */
+    stillFrameKey: z.string().optional(),
   })
   .strict();
+
+/**
+ * Most thumbnails one trickplay or sprite job makes (100 sheets of 10x10). When
+ * the source is long enough that `intervalSeconds` would make more, the
+ * interval is widened to fit, and the result reports the interval used.
+ */
+export const MAX_THUMBNAILS = 10_000;
+/** Shortest thumbnail interval, in seconds; players show one thumbnail per few seconds. */
+export const MIN_THUMBNAIL_INTERVAL_SECONDS = 0.5;
+
+/** Seconds between thumbnails. */
+export const thumbnailInterval = z
+  .number()
+  .min(MIN_THUMBNAIL_INTERVAL_SECONDS, `must be at least ${MIN_THUMBNAIL_INTERVAL_SECONDS}`)
+  .max(600, 'must be at most 600');
 
 /** `video:trickplay` payload. */
 export const trickplayPayload = z
@@ -49,7 +65,7 @@ export const trickplayPayload = z
     ...mediaFields,
     source: storageLocation,
     output: outputLocation,
-    intervalSeconds: z.number().positive().max(600).default(5),
+    intervalSeconds: thumbnailInterval.default(5),
   })
   .strict();
 
