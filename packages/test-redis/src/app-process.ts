@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 
 /** A built app started as a child process by a test. */
 export interface AppProcess {
@@ -18,10 +18,19 @@ const running = new Set<ChildProcess>();
  * pino lines until one has the message `readyMessage` and an `address`.
  * Call {@link killAppProcesses} in `afterAll` so no app outlives the file.
  */
-export function startAppProcess(main: string, readyMessage: string, env: Record<string, string> = {}): AppProcess {
+export function startAppProcess(
+  main: string,
+  readyMessage: string,
+  env: Record<string, string> = {},
+  options: {
+    /** Leader of its own process group, so a test can signal the whole group (`process.kill(-pid)`). */
+    processGroup?: boolean;
+  } = {},
+): AppProcess {
   const child = spawn(process.execPath, [main], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: options.processGroup ?? false,
   });
   running.add(child);
   let out = '';
@@ -72,7 +81,9 @@ export interface JsonReply {
 /** The worker apps' job API at `address`, called with the bearer `token`. */
 export function jobApi(address: string, token: string) {
   const job = async (id: string): Promise<JsonReply['body']> =>
-    (await (await fetch(`${address}/api/v1/jobs/${id}`)).json()) as JsonReply['body'];
+    (await (
+      await fetch(`${address}/api/v1/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as JsonReply['body'];
   return {
     /** `POST /api/v1/jobs/<kind>` with a JSON body. */
     async submit(kind: string, body: unknown): Promise<JsonReply> {
@@ -83,7 +94,7 @@ export function jobApi(address: string, token: string) {
       });
       return { status: r.status, body: (await r.json()) as JsonReply['body'] };
     },
-    /** `GET /api/v1/jobs/:id`. */
+    /** `GET /api/v1/jobs/:id` with the token. */
     job,
     /** Polls the job until it is completed or failed. */
     settled: (id: string, timeoutMs = 60_000) =>
@@ -92,4 +103,14 @@ export function jobApi(address: string, token: string) {
         return j.state === 'completed' || j.state === 'failed' ? j : undefined;
       }, timeoutMs),
   };
+}
+
+/** Pids of the running processes whose command line matches `pattern` (`pgrep -f`). */
+export function processesMatching(pattern: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern]).toString().trim().split('\n').filter(Boolean);
+  } catch {
+    // pgrep exits 1 when nothing matches.
+    return [];
+  }
 }

@@ -19,9 +19,10 @@ afterAll(async () => {
   connection.disconnect();
 });
 
-async function start(apiToken: string | undefined) {
-  const app = Fastify();
+async function start(apiToken: string | undefined, readToken?: string) {
+  const app = Fastify({ bodyLimit: 4096 });
   registerWorkerRoutes(app, {
+    readToken,
     queues: { optimize: 'image:optimize', poster: 'image:poster' },
     connection,
     producer,
@@ -31,14 +32,14 @@ async function start(apiToken: string | undefined) {
   });
   apps.push(app);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  return async (method: string, path: string, body?: unknown, token?: string) => {
+  return async (method: string, path: string, body?: unknown, token?: string, raw?: { type: string; text: string }) => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (body !== undefined || raw) headers['content-type'] = raw?.type ?? 'application/json';
     const res = await fetch(`${address}${path}`, {
       method,
       headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(raw ? { body: raw.text } : body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, any> };
   };
@@ -59,15 +60,18 @@ describe('worker HTTP surface', () => {
     expect(bad).toMatchObject({ status: 400, body: { error: 'bad_request', field: 'quality' } });
     expect((await call('POST', '/api/v1/jobs/transcode', optimize, 'secret-token')).status).toBe(404);
 
-    const job = await call('GET', `/api/v1/jobs/${queued.body.jobId}`);
+    // Reading a job needs a token too: it holds the payload and the failure reason.
+    expect((await call('GET', `/api/v1/jobs/${queued.body.jobId}`)).status).toBe(401);
+    expect((await call('GET', `/api/v1/jobs/${queued.body.jobId}`, undefined, 'wrong-token')).status).toBe(401);
+    const job = await call('GET', `/api/v1/jobs/${queued.body.jobId}`, undefined, 'secret-token');
     expect(job.body).toMatchObject({
       jobId: queued.body.jobId,
       queue: 'image:optimize',
       state: 'waiting',
       attemptsMade: 0,
     });
-    expect((await call('GET', '/api/v1/jobs/unknown-job')).status).toBe(404);
-    expect((await call('GET', '/api/v1/jobs/a:b')).status).toBe(400);
+    expect((await call('GET', '/api/v1/jobs/unknown-job', undefined, 'secret-token')).status).toBe(404);
+    expect((await call('GET', '/api/v1/jobs/a:b', undefined, 'secret-token')).status).toBe(400);
     const status = await call('GET', '/api/v1/queues/status');
     expect(status.body.queues.map((q: { queue: string }) => q.queue)).toEqual(['image:poster', 'image:optimize']);
     const health = await call('GET', '/health');
@@ -80,5 +84,39 @@ describe('worker HTTP surface', () => {
     const call = await start(undefined);
     const res = await call('POST', '/api/v1/jobs/optimize', optimize, 'anything');
     expect(res).toMatchObject({ status: 403, body: { error: 'policy_denied' } });
+    expect((await call('GET', '/api/v1/jobs/some-job', undefined, 'anything')).status).toBe(403);
+  });
+
+  it('a read token reads jobs and cannot submit them', async () => {
+    const call = await start('secret-token', 'read-only-token');
+    const queued = await call('POST', '/api/v1/jobs/optimize', optimize, 'secret-token');
+    expect((await call('GET', `/api/v1/jobs/${queued.body.jobId}`, undefined, 'read-only-token')).status).toBe(200);
+    expect((await call('POST', '/api/v1/jobs/optimize', optimize, 'read-only-token')).status).toBe(401);
+  });
+
+  it('answers every error as {error, message, field?}', async () => {
+    const call = await start('secret-token');
+    const post = (raw: { type: string; text: string }) =>
+      call('POST', '/api/v1/jobs/optimize', undefined, 'secret-token', raw);
+    const json = (text: string) => ({ type: 'application/json', text });
+    const cases = [
+      [await call('POST', '/api/v1/jobs/optimize', { ...optimize, media_id: 'x' }, 'secret-token'), 400, 'media_id'],
+      [await post(json('{"source":')), 400, undefined],
+      [await post(json('{"__proto__":{"polluted":true}}')), 400, undefined],
+      [await post(json('{"constructor":{"prototype":{"polluted":true}}}')), 400, undefined],
+      [await post(json(JSON.stringify({ ...optimize, pad: 'x'.repeat(5000) }))), 400, undefined],
+      [await post({ type: 'application/xml', text: '<job/>' }), 415, undefined],
+      [await post({ type: 'text/plain', text: 'hello' }), 400, undefined],
+      [await post(json('')), 400, undefined],
+      [await call('GET', '/api/v1/nothing-here'), 404, undefined],
+    ] as const;
+    for (const [res, status, field] of cases) {
+      expect(res.status).toBe(status);
+      expect(Object.keys(res.body).sort()).toEqual(field ? ['error', 'field', 'message'] : ['error', 'message']);
+      expect(typeof res.body.error).toBe('string');
+      expect(res.body.message).not.toMatch(/FST_|Fastify/);
+      if (field) expect(res.body.field).toBe(field);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
