@@ -10,9 +10,11 @@ export interface ImageLimits {
    * (decompression bomb). @default 100_000_000
    */
   maxInputPixels: number;
+  /** Largest source file in bytes; images are read whole into memory. @default 268_435_456 (256 MiB) */
+  maxInputBytes: number;
 }
 
-export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxInputPixels: 100_000_000 };
+export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxInputPixels: 100_000_000, maxInputBytes: 256 * 1024 * 1024 };
 
 /** A source image that passed the checks, with its size after EXIF orientation. */
 export interface SourceImage {
@@ -39,6 +41,10 @@ export async function loadImage(
   limits: ImageLimits,
 ): Promise<SourceImage> {
   const what = `${location.bucket}/${location.key}`;
+  const size = (await storage.stat(location))?.bytes;
+  if (size !== undefined && size > limits.maxInputBytes) {
+    throw refuse(what, `the file is ${size} bytes, over the limit of ${limits.maxInputBytes}`);
+  }
   const bytes = await storage.read(location);
   const options: SharpOptions = { limitInputPixels: limits.maxInputPixels, failOn: 'error' };
   let meta: Metadata;

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeSample } from '@nself-tv/media-tools';
-import { parsePayload, UnrecoverableError } from '@nself-tv/queues';
+import { DEFAULT_MAX_VIDEO_PIXELS, makeSample, run, tools } from '@nself-tv/media-tools';
+import { MAX_THUMBNAILS, parsePayload, UnrecoverableError } from '@nself-tv/queues';
 import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { alphaPng, hugeDeclaredPng, noisyImage, onePixelPng, sidewaysJpeg, trunc
 let root: string;
 let storage: MediaStorage;
 const bucket = 'media';
-const limits = DEFAULT_IMAGE_LIMITS;
+const limits = { ...DEFAULT_IMAGE_LIMITS, maxVideoPixels: DEFAULT_MAX_VIDEO_PIXELS };
 
 function job() {
   const progress: number[] = [];
@@ -260,6 +260,60 @@ describe('image:sprite', () => {
     const cues = (await storage.read({ bucket, key: result.vttKey })).toString().trim().split('\n\n').slice(1);
     expect(cues).toHaveLength(12);
     expect(cues[11]).toBe('00:00:22.000 --> 00:00:23.000\nsprite_001.jpg#xywh=320,0,320,180');
+  });
+});
+
+describe('bounded output', () => {
+  it('a 100-minute video at the smallest interval makes at most MAX_THUMBNAILS thumbnails', async () => {
+    const file = join(root, 'long-tiny.mkv');
+    await run(
+      tools.ffmpeg,
+      ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=32x32:r=2', '-t', '6000'].concat([
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '600',
+        file,
+      ]),
+    );
+    const video = await put('videos/long-tiny.mkv', await readFile(file));
+    const payload = parsePayload('image:sprite', {
+      mediaId: 'm7',
+      familyId: 'f1',
+      output: { bucket, prefix: 'sprites/m7' },
+      video,
+      intervalSeconds: 0.5,
+      columns: 50,
+      rows: 50,
+      thumbWidth: 16,
+      thumbHeight: 16,
+    });
+    const result = await sprite(payload, job(), storage, limits);
+    // 6000 s / 0.5 s would be 12 000; the interval is widened to 0.6 s: 10 000 thumbnails on 4 sheets.
+    expect(result.intervalSeconds).toBe(0.6);
+    expect(result.thumbnailCount).toBe(MAX_THUMBNAILS);
+    expect(result.sheets).toHaveLength(4);
+    const cues = (await storage.read({ bucket, key: result.vttKey })).toString().trim().split('\n\n').slice(1);
+    expect(cues).toHaveLength(MAX_THUMBNAILS);
+    expect(cues[1]).toMatch(/^00:00:00.600 --> 00:00:01.200\n/);
+  });
+
+  it('a playlist uploaded as a video is refused, unrecoverably', async () => {
+    const clip = await makeSample(root, 'outside-clip', 160, 90, { seconds: 3, subtitles: false });
+    const hls = `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:3,\n${clip}\n#EXT-X-ENDLIST\n`;
+    const video = await put('videos/playlist.mp4', Buffer.from(hls));
+    const payload = parsePayload('image:sprite', {
+      mediaId: 'm8',
+      familyId: 'f1',
+      output: { bucket, prefix: 'sprites/m8' },
+      video,
+    });
+    const error = await sprite(payload, job(), storage, limits).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect((error as Error).message).toMatch(/refused input: .*hls is not read/);
+    expect(await storage.list(bucket, 'sprites/m8/')).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ if (!maxPixels.success) {
   process.stderr.write('thumbnail-generator: refusing to start: MAX_INPUT_PIXELS: expected a positive integer\n');
   process.exit(1);
 }
-const limits: ImageLimits = { maxInputPixels: maxPixels.data };
+const limits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, maxInputPixels: maxPixels.data };
 // Every source is a different image: libvips' operation cache would only hold memory.
 sharp.cache(false);
 
@@ -24,9 +24,9 @@ await runWorkerApp({
   name: 'thumbnail-generator',
   defaultPort: 5006,
   routes: { poster: 'image:poster', sprite: 'image:sprite', optimize: 'image:optimize' },
-  processors: (storage) => ({
+  processors: (storage, workerLimits) => ({
     'image:poster': (payload, job) => poster(payload, job, storage, limits),
-    'image:sprite': (payload, job) => sprite(payload, job, storage, limits),
+    'image:sprite': (payload, job) => sprite(payload, job, storage, { ...limits, ...workerLimits }),
     'image:optimize': (payload, job) => optimize(payload, job, storage, limits),
   }),
 });

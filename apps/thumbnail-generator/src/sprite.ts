@@ -1,8 +1,19 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Grid, keyUnder, probe, run, thumbnailVtt, tools } from '@nself-tv/media-tools';
-import { type JobContext, type JobResult, type Payload, UnrecoverableError } from '@nself-tv/queues';
+import {
+  checkFrameSize,
+  type Grid,
+  inputArgs,
+  keyUnder,
+  probe,
+  run,
+  thumbnailIntervalFor,
+  thumbnailVtt,
+  tools,
+} from '@nself-tv/media-tools';
+import { type JobContext, type JobResult, MAX_THUMBNAILS, type Payload, UnrecoverableError } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import type { WorkerLimits } from '@nself-tv/worker-http';
 import sharp from 'sharp';
 import { type ImageLimits, loadImage, render } from './image-input.js';
 
@@ -34,7 +45,7 @@ export async function sprite(
   payload: Payload<'image:sprite'>,
   job: Job,
   storage: MediaStorage,
-  limits: ImageLimits,
+  limits: ImageLimits & WorkerLimits,
 ): Promise<JobResult<'image:sprite'>> {
   const grid: Grid = {
     columns: payload.columns,
@@ -63,9 +74,11 @@ export async function sprite(
   const input = await storage.localPath(video);
   const info = await probe(input, job.signal);
   if (!info.video) throw new UnrecoverableError(`${video.bucket}/${video.key}: has no video stream`);
+  checkFrameSize(info, limits.maxVideoPixels, `${video.bucket}/${video.key}`);
+  const interval = thumbnailIntervalFor(info.durationSeconds, payload.intervalSeconds);
   return withTempDir('sprite', async (dir) => {
     const raw = join(dir, 'frames.rgb');
-    await extractFrames(input, raw, payload.intervalSeconds, grid, info.durationSeconds, job);
+    await extractFrames(input, raw, interval, grid, info.durationSeconds, job);
     const frameBytes = grid.width * grid.height * 3;
     const file = await open(raw);
     try {
@@ -79,9 +92,12 @@ export async function sprite(
           return Array.from({ length: to - from }, (_, i) => block.subarray(i * frameBytes, (i + 1) * frameBytes));
         },
       };
-      const times = Array.from({ length: count }, (_, i) => i * payload.intervalSeconds);
+      // The bound holds even if the decoder made more frames than the duration promised.
+      const kept = { ...tiles, count: Math.min(count, MAX_THUMBNAILS) };
+      const times = Array.from({ length: kept.count }, (_, i) => i * interval);
       const end = Math.max(info.durationSeconds, (times.at(-1) ?? 0) + 0.001);
-      return await writeSprites(payload, job, storage, grid, tiles, times, end, 50);
+      const result = await writeSprites(payload, job, storage, grid, kept, times, end, 50);
+      return { ...result, intervalSeconds: interval };
     } finally {
       await file.close();
     }
@@ -116,7 +132,9 @@ async function extractFrames(input: string, out: string, interval: number, grid:
     `pad=${grid.width}:${grid.height}:(ow-iw)/2:(oh-ih)/2:black`,
     'setsar=1',
   ].join(',');
-  const args = ['-hide_banner', '-nostdin', '-y', '-i', input, '-an', '-sn', '-dn', '-vf', filter];
+  const args = ['-hide_banner', '-nostdin', '-y', ...inputArgs(input), '-an', '-sn', '-dn', '-vf', filter];
+  // Never more frames than the bound, whatever the stream's timestamps claim.
+  args.push('-frames:v', String(MAX_THUMBNAILS));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-progress', 'pipe:1', '-nostats', out);
   await run(tools.ffmpeg, args, {
     signal: job.signal,

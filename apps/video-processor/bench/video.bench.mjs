@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createProducer, createQueueWorker } from '@nself-tv/queues';
 import { createRequestConnection, createWorkerConnection, loadRedisConfig } from '@nself-tv/redis-keys';
 import { createFileStorage } from '@nself-tv/storage';
@@ -64,7 +64,8 @@ let finished;
 const done = new Promise((r) => {
   finished = r;
 });
-const worker = createQueueWorker('video:transcode', (p, job) => transcode(p, job, storage), {
+const limits = { maxVideoPixels: DEFAULT_MAX_VIDEO_PIXELS };
+const worker = createQueueWorker('video:transcode', (p, job) => transcode(p, job, storage, limits), {
   connection: workerConn,
   onEvent: (e) => e.type === 'completed' && finished(e.durationMs / 1000),
 });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { makeSample } from '@nself-tv/media-tools';
 import {
   jobApi,
   killAppProcesses,
+  processesMatching,
   type RedisServerHandle,
   startAppProcess,
   startRedisServer,
@@ -49,17 +49,7 @@ const startApp = (env: Record<string, string> = {}) =>
 
 const post = (address: string, kind: string, body: unknown) => jobApi(address, TOKEN).submit(kind, body);
 const jobOf = (address: string, id: string) => jobApi(address, TOKEN).job(id);
-const ffmpegsUnder = (dir: string) => {
-  try {
-    return execFileSync('pgrep', ['-f', `ffmpeg.*${dir}`])
-      .toString()
-      .trim()
-      .split('\n')
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-};
+const ffmpegsUnder = (dir: string) => processesMatching(`ffmpeg.*${dir}`);
 
 describe('video-processor app', () => {
   it('takes jobs over HTTP, runs them and reports their result', async () => {

@@ -7,9 +7,9 @@ await runWorkerApp({
   name: 'video-processor',
   defaultPort: 5005,
   routes: { transcode: 'video:transcode', trickplay: 'video:trickplay', subtitle: 'video:subtitle' },
-  processors: (storage) => ({
-    'video:transcode': (payload, job) => transcode(payload, job, storage),
-    'video:trickplay': (payload, job) => trickplay(payload, job, storage),
+  processors: (storage, limits) => ({
+    'video:transcode': (payload, job) => transcode(payload, job, storage, limits),
+    'video:trickplay': (payload, job) => trickplay(payload, job, storage, limits),
     'video:subtitle': (payload, job) => subtitles(payload, job, storage),
   }),
 });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keyUnder, probe, run, tools } from '@nself-tv/media-tools';
+import { inputArgs, keyUnder, probe, run, tools } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
 
@@ -63,7 +63,7 @@ export async function subtitles(
       const language = safeLang(stream.language);
       // -copyts: cue times as authored, not shifted by the container's start offset.
       const out = await convert(
-        ['-copyts', '-i', input, '-map', `0:${stream.index}`],
+        ['-copyts', ...inputArgs(input), '-map', `0:${stream.index}`],
         `sub_${language}_${stream.index}.vtt`,
       );
       tracks.push({
@@ -77,7 +77,7 @@ export async function subtitles(
     for (const [i, sidecar] of (payload.sidecars ?? []).entries()) {
       const path = await storage.localPath({ bucket: sidecar.bucket, key: sidecar.key });
       const language = safeLang(sidecar.language);
-      const out = await convert(['-i', path], `sub_${language}_sidecar${i}.vtt`);
+      const out = await convert(inputArgs(path, 'subtitle'), `sub_${language}_sidecar${i}.vtt`);
       tracks.push({ ...out, language, label: subtitleLabel(language, undefined), origin: 'sidecar' });
     }
   });

@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeSample, run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, makeSample, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import { transcode } from './transcode.js';
+
+const limits = { maxVideoPixels: DEFAULT_MAX_VIDEO_PIXELS };
 
 const root = await mkdtemp(join(tmpdir(), 'vp-test-'));
 const storage = createFileStorage({ root });
@@ -65,6 +67,7 @@ describe('video:transcode on real ffmpeg', () => {
         },
         ctx,
         storage,
+        limits,
       );
       expect(result.masterPlaylistKey).toBe(`hls/${name}/master.m3u8`);
       expect(result.durationSeconds).toBeCloseTo(9, 0);
@@ -96,7 +99,7 @@ describe('video:transcode on real ffmpeg', () => {
       }
       // The same cut points in every rung: keyframes are aligned across the ladder.
       for (const list of segmentLists) expect(list).toEqual(segmentLists[0]);
-      expect(existsSync(join(root, 'media', result.stillFrameKey))).toBe(true);
+      expect(existsSync(join(root, 'media', result.stillFrameKey ?? 'missing'))).toBe(true);
       expect(progress[0]).toEqual([0, 'probe']);
       expect(progress.at(-1)?.[0]).toBe(100);
       expect(progress.filter(([, phase]) => phase === undefined).length).toBeGreaterThan(1);
@@ -116,6 +119,7 @@ describe('video:transcode on real ffmpeg', () => {
       },
       ctx,
       storage,
+      limits,
     );
     expect(result.renditions.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual([
       '480p 854x356',
@@ -148,6 +152,7 @@ describe('video:transcode on real ffmpeg', () => {
         },
         job().ctx,
         storage,
+        limits,
       ).catch((e: Error) => e);
       expect((error as Error).name).toBe('UnrecoverableError');
       expect((error as Error).message).toMatch(reason);

@@ -1,8 +1,9 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { keyUnder, probe, run, tools } from '@nself-tv/media-tools';
+import { checkFrameSize, inputArgs, keyUnder, probe, run, tools } from '@nself-tv/media-tools';
 import { type JobContext, type JobResult, type Payload, UnrecoverableError } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import type { WorkerLimits } from '@nself-tv/worker-http';
 import { parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
 
@@ -28,7 +29,7 @@ export function transcodeArgs(
   const gop = Math.max(1, Math.round(fps * 2));
   const split = `[0:v:0]split=${plan.length}${plan.map((_, i) => `[s${i}]`).join('')}`;
   const scales = plan.map((r, i) => `[s${i}]scale=${r.width}:${r.height}:flags=bicubic,setsar=1[o${i}]`);
-  const args = ['-hide_banner', '-nostdin', '-y', '-i', input, '-filter_complex', [split, ...scales].join(';')];
+  const args = ['-hide_banner', '-nostdin', '-y', ...inputArgs(input), '-filter_complex', [split, ...scales].join(';')];
   plan.forEach((r, i) => {
     args.push('-map', `[o${i}]`);
     if (hasAudio) args.push('-map', '0:a:0');
@@ -91,17 +92,39 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * Writes one JPEG of the video at `seconds` (inside the video stream's own
+ * length), or at its first frame when that seek finds none; resolves `false`
+ * when the video yields no frame at all.
+ */
+async function stillFrame(input: string, out: string, seconds: number, signal: AbortSignal): Promise<boolean> {
+  for (const at of seconds > 0 ? [seconds, 0] : [0]) {
+    const args = ['-hide_banner', '-nostdin', '-y', '-ss', at.toFixed(3), ...inputArgs(input)];
+    await run(tools.ffmpeg, [...args, '-map', '0:v:0', '-frames:v', '1', '-q:v', '2', out], { signal });
+    if (
+      await stat(out).then(
+        (s) => s.size > 0,
+        () => false,
+      )
+    )
+      return true;
+  }
+  return false;
+}
+
 /** The `video:transcode` processor. */
 export async function transcode(
   payload: Payload<'video:transcode'>,
   job: Pick<JobContext, 'progress' | 'signal'>,
   storage: MediaStorage,
+  limits: WorkerLimits,
 ): Promise<JobResult<'video:transcode'>> {
   const signal = job.signal;
   await job.progress(0, 'probe');
   const input = await storage.localPath(payload.source);
   const info = await probe(input, signal);
   if (!info.video) throw new UnrecoverableError('source has no video stream');
+  checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
   if (!(info.durationSeconds > 0)) throw new UnrecoverableError('source has no duration');
   const video = info.video;
   await job.progress(100, 'probe');
@@ -113,9 +136,11 @@ export async function transcode(
 
   return withTempDir('transcode', async (dir) => {
     let last = 0;
-    const stillAt = (info.durationSeconds * 0.1).toFixed(3);
+    // A tenth into the video stream itself: the file can last longer (audio running on).
+    const stillAt = video.durationSeconds * 0.1;
+    const stillPath = join(dir, 'still.jpg');
     // The still frame is a short seek-and-decode; run it beside the encode rather than after it.
-    await Promise.all([
+    const [, hasStill] = await Promise.all([
       run(tools.ffmpeg, transcodeArgs(input, dir, plan, video.fps, info.audio !== undefined), {
         signal,
         onProgress: (f) => {
@@ -127,24 +152,7 @@ export async function transcode(
           }
         },
       }),
-      run(
-        tools.ffmpeg,
-        [
-          '-hide_banner',
-          '-nostdin',
-          '-y',
-          '-ss',
-          stillAt,
-          '-i',
-          input,
-          '-frames:v',
-          '1',
-          '-q:v',
-          '2',
-          join(dir, 'still.jpg'),
-        ],
-        { signal },
-      ),
+      stillFrame(input, stillPath, stillAt, signal),
     ]);
 
     const renditions: JobResult<'video:transcode'>['renditions'] = [];
@@ -196,7 +204,7 @@ export async function transcode(
       durationSeconds: info.durationSeconds,
       source: { width: video.width, height: video.height, codec: video.codec, hasAudio: info.audio !== undefined },
       renditions,
-      stillFrameKey: keyUnder(payload.output.prefix, 'still.jpg'),
+      ...(hasStill ? { stillFrameKey: keyUnder(payload.output.prefix, 'still.jpg') } : {}),
     };
   });
 }

@@ -1,11 +1,21 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBitmapSubtitleSample, makeSample, run, tilePosition, tools, vttTime } from '@nself-tv/media-tools';
+import {
+  DEFAULT_MAX_VIDEO_PIXELS,
+  makeBitmapSubtitleSample,
+  makeSample,
+  run,
+  tilePosition,
+  tools,
+  vttTime,
+} from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifySubtitle, subtitles } from './subtitles.js';
 import { trickplay } from './trickplay.js';
+
+const limits = { maxVideoPixels: DEFAULT_MAX_VIDEO_PIXELS };
 
 const root = await mkdtemp(join(tmpdir(), 'vp-tp-'));
 const storage = createFileStorage({ root });
@@ -44,6 +54,7 @@ describe('video:trickplay', () => {
       },
       ctx,
       storage,
+      limits,
     );
     const cues = Math.ceil(result.durationSeconds / interval);
     expect(result.thumbnailCount).toBe(cues);

@@ -1,8 +1,19 @@
 import { join } from 'node:path';
-import { type Grid, keyUnder, probe, run, thumbnailVtt, tools } from '@nself-tv/media-tools';
+import {
+  checkFrameSize,
+  type Grid,
+  inputArgs,
+  keyUnder,
+  probe,
+  run,
+  thumbnailIntervalFor,
+  thumbnailVtt,
+  tools,
+} from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
 import { UnrecoverableError } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import type { WorkerLimits } from '@nself-tv/worker-http';
 
 const GRID: Grid = { columns: 10, rows: 10, width: 320, height: 180 };
 export const sheetName = (i: number) => `sprite_${String(i).padStart(3, '0')}.jpg`;
@@ -12,12 +23,14 @@ export async function trickplay(
   payload: Payload<'video:trickplay'>,
   job: Pick<JobContext, 'progress' | 'signal'>,
   storage: MediaStorage,
+  limits: WorkerLimits,
 ): Promise<JobResult<'video:trickplay'>> {
   const input = await storage.localPath(payload.source);
   const info = await probe(input, job.signal);
   if (!info.video) throw new UnrecoverableError('source has no video stream');
+  checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
   const duration = info.durationSeconds;
-  const interval = payload.intervalSeconds;
+  const interval = thumbnailIntervalFor(duration, payload.intervalSeconds);
   const count = Math.max(1, Math.ceil(duration / interval));
   const times = Array.from({ length: count }, (_, i) => i * interval);
   const perSheet = GRID.columns * GRID.rows;
@@ -39,8 +52,7 @@ export async function trickplay(
         '-hide_banner',
         '-nostdin',
         '-y',
-        '-i',
-        input,
+        ...inputArgs(input),
         '-an',
         '-sn',
         '-vf',
