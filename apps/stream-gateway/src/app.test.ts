@@ -78,7 +78,7 @@ describe('authentication and ownership', () => {
     const bad = [
       undefined,
       await token('dave', 'fam-d', { secret: 'x'.repeat(48), audience: 'nself-tv', issuer: 'nself-auth' }),
-      await token('dave', 'fam-d', { expiresIn: '-1m', audience: 'nself-tv', issuer: 'nself-auth' }),
+      await token('dave', 'fam-d', { expiresIn: '-5m', audience: 'nself-tv', issuer: 'nself-auth' }),
       await token('dave', 'fam-d', { audience: 'someone-else', issuer: 'nself-auth' }),
       await token('dave', 'fam-d', { audience: 'nself-tv', issuer: 'evil' }),
       'not.a.jwt',
@@ -95,6 +95,28 @@ describe('authentication and ownership', () => {
     ] as const) {
       expect((await gw.call(method, path)).status).toBe(401);
     }
+  });
+
+  it('refuses tokens that never expire or are not valid yet, within the configured clock skew', async () => {
+    const gw = await start({ AUTH_CLOCK_SKEW_SECONDS: '30' });
+    const now = Math.floor(Date.now() / 1000);
+    let device = 0;
+    const admit = async (options: Parameters<typeof token>[2]) => {
+      const body = { mediaId: 'm', deviceId: `skew-${device++}` };
+      return (await gw.call('POST', '/api/v1/admit', { token: await token('skewed', 'fam-skew', options), body }))
+        .status;
+    };
+    // No exp: such a token would be valid forever.
+    expect(await admit({ expiresIn: null })).toBe(401);
+    // Issued a day in the future, or not valid before tomorrow.
+    expect(await admit({ issuedAt: now + 86_400 })).toBe(401);
+    expect(await admit({ issuedAt: now + 60 })).toBe(401);
+    expect(await admit({ notBefore: now + 86_400 })).toBe(401);
+    expect(await admit({ expiresIn: '-45s' })).toBe(401);
+    // Clocks a little apart are fine.
+    expect(await admit({ issuedAt: now + 10, notBefore: now + 10 })).toBe(200);
+    expect(await admit({ expiresIn: '-10s' })).toBe(200);
+    expect(await admit({ issuedAt: now - 3600, expiresIn: '1h' })).toBe(200);
   });
 
   it('only the owner may heartbeat or end; other families see neither the session nor its list', async () => {

@@ -47,8 +47,12 @@ export async function createAuthenticator(auth: GatewayConfig['auth']) {
       ? createRemoteJWKSet(new URL(auth.jwksUrl))
       : undefined;
   if (!key) throw new Error('no key to verify tokens with');
+  const skew = auth.clockSkewSeconds;
   const options = {
     ...(auth.secret ? { algorithms: ['HS256'] } : { algorithms: ['RS256', 'ES256', 'EdDSA', 'PS256'] }),
+    // A token without `exp` would never expire; `nbf` and `exp` are checked with this much skew.
+    requiredClaims: ['exp'],
+    clockTolerance: skew,
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.audience ? { audience: auth.audience } : {}),
   };
@@ -76,6 +80,10 @@ export async function createAuthenticator(auth: GatewayConfig['auth']) {
       } catch {
         verified.delete(jwt);
         // Which check failed (signature, expiry, audience) is not the caller's business.
+        throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
+      }
+      // jose checks `iat` only against a maximum age; a token issued in the future is refused here.
+      if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > Date.now() / 1000 + skew)) {
         throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
       }
       remember(jwt, payload);

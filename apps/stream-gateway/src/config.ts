@@ -23,6 +23,8 @@ export interface GatewayConfig {
     userIdClaims: string[];
     familyIdClaims: string[];
     roleClaims: string[];
+    /** Clock difference allowed on `exp`, `nbf` and `iat`, in seconds. */
+    clockSkewSeconds: number;
   };
   playback: { secret: Uint8Array; ttlSeconds: number; issuer: string };
   sessions: {
@@ -59,6 +61,7 @@ const schema = z.object({
   AUTH_CLAIM_USER_ID: list.default([`${HASURA}/x-hasura-user-id`, 'sub']),
   AUTH_CLAIM_FAMILY_ID: list.default([`${HASURA}/x-hasura-family-id`, 'family_id']),
   AUTH_CLAIM_ROLE: list.default([`${HASURA}/x-hasura-default-role`, 'role']),
+  AUTH_CLOCK_SKEW_SECONDS: int(0, 300).default(60),
   PLAYBACK_JWT_SECRET: z.string({ error: 'is required (at least 32 bytes)' }),
   PLAYBACK_TOKEN_TTL_SECONDS: int(60, 7 * 24 * 3600).default(4 * 3600),
   SESSION_TTL_SECONDS: int(1, 86_400).default(300),
@@ -111,6 +114,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       userIdClaims: e.AUTH_CLAIM_USER_ID,
       familyIdClaims: e.AUTH_CLAIM_FAMILY_ID,
       roleClaims: e.AUTH_CLAIM_ROLE,
+      clockSkewSeconds: e.AUTH_CLOCK_SKEW_SECONDS,
     },
     playback: { secret: playbackSecret, ttlSeconds: e.PLAYBACK_TOKEN_TTL_SECONDS, issuer: 'stream_gateway' },
     sessions: {

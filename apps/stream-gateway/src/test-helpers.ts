@@ -15,7 +15,17 @@ const HASURA = 'https://hasura.io/jwt/claims';
 export function token(
   userId: string,
   familyId: string,
-  options: { role?: string; secret?: string; expiresIn?: string; audience?: string; issuer?: string } = {},
+  options: {
+    role?: string;
+    secret?: string;
+    /** A jose time span, or `null` for a token without `exp`. */
+    expiresIn?: string | null;
+    audience?: string;
+    issuer?: string;
+    /** `iat` and `nbf` in seconds since the epoch. @default iat now, no nbf */
+    issuedAt?: number;
+    notBefore?: number;
+  } = {},
 ) {
   let jwt = new SignJWT({
     [HASURA]: {
@@ -26,8 +36,9 @@ export function token(
   })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(userId)
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '1h');
+    .setIssuedAt(options.issuedAt);
+  if (options.expiresIn !== null) jwt = jwt.setExpirationTime(options.expiresIn ?? '1h');
+  if (options.notBefore !== undefined) jwt = jwt.setNotBefore(options.notBefore);
   if (options.audience) jwt = jwt.setAudience(options.audience);
   if (options.issuer) jwt = jwt.setIssuer(options.issuer);
   return jwt.sign(new TextEncoder().encode(options.secret ?? AUTH_SECRET));
