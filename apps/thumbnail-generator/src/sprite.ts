@@ -4,12 +4,16 @@ import {
   checkFrameSize,
   type Grid,
   inputArgs,
+  interlacing,
   keyUnder,
+  letterbox,
+  pictureFilters,
   probe,
   run,
   thumbnailIntervalFor,
   thumbnailVtt,
   tools,
+  type VideoInfo,
 } from '@nself-tv/media-tools';
 import { type JobContext, type JobResult, MAX_THUMBNAILS, type Payload, UnrecoverableError } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
@@ -78,7 +82,8 @@ export async function sprite(
   const interval = thumbnailIntervalFor(info.durationSeconds, payload.intervalSeconds);
   return withTempDir('sprite', async (dir) => {
     const raw = join(dir, 'frames.rgb');
-    await extractFrames(input, raw, interval, grid, info.durationSeconds, job);
+    const deinterlace = await interlacing(input, info.video as VideoInfo, job.signal);
+    await extractFrames(input, raw, interval, grid, info.video as VideoInfo, deinterlace, info.durationSeconds, job);
     const frameBytes = grid.width * grid.height * 3;
     const file = await open(raw);
     try {
@@ -124,15 +129,28 @@ async function imageTile(
   return data;
 }
 
-/** ffmpeg writes one letterboxed RGB frame per interval, starting at 0, into `out`. */
-async function extractFrames(input: string, out: string, interval: number, grid: Grid, duration: number, job: Job) {
+/**
+ * ffmpeg writes one letterboxed RGB frame per interval, starting at 0, into
+ * `out`: the picture as the viewer sees it (upright, progressive, SDR),
+ * fitted by its display aspect ratio.
+ */
+async function extractFrames(
+  input: string,
+  out: string,
+  interval: number,
+  grid: Grid,
+  video: VideoInfo,
+  deinterlace: 'tff' | 'bff' | false,
+  duration: number,
+  job: Job,
+) {
   const filter = [
+    ...pictureFilters(video, { deinterlace, constantRate: false }),
     `fps=1/${interval}:start_time=0:round=down:eof_action=pass`,
-    `scale=${grid.width}:${grid.height}:force_original_aspect_ratio=decrease`,
-    `pad=${grid.width}:${grid.height}:(ow-iw)/2:(oh-ih)/2:black`,
-    'setsar=1',
+    ...letterbox(video.width, video.height, grid.width, grid.height),
   ].join(',');
-  const args = ['-hide_banner', '-nostdin', '-y', ...inputArgs(input), '-an', '-sn', '-dn', '-vf', filter];
+  const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input), '-map', `0:${video.index}`];
+  args.push('-vf', filter);
   // Never more frames than the bound, whatever the stream's timestamps claim.
   args.push('-frames:v', String(MAX_THUMBNAILS));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-progress', 'pipe:1', '-nostats', out);

@@ -1,8 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { inputArgs, keyUnder, probe, run, tools } from '@nself-tv/media-tools';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { inputArgs, keyUnder, probe, run, tools, vttTime } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
+import {
+  hlsLanguage,
+  type MediaEntry,
+  oneDefault,
+  subtitlePlaylist,
+  trackName,
+  uniqueNames,
+  withSubtitles,
+} from './master.js';
 
 const TEXT_CODECS = new Set(['subrip', 'srt', 'ass', 'ssa', 'webvtt', 'mov_text', 'text']);
 const BITMAP_CODECS = new Set(['dvd_subtitle', 'hdmv_pgs_subtitle', 'dvb_subtitle', 'xsub']);
@@ -28,7 +38,19 @@ export function subtitleLabel(language: string, title: string | undefined): stri
 const safeLang = (lang: string | undefined) =>
   lang && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(lang) ? lang : 'und';
 
-/** The `video:subtitle` processor: every text stream and sidecar to WebVTT; bitmap streams listed as skipped. */
+/** Where a track's VTT sits on the programme's timeline: embedded cues keep source times, sidecars start at 0. */
+interface Written {
+  track: JobResult<'video:subtitle'>['tracks'][number];
+  /** The local VTT time of the video's first frame. */
+  localStart: number;
+  file: string;
+}
+
+/**
+ * The `video:subtitle` processor: every text stream and sidecar to WebVTT;
+ * bitmap streams listed as skipped. With `masterPlaylist`, each track also
+ * gets a WebVTT media playlist and the master is rewritten to list them.
+ */
 export async function subtitles(
   payload: Payload<'video:subtitle'>,
   job: Pick<JobContext, 'progress' | 'signal'>,
@@ -36,23 +58,22 @@ export async function subtitles(
 ): Promise<JobResult<'video:subtitle'>> {
   const input = await storage.localPath(payload.source);
   const info = await probe(input, job.signal);
-  const tracks: JobResult<'video:subtitle'>['tracks'] = [];
   const skipped: JobResult<'video:subtitle'>['skipped'] = [];
   const total = info.subtitles.length + (payload.sidecars?.length ?? 0);
+  const videoStart = info.video?.startSeconds ?? 0;
   let done = 0;
 
-  await withTempDir('subtitles', async (dir) => {
+  const written = await withTempDir('subtitles', async (dir) => {
+    const out: Written[] = [];
     const convert = async (args: string[], name: string) => {
       const file = join(dir, name);
       await run(tools.ffmpeg, ['-hide_banner', '-nostdin', '-y', ...args, '-c:s', 'webvtt', '-f', 'webvtt', file], {
         signal: job.signal,
       });
       const cueCount = ((await readFile(file, 'utf8')).match(/-->/g) ?? []).length;
-      const key = keyUnder(payload.output.prefix, name);
-      await storage.putFile({ bucket: payload.output.bucket, key }, file);
       done += 1;
-      await job.progress((done / Math.max(1, total)) * 100);
-      return { key, cueCount };
+      await job.progress((done / Math.max(1, total)) * 90);
+      return { key: keyUnder(payload.output.prefix, name), cueCount, file };
     };
     for (const stream of info.subtitles) {
       const verdict = classifySubtitle(stream.codec);
@@ -61,26 +82,126 @@ export async function subtitles(
         continue;
       }
       const language = safeLang(stream.language);
-      // -copyts: cue times as authored, not shifted by the container's start offset.
-      const out = await convert(
+      // -copyts: cue times as authored, on the source's own timeline.
+      const { file, ...converted } = await convert(
         ['-copyts', ...inputArgs(input), '-map', `0:${stream.index}`],
         `sub_${language}_${stream.index}.vtt`,
       );
-      tracks.push({
-        ...out,
-        language,
-        label: subtitleLabel(language, stream.title),
-        origin: 'embedded',
-        streamIndex: stream.index,
+      out.push({
+        file,
+        localStart: videoStart,
+        track: {
+          ...converted,
+          language,
+          label: subtitleLabel(language, stream.title),
+          origin: 'embedded',
+          streamIndex: stream.index,
+          default: stream.default,
+          forced: stream.forced,
+        },
       });
     }
     for (const [i, sidecar] of (payload.sidecars ?? []).entries()) {
       const path = await storage.localPath({ bucket: sidecar.bucket, key: sidecar.key });
       const language = safeLang(sidecar.language);
-      const out = await convert(inputArgs(path, 'subtitle'), `sub_${language}_sidecar${i}.vtt`);
-      tracks.push({ ...out, language, label: subtitleLabel(language, undefined), origin: 'sidecar' });
+      const { file, ...converted } = await convert(inputArgs(path, 'subtitle'), `sub_${language}_sidecar${i}.vtt`);
+      out.push({
+        file,
+        localStart: 0,
+        track: { ...converted, language, label: subtitleLabel(language, undefined), origin: 'sidecar' },
+      });
     }
+    const master = payload.masterPlaylist
+      ? await hlsContext(storage, payload.masterPlaylist, payload.output.bucket, job.signal)
+      : undefined;
+    for (const w of out) {
+      if (master) await stampTimestampMap(w.file, master.firstPts, w.localStart);
+      await storage.putFile({ bucket: payload.output.bucket, key: w.track.key }, w.file);
+    }
+    if (master) await listInMaster(storage, payload, master, out, info.durationSeconds);
+    return out;
   });
   await job.progress(100);
-  return { tracks, skipped };
+  return { tracks: written.map((w) => w.track), skipped };
+}
+
+/** The master's text and where its first video segment's timeline starts (90 kHz MPEG-TS ticks). */
+interface HlsContext {
+  location: { bucket: string; key: string };
+  text: string;
+  firstPts: number;
+}
+
+async function hlsContext(
+  storage: MediaStorage,
+  location: { bucket: string; key: string },
+  outputBucket: string,
+  signal: AbortSignal,
+): Promise<HlsContext | undefined> {
+  // The master must be in the bucket the tracks go to: its entries are relative URIs.
+  if (location.bucket !== outputBucket) return undefined;
+  const text = (await storage.read(location)).toString('utf8');
+  const variant = parseMasterPlaylist(text)[0];
+  if (!variant) return undefined;
+  const variantKey = posix.join(posix.dirname(location.key), variant.uri);
+  const media = parseMediaPlaylist((await storage.read({ bucket: location.bucket, key: variantKey })).toString('utf8'));
+  const segment = media.segments[0];
+  if (!segment) return undefined;
+  const segmentPath = await storage.localPath({
+    bucket: location.bucket,
+    key: posix.join(posix.dirname(variantKey), segment.uri),
+  });
+  const out = await run(
+    tools.ffprobe,
+    ['-v', 'error', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', ...inputArgs(segmentPath)],
+    { signal },
+  );
+  const start = Math.min(...out.split('\n').map(Number).filter(Number.isFinite));
+  return { location, text, firstPts: Math.round((Number.isFinite(start) ? start : 0) * 90_000) };
+}
+
+/**
+ * Adds `X-TIMESTAMP-MAP` to a VTT so HLS players place its cues on the video
+ * segments' timeline (the segments start at an MPEG-TS offset, not at 0).
+ * Other WebVTT readers ignore the header line.
+ */
+async function stampTimestampMap(file: string, firstPts: number, localStart: number) {
+  const text = await readFile(file, 'utf8');
+  const header = `X-TIMESTAMP-MAP=MPEGTS:${firstPts},LOCAL:${vttTime(localStart)}`;
+  await writeFile(file, text.replace(/^(\uFEFF?WEBVTT[^\n]*)\n/, `$1\n${header}\n`));
+}
+
+/** Writes a media playlist per track, then the master with them as its subtitles group, atomically. */
+async function listInMaster(
+  storage: MediaStorage,
+  payload: Payload<'video:subtitle'>,
+  master: HlsContext,
+  written: Written[],
+  durationSeconds: number,
+) {
+  const masterDir = posix.dirname(master.location.key);
+  const entries: MediaEntry[] = [];
+  for (const [i, w] of written.entries()) {
+    const playlistKey = w.track.key.replace(/\.vtt$/, '.m3u8');
+    const uri = posix.relative(masterDir === '.' ? '' : masterDir, playlistKey);
+    // A track outside the master's folder cannot be named by a relative URI; it stays out of the master.
+    if (uri.startsWith('..')) continue;
+    await storage.write(
+      { bucket: payload.output.bucket, key: playlistKey },
+      subtitlePlaylist(posix.basename(w.track.key), durationSeconds),
+    );
+    w.track.playlistKey = playlistKey;
+    const language = hlsLanguage(w.track.language);
+    entries.push({
+      uri,
+      language,
+      name: trackName(w.track.label, language, `Subtitles ${i + 1}`),
+      default: w.track.default ?? false,
+      forced: w.track.forced ?? false,
+    });
+  }
+  // At most one default; none unless the source flagged one (a default subtitle shows unasked).
+  const defaults = entries.filter((e) => e.default).length;
+  const named = uniqueNames(defaults > 1 ? oneDefault(entries) : entries);
+  await storage.write(master.location, withSubtitles(master.text, named));
 }

@@ -111,6 +111,8 @@ describe('video:subtitle', () => {
         origin: 'embedded',
         streamIndex: 2,
         cueCount: 2,
+        default: false,
+        forced: false,
       },
     ]);
     const vtt = await readFile(join(root, 'media', 'subs/clip/sub_eng_2.vtt'), 'utf8');

@@ -42,6 +42,8 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** Kills the tool (SIGKILL) after this long and fails with a ToolError. @default no limit besides the signal */
   timeoutMs?: number | undefined;
+  /** Called with each chunk of stderr (for tools that report there, such as ffmpeg's `idet`). */
+  onStderr?: ((text: string) => void) | undefined;
   /** Called with each `key=value` block of ffmpeg's `-progress pipe:1`. */
   onProgress?: ((fields: Map<string, string>) => void) | undefined;
 }
@@ -86,7 +88,9 @@ export function run(tool: string, args: string[], options: RunOptions = {}): Pro
       }
     });
     child.stderr.on('data', (b: Buffer) => {
-      stderr = (stderr + b.toString()).slice(-8000);
+      const text = b.toString();
+      options.onStderr?.(text);
+      stderr = (stderr + text).slice(-8000);
     });
     const onAbort = () => child.kill('SIGKILL');
     options.signal?.addEventListener('abort', onAbort, { once: true });

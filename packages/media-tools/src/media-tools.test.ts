@@ -9,6 +9,9 @@ import {
   inputArgs,
   keyUnder,
   makeSample,
+  orientationOf,
+  outputFps,
+  parseDisplayMatrix,
   probe,
   run,
   ToolError,
@@ -206,5 +209,43 @@ describe('thumbnail VTT', () => {
     expect(keyUnder('', 'a.jpg')).toBe('a.jpg');
     expect(keyUnder('m1', 'a.jpg')).toBe('m1/a.jpg');
     expect(keyUnder('m1/', 'a.jpg')).toBe('m1/a.jpg');
+  });
+});
+
+describe('picture', () => {
+  it('reads a display matrix as ffmpeg does: rotations, and mirrors that ffmpeg 5.1 ignores', () => {
+    const m = (a: number, b: number, c: number, d: number) => [
+      a * 65536,
+      b * 65536,
+      0,
+      c * 65536,
+      d * 65536,
+      0,
+      0,
+      0,
+      1 << 30,
+    ];
+    expect(orientationOf(undefined)).toMatchObject({ rotation: 0, filters: [] });
+    expect(orientationOf(m(0, -1, 1, 0))).toMatchObject({ rotation: 270, filters: ['transpose=cclock'] });
+    expect(orientationOf(m(0, 1, -1, 0))).toMatchObject({ rotation: 90, filters: ['transpose=clock'] });
+    expect(orientationOf(m(-1, 0, 0, -1))).toMatchObject({ rotation: 180, filters: ['hflip', 'vflip'] });
+    expect(orientationOf(m(-1, 0, 0, 1))).toMatchObject({ rotation: 0, hflip: true, filters: ['hflip'] });
+    expect(orientationOf(m(1, 0, 0, -1))).toMatchObject({ rotation: 0, vflip: true, filters: ['vflip'] });
+    expect(orientationOf(m(0, 1, 1, 0)).filters).toEqual(['transpose=cclock_flip']);
+    expect(
+      parseDisplayMatrix(
+        '\n00000000:            0      -65536           0\n00000001:        65536           0           0\n00000002:            0           0  1073741824\n',
+      ),
+    ).toEqual(m(0, -1, 1, 0));
+  });
+
+  it('encodes at the nominal rate: standard rates snapped to the nearest, capped at 60', () => {
+    expect(outputFps('24/1', '24/1')).toBe(24);
+    expect(outputFps('24000/1001', '24000/1001')).toBeCloseTo(23.976, 3);
+    expect(outputFps('30/1', '2391/100')).toBe(30);
+    expect(outputFps('120/1', '120/1')).toBe(60);
+    expect(outputFps('90000/1', '2997/100')).toBeCloseTo(29.97, 2);
+    expect(outputFps(undefined, '0/0')).toBe(25);
+    expect(outputFps('15/1', '15/1')).toBe(15);
   });
 });

@@ -4,7 +4,14 @@ import type { Redis } from 'ioredis';
 import { PayloadError, QueueError } from '../errors.js';
 import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
-import { type ExternalStageName, type IngestStageName, QUEUE_OF_STAGE, type StageStatus } from './stages.js';
+import {
+  type ExternalStageName,
+  INGEST_SPRITE_INTERVAL_SECONDS,
+  INGEST_TRICKPLAY_INTERVAL_SECONDS,
+  type IngestStageName,
+  QUEUE_OF_STAGE,
+  type StageStatus,
+} from './stages.js';
 import {
   type IngestRequest,
   type IngestState,
@@ -34,6 +41,13 @@ export interface IngestServiceOptions {
   /** Used to enqueue the transcode job and, later, the parallel stages. */
   producer: Producer;
   keyspace?: Keyspace;
+  /**
+   * The transcode job also makes the trickplay sheets and the sprite frames
+   * from its one decode, so the trickplay stage completes with it and the
+   * sprite stage tiles those frames instead of decoding the source again.
+   * Off, every stage decodes the source itself. @default true
+   */
+  thumbnailsFromTranscode?: boolean;
 }
 
 /** Starts, reads, advances and cancels ingests stored under `Keyspace.ingest(id)`. */
@@ -121,6 +135,14 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
             source: req.source,
             output: req.output,
             ...(req.renditions ? { renditions: req.renditions } : {}),
+            ...(options.thumbnailsFromTranscode === false
+              ? {}
+              : {
+                  thumbnails: {
+                    trickplayIntervalSeconds: INGEST_TRICKPLAY_INTERVAL_SECONDS,
+                    frameIntervalSeconds: INGEST_SPRITE_INTERVAL_SECONDS,
+                  },
+                }),
           },
           { jobId },
         );

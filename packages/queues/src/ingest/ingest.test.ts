@@ -46,7 +46,34 @@ workers.push(
       return {
         masterPlaylistKey: `${p.output.prefix}master.m3u8`,
         durationSeconds: 12,
-        source: { width: 1280, height: 720, codec: 'h264', hasAudio: true },
+        source: {
+          width: 1280,
+          height: 720,
+          codec: 'h264',
+          hasAudio: true,
+          codedWidth: 1280,
+          codedHeight: 720,
+          sampleAspectRatio: 1,
+          rotation: 0,
+          hflip: false,
+          vflip: false,
+          hdr: null,
+          colour: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709' },
+          bitDepth: 8,
+          fieldOrder: 'progressive',
+          deinterlaced: false,
+          fps: 24,
+          audioTracks: 1,
+        },
+        audioTracks: [
+          {
+            name: 'English',
+            language: 'en',
+            default: true,
+            sourceChannels: 2,
+            playlistKey: `${p.output.prefix}audio_en_0/index.m3u8`,
+          },
+        ],
         renditions: [
           {
             name: '720p',

@@ -51,6 +51,11 @@ export const STAGE_OF_QUEUE: Partial<Record<QueueName, IngestStageName>> = {
   'image:sprite': 'sprites',
 };
 
+/** Seconds between trickplay thumbnails of an ingest (the trickplay payload's default). */
+export const INGEST_TRICKPLAY_INTERVAL_SECONDS = 5;
+/** Seconds between sprite thumbnails of an ingest. */
+export const INGEST_SPRITE_INTERVAL_SECONDS = 10;
+
 /** The stages that run in parallel once transcode has succeeded, with their queues. */
 export const FAN_OUT: ReadonlyArray<{ stage: IngestStageName; queue: QueueName }> = [
   { stage: 'trickplay', queue: 'video:trickplay' },

@@ -3,7 +3,7 @@ import type { Producer } from '../producer.js';
 import type { OutputLocation, StorageLocation } from '../schemas/common.js';
 import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
 import type { IngestService } from './ingest-service.js';
-import { FAN_OUT, type IngestStageName, STAGE_OF_QUEUE } from './stages.js';
+import { FAN_OUT, INGEST_SPRITE_INTERVAL_SECONDS, type IngestStageName, STAGE_OF_QUEUE } from './stages.js';
 import type { IngestState } from './state.js';
 
 /** Reports one job's life to the ingest it belongs to. */
@@ -34,14 +34,27 @@ function fanOutPayload(
     case 'video:trickplay':
       return { ...common, source: t.source, output: under(t.output, 'trickplay') };
     case 'video:subtitle':
-      return { ...common, source: t.source, output: under(t.output, 'subtitles') };
+      return {
+        ...common,
+        source: t.source,
+        output: under(t.output, 'subtitles'),
+        masterPlaylist: { bucket: t.output.bucket, key: result.masterPlaylistKey },
+      };
     case 'image:poster': {
       if (result.stillFrameKey === undefined) return undefined;
       const still: StorageLocation = { bucket: t.output.bucket, key: result.stillFrameKey };
       return { ...common, source: still, output: under(t.output, 'posters') };
     }
-    case 'image:sprite':
-      return { ...common, video: t.source, intervalSeconds: 10, output: under(t.output, 'sprites') };
+    case 'image:sprite': {
+      const output = under(t.output, 'sprites');
+      // Frames from the transcode's own decode: the sprite stage only tiles them.
+      if (result.frames && result.frames.keys.length > 0) {
+        const { intervalSeconds, keys } = result.frames;
+        const images = keys.map((key, i) => ({ bucket: t.output.bucket, key, timestamp: i * intervalSeconds }));
+        return { ...common, images, intervalSeconds, output };
+      }
+      return { ...common, video: t.source, intervalSeconds: INGEST_SPRITE_INTERVAL_SECONDS, output };
+    }
     default:
       throw new TypeError(`${queue} is not an ingest stage queue`);
   }
@@ -89,6 +102,11 @@ export function trackIngestJob(
       await Promise.all(
         FAN_OUT.map(async ({ stage, queue: target }) => {
           const stageJobId = ingest.jobIdFor(ingestId, stage);
+          // Trickplay made from the transcode's own decode: the stage is done already.
+          if (target === 'video:trickplay' && r.trickplay) {
+            await ingest.updateStage(ingestId, stage, { status: 'completed', result: r.trickplay });
+            return;
+          }
           const stagePayload = fanOutPayload(target, t, r);
           if (!stagePayload) {
             await ingest.updateStage(ingestId, stage, { status: 'skipped', error: 'the video has no frame to use' });

@@ -5,45 +5,6 @@ import { languageTag, mediaFields, outputLocation, storageLocation } from './com
 export const RENDITION_NAMES = ['240p', '360p', '480p', '720p', '1080p', '2160p'] as const;
 export type RenditionName = (typeof RENDITION_NAMES)[number];
 
-/** `video:transcode` payload. Without `renditions`, every rung that fits the source is made. */
-export const transcodePayload = z
-  .object({
-    ...mediaFields,
-    source: storageLocation,
-    output: outputLocation,
-    renditions: z
-      .array(z.enum(RENDITION_NAMES))
-      .min(1, 'must name at least one rendition')
-      .refine((r) => new Set(r).size === r.length, 'must not repeat a rendition')
-      .optional(),
-  })
-  .strict();
-
-/** `video:transcode` result. */
-export const transcodeResult = z
-  .object({
-    masterPlaylistKey: z.string(),
-    durationSeconds: z.number().nonnegative(),
-    source: z.object({ width: z.number().int(), height: z.number().int(), codec: z.string(), hasAudio: z.boolean() }),
-    renditions: z.array(
-      z.object({
-        name: z.enum(RENDITION_NAMES),
-        width: z.number().int().positive(),
-        height: z.number().int().positive(),
-        playlistKey: z.string(),
-        bandwidth: z.number().int().positive(),
-        averageBandwidth: z.number().int().positive(),
-        videoBitrate: z.number().int().positive(),
-        audioBitrate: z.number().int().nonnegative(),
-        segmentCount: z.number().int().nonnegative(),
-        bytes: z.number().int().nonnegative(),
-      }),
-    ),
-    /** Absent when no frame could be taken from the video (a result names only what exists). */
-    stillFrameKey: z.string().optional(),
-  })
-  .strict();
-
 /**
  * Most thumbnails one trickplay or sprite job makes (100 sheets of 10x10). When
  * the source is long enough that `intervalSeconds` would make more, the
@@ -58,6 +19,33 @@ export const thumbnailInterval = z
   .number()
   .min(MIN_THUMBNAIL_INTERVAL_SECONDS, `must be at least ${MIN_THUMBNAIL_INTERVAL_SECONDS}`)
   .max(600, 'must be at most 600');
+
+/** `video:transcode` payload. Without `renditions`, every rung that fits the source is made. */
+export const transcodePayload = z
+  .object({
+    ...mediaFields,
+    source: storageLocation,
+    output: outputLocation,
+    renditions: z
+      .array(z.enum(RENDITION_NAMES))
+      .min(1, 'must name at least one rendition')
+      .refine((r) => new Set(r).size === r.length, 'must not repeat a rendition')
+      .optional(),
+    /**
+     * Thumbnails taken from the same decode as the ladder, so an ingest decodes
+     * its source once: trickplay sheets and `trickplay.vtt` under
+     * `<prefix>trickplay/` (as the trickplay job makes them), and 320x180 frames
+     * under `<prefix>frames/` for the sprite stage. The ingest asks for both.
+     */
+    thumbnails: z
+      .object({
+        trickplayIntervalSeconds: thumbnailInterval.optional(),
+        frameIntervalSeconds: thumbnailInterval.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 /** `video:trickplay` payload. */
 export const trickplayPayload = z
@@ -94,6 +82,77 @@ export const trickplayResult = z
   })
   .strict();
 
+/** `video:transcode` result. */
+export const transcodeResult = z
+  .object({
+    masterPlaylistKey: z.string(),
+    durationSeconds: z.number().nonnegative(),
+    /** What the probe found: display size (SAR and rotation applied), orientation, colour, fields. */
+    source: z.object({
+      width: z.number().int(),
+      height: z.number().int(),
+      codec: z.string(),
+      hasAudio: z.boolean(),
+      codedWidth: z.number().int(),
+      codedHeight: z.number().int(),
+      sampleAspectRatio: z.number().positive(),
+      rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
+      hflip: z.boolean(),
+      vflip: z.boolean(),
+      /** `smpte2084` (PQ) or `arib-std-b67` (HLG) when the source was HDR and was tone-mapped. */
+      hdr: z.string().nullable(),
+      colour: z.object({
+        primaries: z.string().nullable(),
+        transfer: z.string().nullable(),
+        matrix: z.string().nullable(),
+      }),
+      bitDepth: z.number().int().positive(),
+      fieldOrder: z.enum(['progressive', 'tff', 'bff', 'unknown']),
+      deinterlaced: z.boolean(),
+      /** The constant frame rate of the outputs. */
+      fps: z.number().positive(),
+      audioTracks: z.number().int().nonnegative(),
+    }),
+    renditions: z.array(
+      z.object({
+        name: z.enum(RENDITION_NAMES),
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+        playlistKey: z.string(),
+        bandwidth: z.number().int().positive(),
+        averageBandwidth: z.number().int().positive(),
+        videoBitrate: z.number().int().positive(),
+        audioBitrate: z.number().int().nonnegative(),
+        segmentCount: z.number().int().nonnegative(),
+        bytes: z.number().int().nonnegative(),
+      }),
+    ),
+    /** Every audio track as an HLS alternate rendition of the `audio` group. */
+    audioTracks: z.array(
+      z.object({
+        name: z.string(),
+        language: z.string().nullable(),
+        default: z.boolean(),
+        sourceChannels: z.number().int().positive(),
+        playlistKey: z.string(),
+      }),
+    ),
+    /** Absent when no frame could be taken from the video (a result names only what exists). */
+    stillFrameKey: z.string().optional(),
+    /** The trickplay result, when `thumbnails.trickplayIntervalSeconds` asked for it. */
+    trickplay: trickplayResult.optional(),
+    /** Frames for sprites, one every `intervalSeconds` from 0, when `thumbnails.frameIntervalSeconds` asked. */
+    frames: z
+      .object({
+        intervalSeconds: z.number().positive(),
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+        keys: z.array(z.string()),
+      })
+      .optional(),
+  })
+  .strict();
+
 /** `video:subtitle` payload. */
 export const subtitlePayload = z
   .object({
@@ -112,6 +171,12 @@ export const subtitlePayload = z
       )
       .max(100)
       .optional(),
+    /**
+     * The HLS master of the same media: each track then also gets a WebVTT
+     * media playlist, and the master is rewritten (atomically) to list them
+     * as its subtitles group. The ingest sets it.
+     */
+    masterPlaylist: storageLocation.optional(),
   })
   .strict();
 
@@ -126,6 +191,10 @@ export const subtitleResult = z
         origin: z.enum(['embedded', 'sidecar']),
         streamIndex: z.number().int().nonnegative().optional(),
         cueCount: z.number().int().nonnegative(),
+        default: z.boolean().optional(),
+        forced: z.boolean().optional(),
+        /** The track's WebVTT media playlist, when a master was given. */
+        playlistKey: z.string().optional(),
       }),
     ),
     skipped: z.array(z.object({ streamIndex: z.number().int().nonnegative(), codec: z.string(), reason: z.string() })),
