@@ -7,6 +7,7 @@ import {
   interlacing,
   keyUnder,
   letterbox,
+  matrixOf,
   pictureFilters,
   probe,
   run,
@@ -147,7 +148,7 @@ async function extractFrames(
   const filter = [
     ...pictureFilters(video, { deinterlace, constantRate: false }),
     `fps=1/${interval}:start_time=0:round=down:eof_action=pass`,
-    ...letterbox(video.width, video.height, grid.width, grid.height),
+    ...letterbox(video.width, video.height, grid.width, grid.height, matrixOf(video)),
   ].join(',');
   const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input), '-map', `0:${video.index}`];
   args.push('-vf', filter);

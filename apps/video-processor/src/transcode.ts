@@ -7,7 +7,9 @@ import {
   inputArgs,
   interlacing,
   keyUnder,
+  type Matrix,
   type MediaInfo,
+  matrixOf,
   pictureFilters,
   probe,
   run,
@@ -55,6 +57,8 @@ export interface TranscodeSource {
   video: Pick<VideoInfo, 'index' | 'fps' | 'width' | 'height'>;
   /** Filters between the decoder and the rung scalers (`pictureFilters`). */
   picture: string[];
+  /** The YUV matrix those filters leave the picture in (`matrixOf`). */
+  matrix: Matrix;
   audio: AudioTrack[];
   /** Thumbnails from the same decode: trickplay sheets and/or sprite frames, into their folders. */
   trickplay?: { plan: ThumbnailPlan; dir: string } | undefined;
@@ -77,12 +81,13 @@ export function transcodeArgs(input: string, out: string, plan: PlannedRendition
   const extras = [...(source.trickplay ? [`[tp]`] : []), ...(source.frames ? [`[fr]`] : [])];
   const chain = [...source.picture, `split=${plan.length + extras.length}`].join(',');
   const split = `[0:${source.video.index}]${chain}${plan.map((_, i) => `[s${i}]`).join('')}${extras.join('')}`;
-  const graph = [split, ...plan.map((r, i) => `[s${i}]${scaleTo(r.width, r.height)}[o${i}]`)];
+  const graph = [split, ...plan.map((r, i) => `[s${i}]${scaleTo(r.width, r.height, source.matrix)}[o${i}]`)];
   // Thumbnails leave the graph one by one (tiled afterwards): an output that emitted nothing until
   // a sheet is full would hold back ffmpeg's progress reports for the whole encode.
   if (source.trickplay)
-    graph.push(`[tp]${thumbnailFilters(source.trickplay.plan.interval, source.video).join(',')}[tpo]`);
-  if (source.frames) graph.push(`[fr]${thumbnailFilters(source.frames.plan.interval, source.video).join(',')}[fro]`);
+    graph.push(`[tp]${thumbnailFilters(source.trickplay.plan.interval, source.video, source.matrix).join(',')}[tpo]`);
+  if (source.frames)
+    graph.push(`[fr]${thumbnailFilters(source.frames.plan.interval, source.video, source.matrix).join(',')}[fro]`);
   const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input)];
   args.push('-filter_complex', graph.join(';'));
   plan.forEach((r, i) => {
@@ -152,7 +157,7 @@ async function stillFrame(
   signal: AbortSignal,
 ): Promise<boolean> {
   const seconds = video.durationSeconds * 0.1;
-  const filters = [...picture, scaleTo(video.width, video.height)].join(',');
+  const filters = [...picture, scaleTo(video.width, video.height, matrixOf(video))].join(',');
   for (const at of seconds > 0 ? [seconds, 0] : [0]) {
     const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', '-ss', at.toFixed(3), ...inputArgs(input)];
     args.push('-map', `0:${video.index}`, '-vf', filters, '-frames:v', '1', '-q:v', '2', out);
@@ -239,7 +244,7 @@ export async function transcode(
         ? undefined
         : { plan: planThumbnails(info.durationSeconds, asked.frameIntervalSeconds), dir: join(thumbs, 'frames') };
     for (const j of [trickplayJob, framesJob]) if (j) await mkdir(j.dir, { recursive: true });
-    const source = { video, picture, audio, trickplay: trickplayJob, frames: framesJob };
+    const source = { video, picture, matrix: matrixOf(video), audio, trickplay: trickplayJob, frames: framesJob };
     // The still frame is a short seek-and-decode; run it beside the encode rather than after it.
     const [, hasStill] = await Promise.all([
       run(tools.ffmpeg, transcodeArgs(input, dir, plan, source), {

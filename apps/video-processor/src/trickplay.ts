@@ -6,6 +6,8 @@ import {
   interlacing,
   keyUnder,
   letterbox,
+  type Matrix,
+  matrixOf,
   pictureFilters,
   probe,
   run,
@@ -36,16 +38,16 @@ export function planThumbnails(durationSeconds: number, askedInterval: number): 
 }
 
 /** One frame per interval from 0, letterboxed to a 320x180 tile by the display aspect ratio. */
-export function thumbnailFilters(interval: number, display: { width: number; height: number }): string[] {
+export function thumbnailFilters(interval: number, display: { width: number; height: number }, from: Matrix): string[] {
   return [
     `fps=1/${interval}:start_time=0:round=down:eof_action=pass`,
-    ...letterbox(display.width, display.height, GRID.width, GRID.height),
+    ...letterbox(display.width, display.height, GRID.width, GRID.height, from),
   ];
 }
 
 /** Thumbnails tiled 10x10 into sheets. */
-export const sheetFilters = (interval: number, display: { width: number; height: number }): string[] => [
-  ...thumbnailFilters(interval, display),
+export const sheetFilters = (interval: number, display: { width: number; height: number }, from: Matrix): string[] => [
+  ...thumbnailFilters(interval, display, from),
   `tile=${GRID.columns}x${GRID.rows}`,
 ];
 
@@ -112,7 +114,7 @@ export async function trickplay(
     // The picture as the viewer sees it (upright, progressive, SDR), then the sheets.
     const filter = [
       ...pictureFilters(video, { deinterlace, constantRate: false }),
-      ...sheetFilters(plan.interval, video),
+      ...sheetFilters(plan.interval, video, matrixOf(video)),
     ];
     const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input), '-map', `0:${video.index}`];
     args.push('-vf', filter.join(','), '-progress', 'pipe:1', '-nostats', ...sheetOutput(plan, dir));

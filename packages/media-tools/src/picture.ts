@@ -208,12 +208,31 @@ export interface VideoLike {
   fps: number;
 }
 
+/** The YUV matrix of the frames that leave {@link pictureFilters}, as swscale names it. */
+export type Matrix = 'bt709' | 'bt601' | 'bt2020';
+
 /**
- * Scales to `width` × `height` with square pixels, BT.709 matrix and limited
- * range (a BT.601 DVD picture is converted, not just relabelled), 8-bit 4:2:0.
+ * The matrix of the picture chain's output: BT.709 after tone-mapping; else
+ * what the stream declares; untagged streams as players read them (BT.601
+ * below 720 lines, BT.709 from 720 up).
  */
-export function scaleTo(width: number, height: number): string {
-  return `scale=${width}:${height}:flags=bicubic:out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420p`;
+export function matrixOf(video: VideoLike & { coded: { height: number } }): Matrix {
+  if (video.colour.hdr) return 'bt709';
+  const m = video.colour.matrix;
+  if (m === 'bt709') return 'bt709';
+  if (m === 'smpte170m' || m === 'bt470bg' || m === 'fcc' || m === 'smpte240m') return 'bt601';
+  if (m === 'bt2020nc' || m === 'bt2020c') return 'bt2020';
+  return video.coded.height < 720 ? 'bt601' : 'bt709';
+}
+
+/**
+ * Scales to `width` × `height` with square pixels and 8-bit 4:2:0 in the
+ * BT.709 matrix: a BT.601 picture (DVD) is converted, not just relabelled;
+ * a BT.709 one is only scaled (a matrix conversion costs as much as the scale).
+ */
+export function scaleTo(width: number, height: number, from: Matrix): string {
+  const convert = from === 'bt709' ? '' : `:in_color_matrix=${from}:out_color_matrix=bt709`;
+  return `scale=${width}:${height}:flags=bicubic${convert},setsar=1,format=yuv420p`;
 }
 
 /** Encoder options that tag every output with what it really is: BT.709 primaries, transfer and matrix. */
@@ -233,9 +252,15 @@ export const BT709_TAGS = [
  * `boxWidth` × `boxHeight` tile with its aspect ratio kept and black bars
  * (never enlarged beyond the box), square pixels, BT.709.
  */
-export function letterbox(width: number, height: number, boxWidth: number, boxHeight: number): string[] {
+export function letterbox(
+  width: number,
+  height: number,
+  boxWidth: number,
+  boxHeight: number,
+  from: Matrix,
+): string[] {
   const scale = Math.min(boxWidth / width, boxHeight / height);
   const w = Math.min(boxWidth, even(width * scale));
   const h = Math.min(boxHeight, even(height * scale));
-  return [scaleTo(w, h), `pad=${boxWidth}:${boxHeight}:(ow-iw)/2:(oh-ih)/2:black`];
+  return [scaleTo(w, h, from), `pad=${boxWidth}:${boxHeight}:(ow-iw)/2:(oh-ih)/2:black`];
 }
