@@ -252,13 +252,7 @@ export const BT709_TAGS = [
  * `boxWidth` × `boxHeight` tile with its aspect ratio kept and black bars
  * (never enlarged beyond the box), square pixels, BT.709.
  */
-export function letterbox(
-  width: number,
-  height: number,
-  boxWidth: number,
-  boxHeight: number,
-  from: Matrix,
-): string[] {
+export function letterbox(width: number, height: number, boxWidth: number, boxHeight: number, from: Matrix): string[] {
   const scale = Math.min(boxWidth / width, boxHeight / height);
   const w = Math.min(boxWidth, even(width * scale));
   const h = Math.min(boxHeight, even(height * scale));
