@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTvMetrics } from '@nself-tv/metrics';
 import { createKeyspace, isSafeId, type Keyspace } from '@nself-tv/redis-keys';
 import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
+import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -10,13 +11,15 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Redis } from 'ioredis';
-import { SignJWT } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { type Caller, createAuthenticator, hmacKey } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { HttpError } from './http-error.js';
 import { openApiDocument } from './openapi.js';
+import { registerPlayback } from './playback.js';
+import { PlaybackSigner } from './playback-url.js';
 import { RateLimiter } from './rate-limit.js';
 
 /** What {@link buildGateway} needs besides the configuration. */
@@ -27,12 +30,16 @@ export interface GatewayDeps {
   keyspace?: Keyspace;
   /** pino destination for tests. @default stdout */
   logStream?: NodeJS.WritableStream;
+  /** The media store playback reads. @default the filesystem store at `MEDIA_ROOT` */
+  storage?: MediaStorage;
 }
 
 const safeId = z
   .string()
   .max(128)
   .regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 of letters, digits, '-', '_' and '.'");
+/** What the client says about itself and the title; logged, never used for an access decision. */
+const statement = z.string().max(64).nullable().optional();
 const admitBody = z
   .object({
     mediaId: safeId,
@@ -40,9 +47,21 @@ const admitBody = z
     userId: safeId.optional(),
     familyId: safeId.optional(),
     clientRequestId: safeId.optional(),
+    userRole: statement,
+    contentRating: statement,
+    profileContentRatingLimit: statement,
   })
   .strict();
 const heartbeatBody = z.object({ deviceId: safeId.optional() }).loose().optional().nullable();
+/** The request's device id, from the body or `X-Device-Id`; `undefined` when the client sends none. */
+function deviceIdOf(request: FastifyRequest, body: { deviceId?: string | undefined } | null | undefined) {
+  const header = request.headers['x-device-id'];
+  const deviceId = body?.deviceId ?? (typeof header === 'string' && header !== '' ? header : undefined);
+  if (deviceId !== undefined && !isSafeId(deviceId)) {
+    throw new HttpError(400, 'bad_request', 'deviceId: invalid', { field: 'deviceId' });
+  }
+  return deviceId;
+}
 
 function badRequest(error: z.ZodError): HttpError {
   const issue = error.issues[0];
@@ -91,6 +110,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const authenticate = await createAuthenticator(config.auth);
   const playbackKey = await hmacKey(config.playback.secret, 'sign');
   const limiter = new RateLimiter(config.admitRateLimitPerMinute);
+  const playbackVerifyKey = await hmacKey(config.playback.secret, 'verify');
 
   // Buffered, asynchronous log writes: a synchronous write per line to a pipe
   // costs more than the rest of a heartbeat. Flushed on close.
@@ -108,9 +128,21 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     // One line per request, written when it completes (below), instead of two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    // Playback signatures are a path parameter of about 150 characters.
+    routerOptions: { maxParamLength: 512 },
     genReqId: () => randomUUID(),
     // Fastify's own 404/400 bodies are replaced by ours below.
     return503OnClosing: true,
+  });
+
+  // An empty body is no body, with or without a JSON content type: what fetch wrappers send
+  // on heartbeat and DELETE. Non-empty bodies keep Fastify's parser (it refuses __proto__).
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    return json(request, text, done);
   });
 
   app.addHook('onSend', async (request, reply) => {
@@ -189,6 +221,18 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     const parsed = admitBody.safeParse(request.body);
     if (!parsed.success) throw badRequest(parsed.error);
     const body = parsed.data;
+    // The client's own statements about role and ratings: recorded, never trusted.
+    request.log.info(
+      {
+        clientStatements: {
+          userRole: body.userRole,
+          contentRating: body.contentRating,
+          profileContentRatingLimit: body.profileContentRatingLimit,
+        },
+        tokenRole: caller.role,
+      },
+      'admit requested',
+    );
     if (body.userId !== undefined && body.userId !== caller.userId) {
       throw new HttpError(403, 'policy_denied', 'userId does not match the token');
     }
@@ -223,6 +267,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     return {
       data: {
         sessionId: session.sessionId,
+        mediaUrl: playback.mediaUrl(request, session),
+        trickplayUrl: playback.trickplayUrl(request, session),
         token: await playbackToken(session),
         expiresAt: iso(session.lastHeartbeat + sessions.ttlSeconds * 1000),
         tokenExpiresAt: iso(tokenExpiresAt),
@@ -236,15 +282,11 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     const sessionId = pathId(request, 'sessionId');
     const body = heartbeatBody.safeParse(request.body);
     if (!body.success) throw badRequest(body.error);
-    const header = request.headers['x-device-id'];
-    const deviceId = body.data?.deviceId ?? (typeof header === 'string' ? header : undefined);
-    if (deviceId === undefined) {
-      throw new HttpError(400, 'bad_request', 'deviceId: required in the body or the X-Device-Id header', {
-        field: 'deviceId',
-      });
-    }
-    if (!isSafeId(deviceId)) throw new HttpError(400, 'bad_request', 'deviceId: invalid', { field: 'deviceId' });
-    const result = await sessions.heartbeat(sessionId, { userId: caller.userId, deviceId });
+    // The token's user must own the session; a device id, when the client sends one, must match too.
+    const result = await sessions.heartbeat(sessionId, {
+      userId: caller.userId,
+      deviceId: deviceIdOf(request, body.data),
+    });
     // Someone else's session looks exactly like a missing one.
     if (!result.ok) throw new HttpError(404, 'session_not_found', 'no such session; admit again');
     return { status: 'ok', sessionId, expiresAt: iso(result.expiresAt) };
@@ -265,6 +307,30 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       throw new HttpError(403, 'policy_denied', 'you can only list your own family’s sessions');
     const list = await sessions.listFamily(familyId);
     return { data: list.map(view), count: list.length, familyId };
+  });
+
+  const playback = registerPlayback(app, {
+    storage: deps.storage ?? createFileStorage({ root: config.playbackFiles.mediaRoot }),
+    layout: config.playbackFiles.layout,
+    signer: new PlaybackSigner(config.playback.secret),
+    session: (sessionId) => sessions.get(sessionId),
+    metrics,
+    publicUrl: config.playbackFiles.publicUrl,
+    urlTtlSeconds: config.playbackFiles.urlTtlSeconds,
+    childTtlSeconds: config.playback.ttlSeconds,
+    async verifyToken(token) {
+      try {
+        const { payload } = await jwtVerify(token, playbackVerifyKey, {
+          algorithms: ['HS256'],
+          issuer: config.playback.issuer,
+          requiredClaims: ['exp'],
+        });
+        const { sessionId, mediaId } = payload as { sessionId?: unknown; mediaId?: unknown };
+        return typeof sessionId === 'string' && typeof mediaId === 'string' ? { sessionId, mediaId } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
   });
 
   app.get('/health', async () => ({ status: 'ok' }));

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { loadRedisConfig, type RedisConfig } from '@nself-tv/redis-keys';
+import { type HlsLayout, hlsLayoutFromEnv } from '@nself-tv/storage';
 import { z } from 'zod';
 
 /** Thrown at start-up; the message names the variable and what is expected. */
@@ -35,6 +37,18 @@ export interface GatewayConfig {
   };
   bodyLimitBytes: number;
   admitRateLimitPerMinute: number;
+  playbackFiles: {
+    /** The media store the ingest writes to (`MEDIA_ROOT`). */
+    mediaRoot: string;
+    /** Where a media item's HLS lives (`HLS_BUCKET`, `HLS_PREFIX`), the ingest's rule. */
+    layout: HlsLayout;
+    /** Base URL clients reach the gateway at (`PUBLIC_URL`); unset: the request's host. */
+    publicUrl: string | undefined;
+    /** Lifetime of admit's `mediaUrl` (`PLAYBACK_URL_TTL_SECONDS`). */
+    urlTtlSeconds: number;
+  };
+  /** Serve the development player at `/dev/player` (`DEV_PLAYER`). */
+  devPlayer: boolean;
 }
 
 const int = (min: number, max: number) =>
@@ -70,6 +84,10 @@ const schema = z.object({
   HEARTBEAT_INTERVAL_SECONDS: int(1, 3600).default(60),
   BODY_LIMIT_BYTES: int(256, 1_048_576).default(8192),
   ADMIT_RATE_LIMIT_PER_MINUTE: int(1, 100_000).default(30),
+  MEDIA_ROOT: z.string().min(1).default('./media'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  PLAYBACK_URL_TTL_SECONDS: int(60, 86_400).default(1800),
+  DEV_PLAYER: z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).default('false'),
 });
 
 const secret = (name: string, value: string | undefined): Uint8Array => {
@@ -95,6 +113,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   }
   const authSecret = e.AUTH_JWT_SECRET ? secret('AUTH_JWT_SECRET', e.AUTH_JWT_SECRET) : undefined;
   const playbackSecret = secret('PLAYBACK_JWT_SECRET', e.PLAYBACK_JWT_SECRET);
+  let layout: HlsLayout;
+  try {
+    layout = hlsLayoutFromEnv(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   let redis: RedisConfig;
   try {
     redis = loadRedisConfig(env, 'sessions');
@@ -125,5 +149,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     admitRateLimitPerMinute: e.ADMIT_RATE_LIMIT_PER_MINUTE,
+    playbackFiles: {
+      mediaRoot: resolve(e.MEDIA_ROOT),
+      layout,
+      publicUrl: e.PUBLIC_URL,
+      urlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,
+    },
+    devPlayer: e.DEV_PLAYER === 'true' || e.DEV_PLAYER === '1',
   };
 }

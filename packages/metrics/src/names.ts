@@ -14,6 +14,8 @@ export const METRIC_NAMES = {
   streamAdmissions: 'nself_tv_stream_admissions_total',
   streamSessionsActive: 'nself_tv_stream_sessions_active',
   streamHeartbeats: 'nself_tv_stream_heartbeats_total',
+  playbackRequests: 'nself_tv_playback_requests_total',
+  playbackBytes: 'nself_tv_playback_bytes_total',
   redisConnectedClients: 'redis_connected_clients',
   redisMemoryUsed: 'redis_memory_used_bytes',
   redisMemoryMax: 'redis_memory_max_bytes',

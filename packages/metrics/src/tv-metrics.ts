@@ -38,9 +38,19 @@ export interface TvMetrics {
   onCacheEvent(event: CacheEvent): void;
   /** Pass as `onEvent` to `createSessionStore`. */
   onSessionEvent(event: SessionEvent): void;
+  /** One playback request (playlist, segment, subtitle, trickplay) and the bytes sent. */
+  onPlaybackEvent(event: PlaybackEvent): void;
   /** The text exposition for `GET /metrics`. */
   metrics(): Promise<string>;
   readonly contentType: string;
+}
+
+/** What the gateway served, or why it refused. */
+export interface PlaybackEvent {
+  /** `ok` (200/206/304), `unauthorized` (no or bad signature), `forbidden` (expired, session gone, other media), `not_found`, `error`. */
+  result: 'ok' | 'unauthorized' | 'forbidden' | 'not_found' | 'error';
+  kind: 'playlist' | 'segment' | 'subtitle' | 'image' | 'other';
+  bytes: number;
 }
 
 const CACHE_RESULT: Partial<Record<CacheEvent['type'], string>> = {
@@ -150,6 +160,19 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
     },
   });
 
+  const playbackRequests = new Counter({
+    name: N.playbackRequests,
+    help: 'Playback requests served by the gateway, by result and kind of file.',
+    labelNames: ['result', 'kind'],
+    registers: [register],
+  });
+  const playbackBytes = new Counter({
+    name: N.playbackBytes,
+    help: 'Bytes of playback files sent by the gateway, by kind of file.',
+    labelNames: ['kind'],
+    registers: [register],
+  });
+
   if (redis) {
     // One INFO per scrape feeds all of these: the gauges' collect calls start in
     // the same tick and share the pending read.
@@ -222,6 +245,10 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
       } else if (event.type === 'heartbeat') {
         heartbeats.inc({ result: event.result });
       }
+    },
+    onPlaybackEvent(event) {
+      playbackRequests.inc({ result: event.result, kind: event.kind });
+      if (event.bytes > 0) playbackBytes.inc({ kind: event.kind }, event.bytes);
     },
     metrics: () => register.metrics(),
     get contentType() {

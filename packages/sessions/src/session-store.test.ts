@@ -127,6 +127,12 @@ describe('heartbeat and end', () => {
       ok: false,
       reason: 'not_owner',
     });
+    // Without a device id, the user's own session on any device (what the web client sends).
+    expect((await store.heartbeat(a.session.sessionId, { userId: 'user-hb' })).ok).toBe(true);
+    expect(await store.heartbeat(a.session.sessionId, { userId: 'user-x' })).toEqual({
+      ok: false,
+      reason: 'not_owner',
+    });
   });
 
   it('ends idempotently, for the owner only, and frees both slots', async () => {

@@ -65,7 +65,7 @@ export interface AdmitRequest {
 /** Who is asking to heartbeat or end a session. */
 export interface Caller {
   userId: string;
-  /** Heartbeat requires it; `end` without it lets the user end their session on any device. */
+  /** When given, the session must be on this device; without it, any device of the user. */
   deviceId?: string | undefined;
 }
 
@@ -75,7 +75,8 @@ export interface SessionStore {
   readonly maxFamilyStreams: number;
   readonly maxDeviceStreams: number;
   admit(request: AdmitRequest): Promise<AdmitResult>;
-  heartbeat(sessionId: string, caller: Required<Caller>): Promise<HeartbeatResult>;
+  /** Refreshes the caller's session; with `deviceId`, only when the session is on that device. */
+  heartbeat(sessionId: string, caller: Caller): Promise<HeartbeatResult>;
   end(sessionId: string, caller: Caller): Promise<EndResult>;
   /** A session by id, or `undefined`. Ownership is the caller's business. */
   get(sessionId: string): Promise<Session | undefined>;
@@ -185,7 +186,13 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       const [status, json] = (await heartbeatScript.run(
         connection,
         [keys.session(id(sessionId, 'sessionId'))],
-        [id(caller.userId, 'userId'), id(caller.deviceId, 'deviceId'), ttl, familyPrefix, devicePrefix],
+        [
+          id(caller.userId, 'userId'),
+          caller.deviceId === undefined ? '' : id(caller.deviceId, 'deviceId'),
+          ttl,
+          familyPrefix,
+          devicePrefix,
+        ],
       )) as [string, string];
       emit({ type: 'heartbeat', result: status as 'ok' });
       if (status !== 'ok') return { ok: false, reason: status as 'session_not_found' | 'not_owner' };

@@ -22,7 +22,10 @@ describe('file storage', () => {
     await store.write(at('a/b/three.txt'), Readable.from(['str', 'eam']));
     expect(existsSync(join(root, 'media', 'a', 'b', 'three.txt'))).toBe(true);
     expect((await store.read(at('a/two.txt'))).toString()).toBe('hello');
-    expect(await store.stat(at('a/b/three.txt'))).toEqual({ bytes: 6 });
+    expect(await store.stat(at('a/b/three.txt'))).toEqual({ bytes: 6, modifiedMs: expect.any(Number) });
+    const part: Buffer[] = [];
+    for await (const chunk of store.createReadStream(at('a/b/three.txt'), { start: 1, end: 3 })) part.push(chunk);
+    expect(Buffer.concat(part).toString()).toBe('tre');
     expect(await store.stat(at('a/missing'))).toBeUndefined();
     expect(await store.localPath(at('a/one.bin'))).toBe(join(root, 'media', 'a', 'one.bin'));
     expect(await store.list('media', 'a/')).toEqual([

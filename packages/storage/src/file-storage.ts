@@ -131,7 +131,7 @@ export function createFileStorage(options: FileStorageOptions): MediaStorage {
       const real = await existingReal(location);
       if (!real) return undefined;
       const s = await stat(real);
-      return s.isFile() ? { bytes: s.size } : undefined;
+      return s.isFile() ? { bytes: s.size, modifiedMs: Math.floor(s.mtimeMs) } : undefined;
     },
     async read(location) {
       const real = await fileReal(location);
@@ -143,11 +143,11 @@ export function createFileStorage(options: FileStorageOptions): MediaStorage {
         await handle.close();
       }
     },
-    createReadStream(location) {
+    createReadStream(location, range) {
       const out = new PassThrough();
       fileReal(location)
         .then((real) => open(real, constants.O_RDONLY | constants.O_NOFOLLOW))
-        .then((handle) => pipeline(handle.createReadStream(), out))
+        .then((handle) => pipeline(handle.createReadStream(range ? { start: range.start, end: range.end } : {}), out))
         .catch((error: unknown) => out.destroy(error as Error));
       return out;
     },

@@ -2,6 +2,8 @@ export type { StorageErrorCode } from './errors.js';
 export { StorageError } from './errors.js';
 export type { FileStorageOptions } from './file-storage.js';
 export { createFileStorage, resolveLocation } from './file-storage.js';
+export type { HlsLayout } from './hls-layout.js';
+export { DEFAULT_HLS_BUCKET, DEFAULT_HLS_PREFIX, hlsLayout, hlsLayoutFromEnv } from './hls-layout.js';
 export {
   BUCKET_PATTERN,
   bucketProblem,

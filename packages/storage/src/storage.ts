@@ -18,10 +18,11 @@ export interface StoredObject {
  * processors never change.
  */
 export interface MediaStorage {
-  /** Size of an object, or `undefined` when it does not exist. */
-  stat(location: StorageLocation): Promise<{ bytes: number } | undefined>;
+  /** Size (and last change, when the store knows it) of an object, or `undefined` when it does not exist. */
+  stat(location: StorageLocation): Promise<{ bytes: number; modifiedMs?: number } | undefined>;
   read(location: StorageLocation): Promise<Buffer>;
-  createReadStream(location: StorageLocation): Readable;
+  /** The object's bytes, or bytes `start` to `end` inclusive (HTTP ranges). */
+  createReadStream(location: StorageLocation, range?: { start: number; end: number }): Readable;
   /**
    * A local file path with the object's content, for tools such as ffmpeg.
    * The filesystem store returns the object itself; a remote store would download it.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createKeyspace, defineLuaScript, type Keyspace, namespaceTtl } from '@nself-tv/redis-keys';
+import { type HlsLayout, hlsLayout } from '@nself-tv/storage';
 import type { Redis } from 'ioredis';
 import { PayloadError, QueueError } from '../errors.js';
 import type { Producer } from '../producer.js';
@@ -48,6 +49,11 @@ export interface IngestServiceOptions {
    * Off, every stage decodes the source itself. @default true
    */
   thumbnailsFromTranscode?: boolean;
+  /**
+   * Where an ingest's HLS goes when the request names no `output`; the gateway
+   * serves playback from the same layout. @default hlsLayout() (`media`, `library/{mediaId}/`)
+   */
+  layout?: HlsLayout;
 }
 
 /** Starts, reads, advances and cancels ingests stored under `Keyspace.ingest(id)`. */
@@ -85,6 +91,7 @@ function parseState(raw: unknown): IngestState {
 export function createIngestService(options: IngestServiceOptions): IngestService {
   const keys = options.keyspace ?? createKeyspace();
   const { connection, producer } = options;
+  const layout = options.layout ?? hlsLayout();
 
   const service: IngestService = {
     jobIdFor: (ingestId, stage) => `${ingestId}-${stage}`,
@@ -98,7 +105,16 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
           parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
         );
       }
-      const req = parsed.data;
+      const { output: asked, ...rest } = parsed.data;
+      let output = asked;
+      if (!output) {
+        try {
+          output = { bucket: layout.bucket, prefix: layout.prefixFor(rest.mediaId) };
+        } catch (error) {
+          throw new PayloadError('INVALID_PAYLOAD', 'ingest', [{ path: 'mediaId', message: (error as Error).message }]);
+        }
+      }
+      const req = { ...rest, output };
       const ingestId = req.ingestId ?? randomUUID();
       const key = keys.ingest(ingestId);
       const [seconds, micros] = await connection.time();

@@ -48,7 +48,8 @@ export const ingestRequestSchema = z
     mediaId: safeId,
     familyId: safeId,
     source: storageLocation,
-    output: outputLocation,
+    /** Where the HLS goes. @default the service's HLS layout (`library/<mediaId>/` in bucket `media`) */
+    output: outputLocation.optional(),
     renditions: z.array(z.enum(RENDITION_NAMES)).min(1).optional(),
     /**
      * Stages another service will set (database write, search index). Stages not

@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import type { PlaybackEvent, TvMetrics } from '@nself-tv/metrics';
+import { isSafeId } from '@nself-tv/redis-keys';
+import type { Session } from '@nself-tv/sessions';
+import { type HlsLayout, keyProblem, type MediaStorage, StorageError } from '@nself-tv/storage';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from './http-error.js';
+import type { PlaybackGrant, PlaybackSigner } from './playback-url.js';
+
+/** What {@link registerPlayback} needs. */
+export interface PlaybackDeps {
+  storage: MediaStorage;
+  layout: HlsLayout;
+  signer: PlaybackSigner;
+  /** Reads a live session; `undefined` once it is ended or expired. */
+  session(sessionId: string): Promise<Session | undefined>;
+  metrics: TvMetrics;
+  /** Base URL clients reach the gateway at; unset: the request's own host. */
+  publicUrl: string | undefined;
+  /** Lifetime of the `mediaUrl` handed out by admit, in seconds. */
+  urlTtlSeconds: number;
+  /** Lifetime of the URLs inside served playlists (segments of a film in progress), in seconds. */
+  childTtlSeconds: number;
+  /** Verifies a playback JWT (the client's fallback path) and returns what it grants. */
+  verifyToken(token: string): Promise<{ sessionId: string; mediaId: string } | undefined>;
+}
+
+/** How long a session's liveness is remembered: a ended session is refused within this. */
+const LIVENESS_CACHE_MS = 2000;
+const LIVENESS_CACHE_MAX = 50_000;
+
+const TYPES: Record<string, { type: string; kind: PlaybackEvent['kind'] }> = {
+  '.m3u8': { type: 'application/vnd.apple.mpegurl', kind: 'playlist' },
+  '.ts': { type: 'video/mp2t', kind: 'segment' },
+  '.m4s': { type: 'video/iso.segment', kind: 'segment' },
+  '.mp4': { type: 'video/mp4', kind: 'segment' },
+  '.aac': { type: 'audio/aac', kind: 'segment' },
+  '.vtt': { type: 'text/vtt; charset=utf-8', kind: 'subtitle' },
+  '.jpg': { type: 'image/jpeg', kind: 'image' },
+  '.webp': { type: 'image/webp', kind: 'image' },
+};
+/** Playlists change (the subtitle stage rewrites the master); segments never do. */
+const PLAYLIST_CACHE = 'private, max-age=2';
+const SEGMENT_CACHE = 'private, max-age=31536000, immutable';
+
+/** The playback routes and the URL they are reached at. */
+export interface Playback {
+  /** The signed master URL for an admitted session. */
+  mediaUrl(request: FastifyRequest, session: Session): string;
+  /** The signed trickplay WebVTT URL (sheets resolve relative to it). */
+  trickplayUrl(request: FastifyRequest, session: Session): string;
+}
+
+/**
+ * Serves a media item's HLS (playlists, segments, subtitles, trickplay) from
+ * the media store to whoever holds a signed URL for it, while its session is
+ * live: `GET|HEAD /play/:mediaId/:sig/*`, the web client's fallback
+ * `GET /api/stream/:mediaId/manifest.m3u8?token=`, and an `auth_request`
+ * endpoint for nginx or a CDN, `GET /api/v1/playback/authorize`.
+ */
+export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Playback {
+  const { storage, layout, signer, metrics } = deps;
+  const liveness = new Map<string, { mediaId: string | undefined; until: number }>();
+
+  const liveMedia = async (sessionId: string): Promise<string | undefined> => {
+    const now = Date.now();
+    const hit = liveness.get(sessionId);
+    if (hit && hit.until > now) return hit.mediaId;
+    const session = await deps.session(sessionId);
+    if (liveness.size >= LIVENESS_CACHE_MAX) liveness.delete(liveness.keys().next().value as string);
+    liveness.set(sessionId, { mediaId: session?.mediaId, until: now + LIVENESS_CACHE_MS });
+    return session?.mediaId;
+  };
+
+  /** The grant of `sig` for `mediaId`, or why not: 401 for a bad signature, 403 for anything else. */
+  const authorize = async (mediaId: string, sig: string): Promise<PlaybackGrant> => {
+    const grant = signer.verify(sig);
+    if (!grant) throw new HttpError(401, 'unauthorized', 'the playback signature is missing or invalid');
+    if (grant.mediaId !== mediaId) throw new HttpError(403, 'policy_denied', 'this URL is for another media item');
+    if (grant.exp * 1000 <= Date.now()) throw new HttpError(403, 'policy_denied', 'this playback URL has expired');
+    const live = await liveMedia(grant.sessionId);
+    if (live !== mediaId) {
+      throw new HttpError(403, 'policy_denied', 'the playback session has ended; admit again');
+    }
+    return grant;
+  };
+
+  const baseUrl = (request: FastifyRequest) =>
+    (deps.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
+  const signed = (request: FastifyRequest, sessionId: string, mediaId: string, ttl: number) =>
+    `${baseUrl(request)}/play/${encodeURIComponent(mediaId)}/${signer.sign({
+      sessionId,
+      mediaId,
+      exp: Math.floor(Date.now() / 1000) + ttl,
+    })}`;
+
+  /** Every URI of a playlist, made absolute under a fresh signature for the same grant. */
+  const rewrite = (text: string, playlistPath: string, childBase: string) => {
+    const dir = posix.dirname(playlistPath);
+    const to = (uri: string) => {
+      if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/')) return uri;
+      const path = posix.normalize(posix.join(dir === '.' ? '' : dir, uri));
+      return path.startsWith('..') ? uri : `${childBase}/${path}`;
+    };
+    return text
+      .split('\n')
+      .map((line) => {
+        const trimmed = line.trim();
+        if (trimmed === '') return line;
+        if (!trimmed.startsWith('#')) return to(trimmed);
+        return line.replace(/URI="([^"]*)"/g, (_m, uri: string) => `URI="${to(uri)}"`);
+      })
+      .join('\n');
+  };
+
+  const kindOf = (path: string) =>
+    TYPES[posix.extname(path).toLowerCase()] ?? { type: 'application/octet-stream', kind: 'other' as const };
+  const record = (result: PlaybackEvent['result'], kind: PlaybackEvent['kind'], bytes: number) =>
+    metrics.onPlaybackEvent({ result, kind, bytes });
+
+  const locate = (mediaId: string, path: string) => {
+    const key = `${layout.prefixFor(mediaId)}${path}`;
+    const problem = keyProblem(key);
+    if (problem || path === '') throw new HttpError(404, 'not_found', 'no such file');
+    return { bucket: layout.bucket, key };
+  };
+
+  /** Sends one file of a media item: a playlist rewritten, anything else with ranges and validators. */
+  const send = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    grant: PlaybackGrant,
+    path: string,
+  ): Promise<FastifyReply> => {
+    const { type, kind } = kindOf(path);
+    const location = locate(grant.mediaId, path);
+    const head = request.method === 'HEAD';
+    if (kind === 'playlist') {
+      let text: string;
+      try {
+        text = (await storage.read(location)).toString('utf8');
+      } catch (error) {
+        if (error instanceof StorageError) throw new HttpError(404, 'not_found', 'no such file');
+        throw error;
+      }
+      const body = rewrite(text, path, signed(request, grant.sessionId, grant.mediaId, deps.childTtlSeconds));
+      record('ok', kind, head ? 0 : Buffer.byteLength(body));
+      reply.header('content-type', type).header('cache-control', PLAYLIST_CACHE);
+      return reply.send(head ? '' : body);
+    }
+    let stat: Awaited<ReturnType<MediaStorage['stat']>>;
+    try {
+      stat = await storage.stat(location);
+    } catch (error) {
+      if (error instanceof StorageError) throw new HttpError(404, 'not_found', 'no such file');
+      throw error;
+    }
+    if (!stat) throw new HttpError(404, 'not_found', 'no such file');
+    const etag = `"${createHash('sha1')
+      .update(`${location.key}:${stat.bytes}:${stat.modifiedMs ?? 0}`)
+      .digest('base64url')
+      .slice(0, 16)}"`;
+    reply
+      .header('content-type', type)
+      .header('cache-control', SEGMENT_CACHE)
+      .header('etag', etag)
+      .header('accept-ranges', 'bytes');
+    if (request.headers['if-none-match'] === etag) {
+      record('ok', kind, 0);
+      return reply.code(304).send();
+    }
+    let range: { start: number; end: number } | undefined;
+    const asked = request.headers.range;
+    if (asked) {
+      const m = /^bytes=(\d*)-(\d*)$/.exec(asked.trim());
+      const size = stat.bytes;
+      let start = m?.[1] ? Number(m[1]) : undefined;
+      let end = m?.[2] ? Number(m[2]) : undefined;
+      if (start === undefined && end !== undefined) {
+        start = Math.max(0, size - end);
+        end = size - 1;
+      }
+      if (!m || start === undefined || start >= size || (end !== undefined && end < start)) {
+        record('ok', kind, 0);
+        return reply.code(416).header('content-range', `bytes */${size}`).send();
+      }
+      range = { start, end: Math.min(end ?? size - 1, size - 1) };
+      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+    }
+    const length = range ? range.end - range.start + 1 : stat.bytes;
+    reply.header('content-length', String(length));
+    record('ok', kind, head ? 0 : length);
+    // A stream keeps the Content-Length set above (an empty send would reset it to 0); HEAD reads no bytes.
+    return reply.send(head ? Readable.from([]) : storage.createReadStream(location, range));
+  };
+
+  /** Turns refusals into metrics, then lets the app's error handler answer. */
+  const counted = async (path: string, work: () => Promise<FastifyReply>) => {
+    try {
+      return await work();
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      const result =
+        status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not_found' : 'error';
+      record(result, kindOf(path).kind, 0);
+      throw error;
+    }
+  };
+
+  const mediaIdOf = (value: string | undefined) => {
+    if (!isSafeId(value)) throw new HttpError(404, 'not_found', 'no such media');
+    return value;
+  };
+
+  const play = async (request: FastifyRequest, reply: FastifyReply) => {
+    const params = request.params as { mediaId: string; sig: string; '*': string };
+    return counted(params['*'], async () => {
+      const mediaId = mediaIdOf(params.mediaId);
+      const grant = await authorize(mediaId, params.sig);
+      return send(request, reply, grant, params['*']);
+    });
+  };
+  // Fastify answers HEAD with this route too; `send` then reads no bytes.
+  app.get('/play/:mediaId/:sig/*', play);
+
+  app.get('/api/stream/:mediaId/manifest.m3u8', async (request, reply) =>
+    counted('master.m3u8', async () => {
+      const mediaId = mediaIdOf((request.params as { mediaId: string }).mediaId);
+      const token = (request.query as { token?: unknown }).token;
+      const granted = typeof token === 'string' ? await deps.verifyToken(token) : undefined;
+      if (!granted) throw new HttpError(401, 'unauthorized', 'a valid playback token is required (?token=)');
+      if (granted.mediaId !== mediaId)
+        throw new HttpError(403, 'policy_denied', 'this token is for another media item');
+      if ((await liveMedia(granted.sessionId)) !== mediaId) {
+        throw new HttpError(403, 'policy_denied', 'the playback session has ended; admit again');
+      }
+      const grant = {
+        sessionId: granted.sessionId,
+        mediaId,
+        exp: Math.floor(Date.now() / 1000) + deps.childTtlSeconds,
+      };
+      return send(request, reply, grant, 'master.m3u8');
+    }),
+  );
+
+  // For nginx `auth_request` (or a CDN's token check): the same rules, no bytes.
+  app.get('/api/v1/playback/authorize', async (request, reply) => {
+    const original = request.headers['x-original-uri'];
+    const uri = typeof original === 'string' ? (original.split('?')[0] ?? '') : '';
+    const m = /^\/play\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
+    if (!m) throw new HttpError(401, 'unauthorized', 'X-Original-URI must be a /play/<mediaId>/<signature>/<path> URI');
+    const [, rawMedia, sig, path] = m as unknown as [string, string, string, string];
+    const mediaId = mediaIdOf(decodeURIComponent(rawMedia));
+    await authorize(mediaId, sig);
+    locate(mediaId, decodeURIComponent(path));
+    return reply.code(204).send();
+  });
+
+  return {
+    mediaUrl: (request, session) =>
+      `${signed(request, session.sessionId, session.mediaId, deps.urlTtlSeconds)}/master.m3u8`,
+    trickplayUrl: (request, session) =>
+      `${signed(request, session.sessionId, session.mediaId, deps.childTtlSeconds)}/trickplay/trickplay.vtt`,
+  };
+}
