@@ -69,6 +69,10 @@ describe('pnpm demo', () => {
     expect(out).toContain(`using your Redis (redis://127.0.0.1:${new URL(server.url).port}/0`);
     expect(out).toMatch(/POST \/api\/v1\/admit demo-extra → 429 device_limit/);
     expect(out).toContain('Summary: ingest completed');
+    // Played over HTTP through the gateway, then refused once the session ended.
+    expect(out).toMatch(/mediaUrl http:\/\/127\.0\.0\.1:\d+\/play\/demo-[0-9a-f]+\/[^/]+\/master\.m3u8/);
+    expect(out).toContain('to the end: ok');
+    expect(out).toContain('GET mediaUrl after the session ended → 403');
     expect(out).toContain('nothing left running');
 
     const redis = new Redis(server.url);
@@ -77,6 +81,7 @@ describe('pnpm demo', () => {
       expect(keys).toHaveLength(1);
       const state = JSON.parse((await redis.get(keys[0] as string)) as string);
       expect(state.status).toBe('completed');
+      expect(state.output).toEqual({ bucket: 'media', prefix: expect.stringMatching(/^library\/demo-[0-9a-f]+\/$/) });
       expect(await redis.ttl(keys[0] as string)).toBeGreaterThan(86_000);
       const prefix = join(run, 'media', state.output.bucket, state.output.prefix);
       for (const file of [
@@ -90,6 +95,10 @@ describe('pnpm demo', () => {
       ])
         expect(existsSync(join(prefix, file)), file).toBe(true);
       expect(await readFile(join(prefix, 'subtitles/sub_eng_2.vtt'), 'utf8')).toContain('Hello from nself-tv');
+      // The subtitle stage listed its track in the master; the audio track is an alternate rendition.
+      const master = await readFile(join(prefix, 'master.m3u8'), 'utf8');
+      expect(master).toContain('TYPE=SUBTITLES');
+      expect(master).toContain('TYPE=AUDIO');
       // The sessions were ended: no session key is left.
       const [, sessions] = await redis.scan('0', 'MATCH', createKeyspace().pattern('session'), 'COUNT', 1000);
       expect(sessions).toEqual([]);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createKeyspace } from '@nself-tv/redis-keys';
 import type { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
@@ -97,4 +98,52 @@ export async function gatewayDemo(
   say('session keys in Redis after ending both:');
   for (const line of await sessionKeys(redis)) say(line);
   return { admitted, refusal };
+}
+
+/**
+ * Plays the ingested media over HTTP through the gateway as a player would:
+ * admit, then ffmpeg reads the signed master URL (every rendition, audio track
+ * and subtitle) to the end; then the session is ended and the same URL is
+ * refused. Returns the statuses for the test.
+ */
+export async function playbackDemo(
+  address: string,
+  authSecret: string,
+  mediaId: string,
+  say: (line: string) => void,
+): Promise<{ played: boolean; afterEnd: number }> {
+  const token = await devToken(authSecret);
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const admit = await fetch(`${address}/api/v1/admit`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ mediaId, deviceId: 'demo-laptop' }),
+  });
+  const data = ((await admit.json()) as { data?: { sessionId: string; mediaUrl: string } }).data;
+  if (admit.status !== 200 || !data) throw new Error(`admit for playback failed: ${admit.status}`);
+  say(`POST /api/v1/admit ${mediaId} → 200, mediaUrl ${data.mediaUrl}`);
+  const started = Date.now();
+  const played = await new Promise<boolean>((resolve) => {
+    const child = spawn('ffmpeg', ['-v', 'error', '-nostdin', '-i', data.mediaUrl, '-map', '0', '-f', 'null', '-'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let errors = '';
+    child.stderr.on('data', (b: Buffer) => {
+      errors += b.toString();
+    });
+    child.once('close', (code) => {
+      if (errors) say(errors.trim());
+      resolve(code === 0 && errors === '');
+    });
+  });
+  say(
+    `ffmpeg read the master, every rendition, audio and subtitle track over HTTP to the end: ${played ? 'ok' : 'FAILED'} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  const end = await fetch(`${address}/api/v1/session/${data.sessionId}`, { method: 'DELETE', headers });
+  say(`DELETE /api/v1/session/${data.sessionId} → ${end.status}`);
+  // The gateway remembers a session's liveness for up to 2 s.
+  await new Promise((r) => setTimeout(r, 2100));
+  const afterEnd = (await fetch(data.mediaUrl)).status;
+  say(`GET mediaUrl after the session ended → ${afterEnd} (playback needs a live session)`);
+  return { played, afterEnd };
 }

@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 import { makeSample } from '@nself-tv/media-tools';
 import { createIngestService, createJobInspector, createProducer, type IngestState } from '@nself-tv/queues';
 import { createRequestConnection } from '@nself-tv/redis-keys';
-import { createFileStorage } from '@nself-tv/storage';
+import { createFileStorage, hlsLayout } from '@nself-tv/storage';
 import { alive, type RunningApp, startApp, stopApps } from './app-processes.js';
-import { gatewayDemo } from './gateway-demo.js';
+import { gatewayDemo, playbackDemo } from './gateway-demo.js';
 import { type DemoRedis, hasTool, INSTALL_HINT, resolveRedis } from './local-redis.js';
 import { describeOutputs } from './outputs.js';
 import { createProgressView } from './progress-view.js';
@@ -26,7 +26,9 @@ sound and subtitles), then admits, refuses, heartbeats and ends stream sessions.
   --dir PATH   where data, media and logs go (default .demo in the project)
 `;
 
-const BUCKET = 'library';
+// Where the ingest writes and the gateway serves: the shared layout (`media`, `library/{mediaId}/`).
+const layout = hlsLayout();
+const BUCKET = layout.bucket;
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const heading = (title: string) => say(`\n== ${title}`);
@@ -147,13 +149,9 @@ async function main(): Promise<number> {
   const ingest = createIngestService({ connection, producer });
   try {
     heading('Ingest');
-    const prefix = `${mediaId}/`;
-    const first = await ingest.start({
-      mediaId,
-      familyId: 'demo-family',
-      source: { bucket: BUCKET, key: sourceKey },
-      output: { bucket: BUCKET, prefix },
-    });
+    const prefix = layout.prefixFor(mediaId);
+    // No output: the ingest writes where the layout says, which is where the gateway serves from.
+    const first = await ingest.start({ mediaId, familyId: 'demo-family', source: { bucket: BUCKET, key: sourceKey } });
     say(`ingest ${first.ingestId} started for ${mediaId}: the transcode job is queued; the other stages follow it`);
     const view = createProgressView((t) => process.stdout.write(t), Boolean(process.stdout.isTTY));
     let state: IngestState = first;
@@ -183,6 +181,11 @@ async function main(): Promise<number> {
     heading('Stream sessions through the gateway');
     const gateway = apps.find((a) => a.name === 'stream-gateway') as RunningApp;
     await gatewayDemo(gateway.address, secrets.AUTH_JWT_SECRET, connection, say);
+
+    if (state.status === 'completed') {
+      heading('Playback through the gateway');
+      await playbackDemo(gateway.address, secrets.AUTH_JWT_SECRET, mediaId, say);
+    }
 
     if (args.values.keep) {
       heading('Still running (--keep)');
