@@ -116,7 +116,8 @@ async function main(): Promise<number> {
   const started = await Promise.allSettled([
     startApp('video-processor', common, logDir),
     startApp('thumbnail-generator', common, logDir),
-    startApp('stream-gateway', { ...common, ...secrets }, logDir),
+    // The development player is on in the demo only (DEV_PLAYER); never in production.
+    startApp('stream-gateway', { ...common, ...secrets, DEV_PLAYER: 'true' }, logDir),
   ]);
   for (const s of started) if (s.status === 'fulfilled') apps.push(s.value);
   const failed = started.find((s) => s.status === 'rejected');
@@ -195,13 +196,14 @@ async function main(): Promise<number> {
           `${app.name.padEnd(20)} ${app.address}  health ${app.address}/health, metrics ${app.address}/metrics${docs}`,
         );
       }
+      if (state.status === 'completed') say(`player: ${gateway.address}/dev/player?media=${mediaId}`);
       say(`job API token (POST /api/v1/jobs/*): ${secrets.API_TOKEN}`);
       say(`gateway AUTH_JWT_SECRET (sign caller tokens with it): ${secrets.AUTH_JWT_SECRET}`);
       say(`Redis: ${redis.description}`);
       const pids = [...apps.map((a) => a.pid), redis.pid].filter((p) => p !== undefined);
       await writeFile(
         join(dir, 'running.json'),
-        `${JSON.stringify({ apps, redisPid: redis.pid, secrets }, null, 2)}\n`,
+        `${JSON.stringify({ apps, redisPid: redis.pid, secrets, mediaId }, null, 2)}\n`,
       );
       say(
         `stop them with: kill -TERM ${pids.map((p) => `-${p}`).join(' ')}   (details in ${join(dir, 'running.json')})`,

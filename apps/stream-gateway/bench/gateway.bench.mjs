@@ -1,8 +1,14 @@
 // Admit+end cycles/s and heartbeats/s through the gateway next to a bare
-// Fastify route doing one Redis GET, as ratios with p99, in one run.
+// Fastify route doing one Redis GET, and HLS segment serving to concurrent
+// players next to the same files from a bare @fastify/static server, as
+// ratios with p99, in one run.
 // Usage: node bench/gateway.bench.mjs [--quick]   (after pnpm build)
 import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run as runTool, tools } from '@nself-tv/media-tools';
 import { startRedisServer } from '@nself-tv/test-redis';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
@@ -41,16 +47,28 @@ function start(script, env) {
   });
 }
 
+// A real HLS in a media root, as the ingest lays it out: 720p, 4 s segments.
+const mediaRoot = await mkdtemp(join(tmpdir(), 'gw-bench-'));
+const hlsDir = join(mediaRoot, 'media', 'library', 'bench-film');
+await mkdir(hlsDir, { recursive: true });
+await runTool(tools.ffmpeg, [
+  ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=24:duration=16'],
+  ...['-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '2800k', '-g', '48', '-f', 'hls', '-hls_time', '4'],
+  ...['-hls_playlist_type', 'vod', '-hls_segment_filename', join(hlsDir, 'seg_%03d.ts'), join(hlsDir, 'master.m3u8')],
+]);
+
 const gateway = await start('../dist/main.js', {
+  MEDIA_ROOT: mediaRoot,
   PORT: '0',
   HOST: '127.0.0.1',
   AUTH_JWT_SECRET: AUTH,
   PLAYBACK_JWT_SECRET: 'bench-playback-secret-long-enough-0123456789',
-  LOG_LEVEL: 'info', // as in production: two JSON lines per request
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', // as in production: a JSON line per request
   MAX_FAMILY_STREAMS: '1000',
   ADMIT_RATE_LIMIT_PER_MINUTE: '100000',
 });
 const bare = await start('./bare-server.mjs', {});
+const statics = await start('./static-server.mjs', { MEDIA_ROOT: mediaRoot });
 const token = await new SignJWT({
   'https://hasura.io/jwt/claims': { 'x-hasura-user-id': 'bench', 'x-hasura-family-id': 'bench-fam' },
 })
@@ -105,7 +123,22 @@ const heartbeats = await run({
   body: JSON.stringify({ deviceId: 'hb-device' }),
 });
 
-const errors = cycles.non2xx + heartbeats.non2xx + cycles.errors + heartbeats.errors;
+// Segment serving: players fetching the same segment over and over, through the gateway's
+// signed, session-checked route and from the bare static server.
+const played = await fetch(`${gateway}/api/v1/admit`, {
+  method: 'POST',
+  headers,
+  body: JSON.stringify({ mediaId: 'bench-film', deviceId: 'player-device' }),
+});
+const mediaUrl = (await played.json()).data.mediaUrl;
+const segmentUrl = mediaUrl.replace('master.m3u8', 'seg_001.ts');
+if ((await fetch(segmentUrl)).status !== 200) throw new Error('the gateway does not serve the segment');
+await run({ url: segmentUrl, duration: 2 });
+const viaGateway = await run({ url: segmentUrl });
+const viaStatic = await run({ url: `${statics}/media/library/bench-film/seg_001.ts` });
+
+const errors =
+  cycles.non2xx + heartbeats.non2xx + cycles.errors + heartbeats.errors + viaGateway.non2xx + viaStatic.non2xx;
 const rows = [
   { what: 'admit+end cycles/s', ours: cycles.requests.average / 2, p99: cycles.latency.p99 },
   { what: 'heartbeats/s', ours: heartbeats.requests.average, p99: heartbeats.latency.p99 },
@@ -121,7 +154,15 @@ for (const r of rows) {
     `| ${r.what} | ${r.ours.toFixed(0)} (${r.p99}) | ${baseline.requests.average.toFixed(0)} (${baseline.latency.p99}) | ${ratio.toFixed(2)} | ≥ 0.7 ${ratio >= 0.7 ? 'met' : 'NOT met'} |`,
   );
 }
+const mb = (r) => r.throughput.average / 1e6;
+const segRatio = mb(viaGateway) / mb(viaStatic);
+console.log(
+  `| segment serving, ${CONNECTIONS} players (MB/s, p99 ms) vs @fastify/static | ${mb(viaGateway).toFixed(0)} (${viaGateway.latency.p99}) | ${mb(viaStatic).toFixed(0)} (${viaStatic.latency.p99}) | ${segRatio.toFixed(2)} | ≥ 0.8 ${segRatio >= 0.8 ? 'met' : 'NOT met'} |`,
+);
 if (errors > 0) console.log(`\n${errors} requests failed or were not 2xx during the run`);
+console.log(
+  `BENCH ${JSON.stringify({ package: 'stream-gateway', what: 'segment serving MB/s vs @fastify/static', ours: mb(viaGateway), raw: mb(viaStatic), ratio: segRatio, goal: '>= 0.8' })}`,
+);
 for (const r of rows) {
   console.log(
     `BENCH ${JSON.stringify({ package: 'stream-gateway', what: r.what, ours: r.ours, raw: baseline.requests.average, ratio: r.ours / baseline.requests.average, goal: '>= 0.7' })}`,
@@ -130,3 +171,4 @@ for (const r of rows) {
 for (const c of children) c.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 300));
 await server.close();
+await rm(mediaRoot, { recursive: true, force: true });

@@ -246,8 +246,14 @@ describe('operations', () => {
         '/api/v1/heartbeat/{sessionId}',
         '/api/v1/session/{sessionId}',
         '/api/v1/sessions/{familyId}',
+        '/play/{mediaId}/{signature}/{path}',
+        '/api/stream/{mediaId}/manifest.m3u8',
+        '/api/v1/playback/authorize',
       ]),
     );
+    // Generated from the zod schema the route parses with, so the two cannot drift.
+    expect(doc.body.components.schemas.AdmitRequest.properties.mediaId.pattern).toBe('^[A-Za-z0-9._-]{1,128}$');
+    expect(Object.keys(doc.body.components.schemas.AdmitRequest.properties)).toContain('profileContentRatingLimit');
     expect((await gw.call('GET', '/nope')).body.error).toBe('not_found');
     const text = gw.logs.join('\n');
     expect(text).not.toContain(t);

@@ -13,9 +13,11 @@ import Fastify, {
 import type { Redis } from 'ioredis';
 import { jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { admitBody, heartbeatBody } from './api-schemas.js';
 import { type Caller, createAuthenticator, hmacKey } from './auth.js';
 import type { GatewayConfig } from './config.js';
+import { registerDevPlayer } from './dev-player.js';
 import { HttpError } from './http-error.js';
 import { openApiDocument } from './openapi.js';
 import { registerPlayback } from './playback.js';
@@ -34,25 +36,6 @@ export interface GatewayDeps {
   storage?: MediaStorage;
 }
 
-const safeId = z
-  .string()
-  .max(128)
-  .regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1-128 of letters, digits, '-', '_' and '.'");
-/** What the client says about itself and the title; logged, never used for an access decision. */
-const statement = z.string().max(64).nullable().optional();
-const admitBody = z
-  .object({
-    mediaId: safeId,
-    deviceId: safeId,
-    userId: safeId.optional(),
-    familyId: safeId.optional(),
-    clientRequestId: safeId.optional(),
-    userRole: statement,
-    contentRating: statement,
-    profileContentRatingLimit: statement,
-  })
-  .strict();
-const heartbeatBody = z.object({ deviceId: safeId.optional() }).loose().optional().nullable();
 /** The request's device id, from the body or `X-Device-Id`; `undefined` when the client sends none. */
 function deviceIdOf(request: FastifyRequest, body: { deviceId?: string | undefined } | null | undefined) {
   const header = request.headers['x-device-id'];
@@ -332,6 +315,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       }
     },
   });
+
+  if (config.devPlayer) await registerDevPlayer(app, config);
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {

@@ -59,41 +59,40 @@ export async function createAuthenticator(auth: GatewayConfig['auth']) {
   // A client sends the same token with every heartbeat; a verified token is
   // remembered (by its full text) until it expires, for at most a minute, so
   // WebCrypto runs once per token rather than once per request.
-  const verified = new Map<string, { payload: JWTPayload; until: number }>();
-  const remember = (jwt: string, payload: JWTPayload) => {
+  // The caller (claims read) is what is remembered: reading claims by JSON Pointer on every
+  // heartbeat showed in the profile.
+  const verified = new Map<string, { caller: Caller; until: number }>();
+  const remember = (jwt: string, payload: JWTPayload, caller: Caller) => {
     if (verified.size >= 10_000) verified.delete(verified.keys().next().value as string);
     const exp = typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY;
-    verified.set(jwt, { payload, until: Math.min(exp, Date.now() + 60_000) });
+    verified.set(jwt, { caller, until: Math.min(exp, Date.now() + 60_000) });
   };
   return async (header: string | undefined): Promise<Caller> => {
     const match = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
     const jwt = match?.[1];
     if (!jwt) throw new HttpError(401, 'unauthorized', 'an Authorization: Bearer <token> header is required');
-    let payload: JWTPayload;
     const hit = verified.get(jwt);
-    if (hit && hit.until > Date.now()) {
-      payload = hit.payload;
-    } else {
-      try {
-        payload = (typeof key === 'function' ? await jwtVerify(jwt, key, options) : await jwtVerify(jwt, key, options))
-          .payload;
-      } catch {
-        verified.delete(jwt);
-        // Which check failed (signature, expiry, audience) is not the caller's business.
-        throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
-      }
-      // jose checks `iat` only against a maximum age; a token issued in the future is refused here.
-      if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > Date.now() / 1000 + skew)) {
-        throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
-      }
-      remember(jwt, payload);
+    if (hit && hit.until > Date.now()) return hit.caller;
+    let payload: JWTPayload;
+    try {
+      payload = (typeof key === 'function' ? await jwtVerify(jwt, key, options) : await jwtVerify(jwt, key, options))
+        .payload;
+    } catch {
+      verified.delete(jwt);
+      // Which check failed (signature, expiry, audience) is not the caller's business.
+      throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
+    }
+    // jose checks `iat` only against a maximum age; a token issued in the future is refused here.
+    if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > Date.now() / 1000 + skew)) {
+      throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
     }
     const userId = first(payload, auth.userIdClaims);
     const familyId = first(payload, auth.familyIdClaims);
     if (!isSafeId(userId) || !isSafeId(familyId)) {
       throw new HttpError(401, 'unauthorized', 'the token does not carry a valid user id and family id');
     }
-    const role = first(payload, auth.roleClaims);
-    return { userId, familyId, role };
+    const caller = { userId, familyId, role: first(payload, auth.roleClaims) };
+    remember(jwt, payload, caller);
+    return caller;
   };
 }

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { admitBody } from './api-schemas.js';
+
 const error = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
@@ -58,18 +61,7 @@ export const openApiDocument = {
           lastHeartbeat: { type: 'string', format: 'date-time' },
         },
       },
-      AdmitRequest: {
-        type: 'object',
-        required: ['mediaId', 'deviceId'],
-        additionalProperties: false,
-        properties: {
-          mediaId: { type: 'string' },
-          deviceId: { type: 'string' },
-          userId: { type: 'string', description: 'Must match the token when given.' },
-          familyId: { type: 'string', description: 'Must match the token when given.' },
-          clientRequestId: { type: 'string', description: 'Retries with the same id take no second slot.' },
-        },
-      },
+      AdmitRequest: { ...z.toJSONSchema(admitBody, { io: 'input' }), $schema: undefined },
     },
   },
   paths: {
@@ -93,7 +85,14 @@ export const openApiDocument = {
                       type: 'object',
                       properties: {
                         sessionId: { type: 'string' },
-                        token: { type: 'string', description: 'HS256 playback JWT' },
+                        mediaUrl: {
+                          type: 'string',
+                          format: 'uri',
+                          description:
+                            'Signed URL of the master playlist, bound to this session and media (PLAYBACK_URL_TTL_SECONDS)',
+                        },
+                        trickplayUrl: { type: 'string', format: 'uri', description: 'Signed trickplay WebVTT' },
+                        token: { type: 'string', description: 'HS256 playback JWT (for the fallback manifest path)' },
                         expiresAt: {
                           type: 'string',
                           format: 'date-time',
@@ -120,13 +119,15 @@ export const openApiDocument = {
         ...secured,
         summary: 'Keep a session alive (every heartbeatIntervalSeconds)',
         parameters: [idParam('sessionId')],
+        description:
+          'No body, an empty body (with or without a JSON content type) or `{ deviceId }`. The token’s user must own the session; a device id, in the body or `X-Device-Id`, must then be the session’s.',
         requestBody: {
           required: false,
           content: { 'application/json': { schema: { type: 'object', properties: { deviceId: { type: 'string' } } } } },
         },
         responses: {
           200: { description: '`{ status: "ok", sessionId, expiresAt }`' },
-          400: error('No deviceId (body or X-Device-Id header)'),
+          400: error('A malformed device id'),
           401: error('Missing or invalid token'),
           404: error('session_not_found: expired, ended, or not the caller’s'),
         },
@@ -150,6 +151,81 @@ export const openApiDocument = {
           401: error('Missing or invalid token'),
           403: error('Another family'),
         },
+      },
+    },
+    '/play/{mediaId}/{signature}/{path}': {
+      get: {
+        summary: 'Playback files: master, variant, audio and subtitle playlists, segments, WebVTT, trickplay',
+        description:
+          'Authorised by the signature in the path (bound to a session and the media) while the session is live: refused within 2 s after DELETE or expiry. Playlists come back with every URI signed. Ranges, HEAD, ETag; segments `private, max-age=31536000, immutable`, playlists `private, max-age=2`.',
+        parameters: [
+          idParam('mediaId'),
+          { name: 'signature', in: 'path', required: true, schema: { type: 'string', maxLength: 512 } },
+          {
+            name: 'path',
+            in: 'path',
+            required: true,
+            schema: { type: 'string' },
+            description: 'A file under the media’s HLS folder',
+          },
+        ],
+        responses: {
+          200: { description: 'The file (`application/vnd.apple.mpegurl`, `video/mp2t`, `text/vtt`, `image/jpeg`…)' },
+          206: { description: 'A byte range' },
+          304: { description: 'Not modified (If-None-Match)' },
+          401: error('Missing, malformed or forged signature'),
+          403: error('Expired URL, another media item, or the session has ended'),
+          404: error('No such file (or a path that would leave the media root)'),
+          416: { description: 'Unsatisfiable range' },
+        },
+      },
+    },
+    '/api/stream/{mediaId}/manifest.m3u8': {
+      get: {
+        summary: 'The web client’s fallback: the master playlist for a playback token',
+        parameters: [
+          idParam('mediaId'),
+          {
+            name: 'token',
+            in: 'query',
+            required: true,
+            schema: { type: 'string' },
+            description: 'The playback JWT from admit',
+          },
+        ],
+        responses: {
+          200: { description: 'The master playlist, every URI signed' },
+          401: error('Missing or invalid playback token'),
+          403: error('Another media item, or the session has ended'),
+        },
+      },
+    },
+    '/api/v1/playback/authorize': {
+      get: {
+        summary: 'nginx auth_request / CDN check for a playback URI (no bytes)',
+        parameters: [
+          {
+            name: 'X-Original-URI',
+            in: 'header',
+            required: true,
+            schema: { type: 'string' },
+            description: '/play/<mediaId>/<signature>/<path>',
+          },
+        ],
+        responses: {
+          204: { description: 'Allowed' },
+          401: error('No or a forged signature'),
+          403: error('Expired, another media item, or the session has ended'),
+        },
+      },
+    },
+    '/dev/player': {
+      get: { summary: 'Development player (only with DEV_PLAYER=true)', responses: { 200: { description: 'HTML' } } },
+    },
+    '/dev/token': {
+      post: {
+        summary: 'Development sign-in (only with DEV_PLAYER=true): a caller JWT for dev-user in dev-family',
+        responses: { 200: { description: '`{ token, userId, familyId }`' } },
       },
     },
     '/health': { get: { summary: 'Liveness', responses: { 200: { description: 'The process is up' } } } },

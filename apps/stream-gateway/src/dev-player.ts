@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import { SignJWT } from 'jose';
+import type { GatewayConfig } from './config.js';
+import { HttpError } from './http-error.js';
+import { PLAYER_HTML } from './player-page.js';
+
+/** The identity the development player signs in as. */
+export const DEV_USER = { userId: 'dev-user', familyId: 'dev-family' };
+
+/**
+ * Development only (`DEV_PLAYER=true`, never in production): the player page
+ * at `/dev/player`, hls.js from npm at `/dev/player/hls.min.js`, and
+ * `POST /dev/token`, which signs a caller token for {@link DEV_USER} with
+ * `AUTH_JWT_SECRET` so the page can sign in.
+ */
+export async function registerDevPlayer(app: FastifyInstance, config: GatewayConfig): Promise<void> {
+  const hlsJs = await readFile(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));
+  app.get('/dev/player', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PLAYER_HTML));
+  app.get('/dev/player/hls.min.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(hlsJs),
+  );
+  app.post('/dev/token', async () => {
+    const secret = config.auth.secret;
+    if (!secret) throw new HttpError(403, 'policy_denied', 'dev tokens need AUTH_JWT_SECRET (HS256)');
+    let jwt = new SignJWT({ family_id: DEV_USER.familyId, role: 'user' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(DEV_USER.userId)
+      .setIssuedAt()
+      .setExpirationTime('1h');
+    if (config.auth.issuer) jwt = jwt.setIssuer(config.auth.issuer);
+    if (config.auth.audience) jwt = jwt.setAudience(config.auth.audience);
+    return { token: await jwt.sign(secret), ...DEV_USER };
+  });
+}
