@@ -216,8 +216,8 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
     log.flush();
     process.exit(clean ? 0 : 1);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // SIGHUP too: a closed terminal must hand the jobs back like Ctrl-C does, not kill the process outright.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   log.info(
