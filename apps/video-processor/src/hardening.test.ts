@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSample, run, tools } from '@nself-tv/media-tools';
+import { createProducer } from '@nself-tv/queues';
+import { createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
 import {
   type AppProcess,
   jobApi,
@@ -17,7 +19,7 @@ import {
   startRedisServer,
   until,
 } from '@nself-tv/test-redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const TOKEN = 'hardening-api-token-0123456789';
@@ -242,6 +244,18 @@ describe('hostile inputs', () => {
 });
 
 describe('stopping and crashing', () => {
+  // Each case hands its long job back to wait; clear it so the next case's worker starts empty.
+  afterEach(async () => {
+    const connection = createRequestConnection(loadRedisConfig({ REDIS_URL: server.url }));
+    const producer = createProducer({ connection });
+    try {
+      await producer.queue('video:transcode').obliterate({ force: true });
+    } finally {
+      await producer.close();
+      connection.disconnect();
+    }
+  });
+
   const longTranscode = (api: ReturnType<typeof jobApi>, prefix: string) =>
     api.submit('transcode', { ...media, source: source('uploads/long.mkv'), output: output(prefix) });
 
@@ -252,7 +266,11 @@ describe('stopping and crashing', () => {
       const app = startApp({ SHUTDOWN_DEADLINE_MS: '1000' }, { processGroup: true });
       const api = jobApi(await app.address, TOKEN);
       const queued = await longTranscode(api, `group-${signal}/`);
-      await until(async () => (ffmpegsUnder(jobTmp).length > 0 ? true : undefined), 30_000);
+      // This case's job is encoding (a job handed back by an earlier case may run beside it).
+      await until(async () => {
+        const job = await api.job(queued.body.jobId);
+        return job.state === 'active' && Number(job.progress) > 0 ? true : undefined;
+      }, 30_000);
       // What Ctrl-C in a terminal (SIGINT), a closed terminal (SIGHUP) or systemd's control-group
       // kill (SIGTERM) does: every process of the group gets it at once.
       process.kill(-(app.child.pid as number), signal);
