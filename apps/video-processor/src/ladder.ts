@@ -1,3 +1,4 @@
+import { even } from '@nself-tv/media-tools';
 import type { RenditionName } from '@nself-tv/queues';
 
 /** One rung of the HLS ladder: its box (long × short side) and video bitrate for that box. */
@@ -25,8 +26,6 @@ export interface PlannedRendition {
   readonly height: number;
   readonly videoKbps: number;
 }
-
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
 /**
  * Chooses and sizes the rungs for a `width`×`height` source.

@@ -114,6 +114,22 @@ async function meanColour(file: string, x: number, y: number, w: number, h: numb
 
 const aspect = (w: number, h: number) => w / h;
 
+/** The first frame of the top rung matches `reference` (same size) in a `size`-pixel square at each corner point. */
+async function expectSameCorners(
+  reference: string,
+  result: JobResult<'video:transcode'>,
+  size: number,
+  points: readonly (readonly [number, number])[],
+) {
+  const ours = `${reference}.ours.png`;
+  const top = result.renditions.at(-1)?.playlistKey as string;
+  await run(tools.ffmpeg, ['-v', 'error', '-y', '-i', media(top), '-frames:v', '1', ours]);
+  for (const [x, y] of points) {
+    const [a, b] = [await meanColour(reference, x, y, size, size), await meanColour(ours, x, y, size, size)];
+    for (let c = 0; c < 3; c++) expect(Math.abs((a[c] ?? 0) - (b[c] ?? 0)), `corner ${x},${y}`).toBeLessThan(40);
+  }
+}
+
 describe('geometry from what the viewer sees', () => {
   it('phone video (90° display matrix): portrait rungs, the matrix applied and gone', async () => {
     const result = await ingest('phone.mp4');
@@ -134,18 +150,12 @@ describe('geometry from what the viewer sees', () => {
     // The picture itself is turned as ffmpeg's own autorotation turns it (the reference players follow).
     const reference = join(root, 'phone-reference.png');
     await run(tools.ffmpeg, ['-v', 'error', '-y', '-i', corpus['phone.mp4'] as string, '-frames:v', '1', reference]);
-    const ours = join(root, 'phone-ours.png');
-    const top = result.renditions.at(-1)?.playlistKey as string;
-    await run(tools.ffmpeg, ['-v', 'error', '-y', '-i', media(top), '-frames:v', '1', ours]);
-    for (const [x, y] of [
+    await expectSameCorners(reference, result, 80, [
       [20, 20],
       [980, 20],
       [20, 1800],
       [980, 1800],
-    ] as const) {
-      const [a, b] = [await meanColour(reference, x, y, 80, 80), await meanColour(ours, x, y, 80, 80)];
-      for (let c = 0; c < 3; c++) expect(Math.abs((a[c] ?? 0) - (b[c] ?? 0)), `corner ${x},${y}`).toBeLessThan(40);
-    }
+    ]);
     // Variable frame rate in, constant out at the nominal rate.
     const top0 = rungs.at(-1)?.video as StreamInfo;
     expect(top0.avg_frame_rate).toBe(top0.r_frame_rate);
@@ -170,17 +180,11 @@ describe('geometry from what the viewer sees', () => {
       '1',
       reference,
     ]);
-    const ours = join(root, 'mirror-ours.png');
-    const top = result.renditions.at(-1)?.playlistKey as string;
-    await run(tools.ffmpeg, ['-v', 'error', '-y', '-i', media(top), '-frames:v', '1', ours]);
-    for (const [x, y] of [
+    await expectSameCorners(reference, result, 60, [
       [10, 10],
       [560, 10],
       [10, 290],
-    ] as const) {
-      const [a, b] = [await meanColour(reference, x, y, 60, 60), await meanColour(ours, x, y, 60, 60)];
-      for (let c = 0; c < 3; c++) expect(Math.abs((a[c] ?? 0) - (b[c] ?? 0)), `corner ${x},${y}`).toBeLessThan(40);
-    }
+    ]);
   });
 
   it('DVD rip (720x480, SAR 32:27): square-pixel rungs at 16:9, BT.601 converted to BT.709', async () => {

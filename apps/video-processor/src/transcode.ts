@@ -65,9 +65,6 @@ export interface TranscodeSource {
   frames?: { plan: ThumbnailPlan; dir: string } | undefined;
 }
 
-/** Sprite frames ffmpeg writes: `frame_00000.jpg`, … */
-export const frameName = (i: number) => `frame_${String(i).padStart(5, '0')}.jpg`;
-
 /**
  * The single ffmpeg command: one decode of the chosen video stream, turned
  * upright / deinterlaced / tone-mapped once, split to every rung and scaled

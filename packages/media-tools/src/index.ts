@@ -1,7 +1,7 @@
 export type { RunOptions } from './ffmpeg.js';
 export { DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
 export { inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';
-export { detectFields, interlacing } from './interlace.js';
+export { interlacing } from './interlace.js';
 export { keyUnder } from './keys.js';
 export type { Confinement } from './launcher.js';
 export { confinement } from './launcher.js';
@@ -16,18 +16,14 @@ export type {
 } from './picture.js';
 export {
   BT709_TAGS,
-  displaySize,
   even,
   fpsExpression,
   letterbox,
-  MAX_FPS,
   matrixOf,
   orientationOf,
   outputFps,
-  parseDisplayMatrix,
   pictureFilters,
   scaleTo,
-  toneMapFilters,
 } from './picture.js';
 export type { AudioTrack, MediaInfo, SubtitleTrack, VideoInfo } from './probe.js';
 export { checkFrameSize, DEFAULT_MAX_VIDEO_PIXELS, PROBE_TIMEOUT_MS, probe } from './probe.js';

@@ -11,7 +11,6 @@ import {
   makeSample,
   orientationOf,
   outputFps,
-  parseDisplayMatrix,
   probe,
   run,
   ToolError,
@@ -21,6 +20,7 @@ import {
   tools,
   vttTime,
 } from './index.js';
+import { parseDisplayMatrix } from './picture.js';
 
 let dir: string;
 beforeAll(async () => {
