@@ -274,6 +274,25 @@ describe('interlaced sources', () => {
     expect(await playToEnd(result.masterPlaylistKey)).toBe('');
   });
 
+  it('a PAL 16:9 broadcast DVD (576i bottom field first, SAR 64:45) is deinterlaced and square-pixel', async () => {
+    // Not part of the corpus the code was written against: other field order, SAR and rate.
+    const file = media('uploads/pal.mpg');
+    await run(tools.ffmpeg, [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=720x576:rate=50:duration=3'],
+      ...['-vf', 'interlace=scan=bff,setfield=bff,setsar=64/45', '-c:v', 'mpeg2video', '-b:v', '5M'],
+      ...['-flags', '+ildct+ilme', '-top', '0', '-f', 'vob', file],
+    ]);
+    const result = await ingest('pal.mpg');
+    expect(result.source).toMatchObject({ width: 1024, height: 576, fieldOrder: 'bff', deinterlaced: true, fps: 25 });
+    const rungs = await rungSegments(result);
+    for (const { video } of rungs) {
+      expect(Math.abs(aspect(video.width ?? 0, video.height ?? 1) / (16 / 9) - 1)).toBeLessThan(0.01);
+    }
+    const after = await idet(media(result.renditions.at(-1)?.playlistKey as string));
+    expect(after.progressive).toBeGreaterThan(5 * (after.tff + after.bff));
+    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+  });
+
   it('a progressive source is not touched', async () => {
     const result = await ingest('short.mp4');
     expect(result.source).toMatchObject({ fieldOrder: 'progressive', deinterlaced: false });
