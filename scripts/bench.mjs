@@ -81,7 +81,7 @@ for (const { name, code, rows } of results) {
   for (const r of rows) {
     const met = meets(r.ratio, r.goal);
     lines.push(
-      `| ${r.package} | ${r.what} | ${fmt(r.ours)} | ${fmt(r.raw)} | ${r.ratio.toFixed(3)} | ${r.goal} | ${met === undefined ? '—' : met ? 'yes' : 'NO'} |`,
+      `| ${r.package} | ${r.what} | ${fmt(r.ours)} | ${fmt(r.raw)} | ${r.ratio.toFixed(3)} | ${r.goal ?? '—'} | ${met === undefined ? '—' : met ? 'yes' : 'NO'} |`,
     );
   }
 }

@@ -264,6 +264,22 @@ describe('operations', () => {
     for (const line of requestLines) expect(line.reqId).toMatch(/[0-9a-f-]{36}/);
   });
 
+  it('logs a heartbeat that succeeds at debug only, and one that fails like any request', async () => {
+    const gw = await start();
+    const t = await token('lou', 'fam-lou');
+    const admitted = await gw.call('POST', '/api/v1/admit', { token: t, body: { mediaId: 'm', deviceId: 'lou-tv' } });
+    expect(admitted.status, JSON.stringify(admitted.body)).toBe(200);
+    const sid = admitted.body.data.sessionId;
+    expect((await gw.call('POST', `/api/v1/heartbeat/${sid}`, { token: t })).status).toBe(200);
+    expect((await gw.call('POST', '/api/v1/heartbeat/no-such-session', { token: t })).status).toBe(404);
+    const lines = gw.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
+    const heartbeats = lines.filter((l) => l.url === '/api/v1/heartbeat/:sessionId');
+    expect(heartbeats.map((l) => l.status)).toEqual([404]);
+    expect(lines.some((l) => l.url === '/api/v1/admit' && l.status === 200)).toBe(true);
+    // Counted all the same.
+    expect((await gw.call('GET', '/metrics')).body.text).toContain('nself_tv_stream_heartbeats_total{result="ok"} 1');
+  });
+
   it('reports not ready (503) when Redis is down', async () => {
     const server = await startRedisServer();
     const gw = await start({ REDIS_URL: server.url });

@@ -183,7 +183,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async heartbeat(sessionId, caller) {
-      const [status, json] = (await heartbeatScript.run(
+      const [status, json, lastHeartbeat] = (await heartbeatScript.run(
         connection,
         [keys.session(id(sessionId, 'sessionId'))],
         [
@@ -193,11 +193,19 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
           familyPrefix,
           devicePrefix,
         ],
-      )) as [string, string];
+      )) as [string, string, number?];
       emit({ type: 'heartbeat', result: status as 'ok' });
       if (status !== 'ok') return { ok: false, reason: status as 'session_not_found' | 'not_owner' };
-      const session = parseSession(json);
-      return { ok: true, session, expiresAt: session.lastHeartbeat + ttl * 1000 };
+      // Heartbeats are the hottest call and most callers only need the expiry: the session is parsed on first read.
+      let session: Session | undefined;
+      return {
+        ok: true,
+        expiresAt: Number(lastHeartbeat) + ttl * 1000,
+        get session() {
+          session ??= parseSession(json);
+          return session;
+        },
+      };
     },
 
     async end(sessionId, caller) {

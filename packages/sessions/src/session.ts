@@ -32,7 +32,7 @@ export type AdmitResult =
 
 /** Outcome of a heartbeat. */
 export type HeartbeatResult =
-  | { ok: true; session: Session; expiresAt: number }
+  | { ok: true /** Parsed on first read. */; readonly session: Session; expiresAt: number }
   | { ok: false; reason: 'session_not_found' | 'not_owner' };
 
 /** Outcome of ending a session. Ending one that is already gone succeeds. */
