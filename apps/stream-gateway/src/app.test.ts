@@ -1,3 +1,5 @@
+import { namespaceTtl } from '@nself-tv/redis-keys';
+import { SESSION_DEFAULTS } from '@nself-tv/sessions';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -304,5 +306,13 @@ describe('operations', () => {
     );
     expect(() => loadGatewayConfig({ ...base, MAX_FAMILY_STREAMS: 'ten' })).toThrow(/MAX_FAMILY_STREAMS/);
     expect(loadGatewayConfig(base).port).toBe(5003);
+  });
+
+  it('takes the session TTL and limits from the one place the key layout and the store use', () => {
+    const base = { REDIS_URL: redis.url, AUTH_JWT_SECRET: AUTH_SECRET, PLAYBACK_JWT_SECRET: PLAYBACK_SECRET };
+    const { sessions } = loadGatewayConfig(base);
+    expect(sessions).toMatchObject(SESSION_DEFAULTS);
+    expect(SESSION_DEFAULTS.ttlSeconds).toBe(namespaceTtl('session'));
+    expect(loadGatewayConfig({ ...base, SESSION_TTL_SECONDS: '90' }).sessions.ttlSeconds).toBe(90);
   });
 });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadRedisConfig, type RedisConfig } from '@nself-tv/redis-keys';
+import { SESSION_DEFAULTS } from '@nself-tv/sessions';
 import { type HlsLayout, hlsLayoutFromEnv } from '@nself-tv/storage';
 import { z } from 'zod';
 
@@ -78,9 +79,9 @@ const schema = z.object({
   AUTH_CLOCK_SKEW_SECONDS: int(0, 300).default(60),
   PLAYBACK_JWT_SECRET: z.string({ error: 'is required (at least 32 bytes)' }),
   PLAYBACK_TOKEN_TTL_SECONDS: int(60, 7 * 24 * 3600).default(4 * 3600),
-  SESSION_TTL_SECONDS: int(1, 86_400).default(300),
-  MAX_FAMILY_STREAMS: int(1, 1000).default(10),
-  MAX_DEVICE_STREAMS: int(1, 100).default(2),
+  SESSION_TTL_SECONDS: int(1, 86_400).default(SESSION_DEFAULTS.ttlSeconds),
+  MAX_FAMILY_STREAMS: int(1, 1000).default(SESSION_DEFAULTS.maxFamilyStreams),
+  MAX_DEVICE_STREAMS: int(1, 100).default(SESSION_DEFAULTS.maxDeviceStreams),
   HEARTBEAT_INTERVAL_SECONDS: int(1, 3600).default(60),
   BODY_LIMIT_BYTES: int(256, 1_048_576).default(8192),
   ADMIT_RATE_LIMIT_PER_MINUTE: int(1, 100_000).default(30),

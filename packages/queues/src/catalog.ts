@@ -158,6 +158,23 @@ export function queueSettingsFromEnv(queue: QueueName, env: NodeJS.ProcessEnv = 
   }
 }
 
+/**
+ * Attempts and backoff of all six queues from the environment, as producer
+ * overrides: `createProducer({ connection, overrides: jobOverridesFromEnv() })`.
+ * A producer enqueues into queues its app does not consume (an ingest's
+ * fan-out), so it reads every queue's variables.
+ *
+ * @throws QueueError `INVALID_QUEUE_CONFIG` naming the variable.
+ */
+export function jobOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<QueueName, QueueOverrides> {
+  const out = {} as Record<QueueName, QueueOverrides>;
+  for (const queue of QUEUE_NAMES) {
+    const { attempts, backoff } = queueSettingsFromEnv(queue, env);
+    out[queue] = { attempts, backoff };
+  }
+  return out;
+}
+
 /** The queues one app consumes. */
 export function queuesOf(consumer: QueueConsumer): QueueName[] {
   return QUEUE_NAMES.filter((q) => QUEUE_CATALOG[q].consumer === consumer);

@@ -5,6 +5,7 @@ export type { BackoffSettings, QueueConsumer, QueueOverrides, QueueSettings } fr
 export {
   DEFAULT_JOB_OPTIONS,
   jobOptionsFor,
+  jobOverridesFromEnv,
   QUEUE_CATALOG,
   queueEnvPrefix,
   queueSettingsFromEnv,

@@ -38,6 +38,12 @@ export interface QueueWorkerOptions {
    * @default none
    */
   redact?: (text: string) => string;
+  /**
+   * The producer an ingest's fan-out enqueues through, so its jobs get the
+   * attempts and backoff the app was configured with (not closed by the worker).
+   * @default one on `connection` with the catalog's job options
+   */
+  producer?: Producer;
 }
 
 /** A running worker for one queue. */
@@ -112,7 +118,7 @@ export function createQueueWorker<Q extends QueueName>(
   let producer: Producer | undefined;
   let ingest: IngestService | undefined;
   const trackerFor = (data: Record<string, unknown>, jobId: string) => {
-    producer ??= createProducer({ connection: options.connection, keyspace });
+    producer ??= options.producer ?? createProducer({ connection: options.connection, keyspace });
     ingest ??= createIngestService({ connection: options.connection, producer, keyspace });
     return trackIngestJob(ingest, producer, queue, data, jobId);
   };
@@ -229,7 +235,8 @@ export function createQueueWorker<Q extends QueueName>(
           clearTimeout(abortTimer);
           clearTimeout(forceTimer);
           clearInterval(deadlines);
-          await producer?.close();
+          // Only the producer this worker made; a given one belongs to the caller.
+          if (producer !== options.producer) await producer?.close();
         }
       })();
       return closing;

@@ -26,6 +26,16 @@ const heartbeatScript = defineLuaScript(heartbeatSource);
 const endScript = defineLuaScript(endSource);
 const listScript = defineLuaScript(listSource);
 
+/**
+ * The spec's session TTL and stream limits: the one place apps take their defaults from.
+ * The TTL is the `session` row of the key layout (`NAMESPACES`).
+ */
+export const SESSION_DEFAULTS = {
+  ttlSeconds: namespaceTtl('session'),
+  maxFamilyStreams: 10,
+  maxDeviceStreams: 2,
+} as const;
+
 /** Options of {@link createSessionStore}. */
 export interface SessionStoreOptions {
   /** A request-path connection (`createRequestConnection(loadRedisConfig(env, 'sessions'))`). Not closed by the store. */
@@ -124,9 +134,9 @@ function positiveInt(value: number, name: string): number {
 export function createSessionStore(options: SessionStoreOptions): SessionStore {
   const keys = options.keyspace ?? createKeyspace();
   const { connection } = options;
-  const ttl = positiveInt(options.ttlSeconds ?? namespaceTtl('session'), 'ttlSeconds');
-  const maxFamily = positiveInt(options.maxFamilyStreams ?? 10, 'maxFamilyStreams');
-  const maxDevice = positiveInt(options.maxDeviceStreams ?? 2, 'maxDeviceStreams');
+  const ttl = positiveInt(options.ttlSeconds ?? SESSION_DEFAULTS.ttlSeconds, 'ttlSeconds');
+  const maxFamily = positiveInt(options.maxFamilyStreams ?? SESSION_DEFAULTS.maxFamilyStreams, 'maxFamilyStreams');
+  const maxDevice = positiveInt(options.maxDeviceStreams ?? SESSION_DEFAULTS.maxDeviceStreams, 'maxDeviceStreams');
   const evict = options.evictOldestOnFamilyLimit ? '1' : '0';
   const sessionPrefix = keys.prefix('session');
   const familyPrefix = keys.prefix('familyStreams');

@@ -7,6 +7,7 @@ import {
   createJobInspector,
   createProducer,
   createQueueWorker,
+  jobOverridesFromEnv,
   type QueueConsumer,
   type QueueName,
   type QueueProcessor,
@@ -112,9 +113,11 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
 
   let redisConfig: ReturnType<typeof loadRedisConfig>;
   let settings: ReturnType<typeof queueSettingsFromEnv>[];
+  let jobOverrides: ReturnType<typeof jobOverridesFromEnv>;
   try {
     redisConfig = loadRedisConfig(env);
     settings = queuesOf(name).map((q) => queueSettingsFromEnv(q, env));
+    jobOverrides = jobOverridesFromEnv(env);
   } catch (error) {
     return refuse(name, (error as Error).message);
   }
@@ -133,7 +136,8 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
   // Folders of a worker that was killed outright (SIGKILL, OOM, power loss) are nobody's any more.
   const swept = await sweepStaleTempDirs();
   if (swept.length) log.info({ removed: swept }, 'removed temporary folders of dead worker processes');
-  const producer = createProducer({ connection: requestConnection });
+  // Jobs enqueued over HTTP and an ingest's fan-out both get the configured attempts and backoff.
+  const producer = createProducer({ connection: requestConnection, overrides: jobOverrides });
   const inspector = createJobInspector(requestConnection);
   const metrics = createTvMetrics({ queues: inspector, redis: requestConnection });
 
@@ -161,6 +165,7 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
       shutdownDeadlineMs: config.SHUTDOWN_DEADLINE_MS,
       onEvent,
       redact,
+      producer,
     });
   });
   const cleaner = startRetentionCleaner({ connection: workerConnection, queues: settings.map((s) => s.queue) });
