@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeSample } from '@nself-tv/media-tools';
+import { createIngestService, createProducer } from '@nself-tv/queues';
+import { createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
 import {
   jobApi,
   killAppProcesses,
@@ -83,6 +85,37 @@ describe('video-processor app', () => {
       (r) => r.json() as Promise<{ queues: { queue: string; completed: number }[] }>,
     );
     expect(status.queues.map((q) => q.completed)).toEqual([1, 1, 1]);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  }, 120_000);
+
+  it("gives an ingest's fan-out jobs the QUEUE_<NAME>_ATTEMPTS/BACKOFF_* the app was started with", async () => {
+    const app = startApp({
+      QUEUE_VIDEO_SUBTITLE_ATTEMPTS: '6',
+      QUEUE_IMAGE_POSTER_ATTEMPTS: '4',
+      QUEUE_IMAGE_POSTER_BACKOFF_TYPE: 'fixed',
+      QUEUE_IMAGE_POSTER_BACKOFF_DELAY_MS: '500',
+    });
+    await app.address;
+    const connection = createRequestConnection(loadRedisConfig({ REDIS_URL: server.url }));
+    const producer = createProducer({ connection });
+    const ingest = createIngestService({ connection, producer });
+    await ingest.start({
+      ingestId: 'fan-out-env',
+      mediaId: 'fanout',
+      familyId: 'f',
+      source: { bucket: 'media', key: 'uploads/short.mkv' },
+    });
+    const optsOf = async (queue: string, stage: 'posters' | 'subtitles') => {
+      const raw = await connection.hget(`bull:${queue}:${ingest.jobIdFor('fan-out-env', stage)}`, 'opts');
+      return raw ? (JSON.parse(raw) as { attempts: number; backoff: unknown }) : undefined;
+    };
+    // Nothing consumes image:poster here, so the job waits with the options it was given.
+    const poster = await until(() => optsOf('image:poster', 'posters'), 90_000);
+    expect(poster).toMatchObject({ attempts: 4, backoff: { type: 'fixed', delay: 500 } });
+    expect(await optsOf('video:subtitle', 'subtitles')).toMatchObject({ attempts: 6 });
+    await producer.close();
+    connection.disconnect();
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   }, 120_000);
