@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { harnessEnv } from './harness-processes.js';
 
 /** A built app started as a child process by a test. */
 export interface AppProcess {
@@ -28,7 +29,7 @@ export function startAppProcess(
   } = {},
 ): AppProcess {
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...harnessEnv(), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: options.processGroup ?? false,
   });

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { REDIS_MISSING_MESSAGE, startRedisServer } from './redis-server.js';
+import { harnessProcesses } from './harness-processes.js';
+import { freePort, REDIS_MISSING_MESSAGE, startRedisServer } from './redis-server.js';
 import { scanKeys, uniqueNamespace, useTestRedis } from './test-redis.js';
 
 const listening = (port: number) =>
@@ -23,6 +24,39 @@ const until = async (check: () => Promise<boolean>, timeoutMs: number) => {
   }
   return true;
 };
+
+describe('leftover check', () => {
+  it("finds the harness's servers and not a Redis someone else started on another port", async () => {
+    const ownPort = await freePort();
+    const own = spawn('redis-server', ['--port', String(ownPort), '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    try {
+      expect(await until(() => listening(ownPort), 10_000)).toBe(true);
+      const server = await startRedisServer();
+      const pids = harnessProcesses().map((p) => p.pid);
+      expect(pids).not.toContain(own.pid);
+      expect(harnessProcesses().some((p) => p.command.startsWith(`redis-server 127.0.0.1:${server.port}`))).toBe(true);
+      await server.close();
+      expect(harnessProcesses().some((p) => p.command.includes(`:${server.port}`))).toBe(false);
+      // The CLI CI runs after the tests: the other Redis is none of its business (this run's
+      // own shared server is still up here, so only what the CLI names is checked).
+      const cli = fileURLToPath(new URL('../dist/leftovers-cli.js', import.meta.url));
+      const check = spawn(process.execPath, [cli], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      check.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      check.stderr.on('data', (b: Buffer) => {
+        out += b.toString();
+      });
+      await new Promise((resolve) => check.once('exit', resolve));
+      expect(out).not.toContain(`:${ownPort}`);
+    } finally {
+      own.kill('SIGKILL');
+    }
+  });
+});
 
 describe('startRedisServer', () => {
   it('starts a private server, restarts it on the same port, and leaves nothing after close', async () => {

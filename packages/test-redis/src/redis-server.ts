@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HARNESS_TITLE, harnessEnv } from './harness-processes.js';
 
 /** A redis-server started for tests. */
 export interface RedisServerHandle {
@@ -108,11 +109,13 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
       'no',
       '--loglevel',
       'warning',
+      '--proc-title-template',
+      `{title} {listen-addr} {server-mode} ${HARNESS_TITLE}`,
       ...(options.args ?? []),
     ];
     const proc = spawn('sh', ['-c', WATCHDOG, 'sh', binary, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, WATCH_PID: String(process.pid) },
+      env: { ...process.env, ...harnessEnv(), WATCH_PID: String(process.pid) },
     });
     child = proc;
     proc.stderr?.on('data', (b: Buffer) => {
