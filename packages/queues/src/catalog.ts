@@ -1,4 +1,4 @@
-import { QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
+import { JOB_RETENTION, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
 import { z } from 'zod';
 import { QueueError } from './errors.js';
 
@@ -36,8 +36,8 @@ export interface QueueSettings {
 export const DEFAULT_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 2000 },
-  removeOnComplete: { age: 86400, count: 1000 },
-  removeOnFail: { age: 604800 },
+  removeOnComplete: { age: JOB_RETENTION.completedAgeSeconds, count: JOB_RETENTION.completedCount },
+  removeOnFail: { age: JOB_RETENTION.failedAgeSeconds },
 } as const;
 
 const minutes = (n: number) => n * 60_000;

@@ -1,6 +1,7 @@
-import { createKeyspace } from '@nself-tv/redis-keys';
+import { createKeyspace, JOB_RETENTION, namespaceInfo } from '@nself-tv/redis-keys';
 import { scanKeys, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_JOB_OPTIONS } from './catalog.js';
 import { createProducer } from './producer.js';
 import { createJobInspector, startRetentionCleaner } from './status.js';
 import { optimizeJob, optimizeResult, queueTestKit, transcodeJob, waitFor } from './test-helpers.js';
@@ -104,6 +105,39 @@ describe('retention cleaner', () => {
       expect(pass?.failed).toBeGreaterThanOrEqual(1);
       expect(await inspector.getJob('old-fail')).toBeUndefined();
       expect(await redis.client.zcard(`${redis.namespace}:bull:image:optimize:failed`)).toBe(0);
+    } finally {
+      await cleaner.stop();
+    }
+  });
+
+  it('by default keeps failed jobs exactly the JOB_RETENTION the job options and the key table give', async () => {
+    const cleaner = startRetentionCleaner({
+      connection: kit.workerConnection(),
+      keyspace: kit.keyspace,
+      queues: ['image:optimize'],
+      intervalMs: 60_000,
+    });
+    try {
+      for (const id of ['week-old', 'six-days-old']) {
+        await producer.enqueue('image:optimize', optimizeJob('fail.jpg'), { jobId: id });
+        await waitFor(async () => (await inspector.getJob(id))?.state === 'failed');
+      }
+      const age = JOB_RETENTION.failedAgeSeconds * 1000;
+      const hash = (id: string) => `${redis.namespace}:bull:image:optimize:${id}`;
+      const failedSet = `${redis.namespace}:bull:image:optimize:failed`;
+      // As if they had failed a week and six days ago: the job's finishedOn and its score in the failed set.
+      for (const [id, at] of [
+        ['week-old', Date.now() - age - 60_000],
+        ['six-days-old', Date.now() - age + 60_000],
+      ] as const) {
+        await redis.client.hset(hash(id), 'finishedOn', at);
+        await redis.client.zadd(failedSet, 'XX', at, id);
+      }
+      await cleaner.runOnce();
+      expect(await inspector.getJob('week-old')).toBeUndefined();
+      expect(await inspector.getJob('six-days-old')).toBeDefined();
+      expect(DEFAULT_JOB_OPTIONS.removeOnFail.age).toBe(JOB_RETENTION.failedAgeSeconds);
+      expect(namespaceInfo('imageQueues').retention).toBe('completed: 24 h or 1000 jobs; failed: 7 days');
     } finally {
       await cleaner.stop();
     }

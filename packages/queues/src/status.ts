@@ -1,4 +1,4 @@
-import { createKeyspace, type Keyspace, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
+import { createKeyspace, JOB_RETENTION, type Keyspace, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { resolveQueueSettings } from './catalog.js';
@@ -109,9 +109,9 @@ export function createJobInspector(
 
 /** Retention of finished jobs, in ms. */
 export interface Retention {
-  /** @default 86_400_000 (24 h, as the spec) */
+  /** @default `JOB_RETENTION.completedAgeSeconds` (24 h, as the spec) in ms */
   completedAgeMs?: number;
-  /** @default 604_800_000 (7 days, as the spec) */
+  /** @default `JOB_RETENTION.failedAgeSeconds` (7 days, as the spec) in ms */
   failedAgeMs?: number;
 }
 
@@ -145,8 +145,8 @@ export interface RetentionCleaner {
 export function startRetentionCleaner(options: RetentionCleanerOptions): RetentionCleaner {
   const keyspace = options.keyspace ?? createKeyspace();
   const names = options.queues ?? QUEUE_NAMES;
-  const completedAge = options.retention?.completedAgeMs ?? 86_400_000;
-  const failedAge = options.retention?.failedAgeMs ?? 604_800_000;
+  const completedAge = options.retention?.completedAgeMs ?? JOB_RETENTION.completedAgeSeconds * 1000;
+  const failedAge = options.retention?.failedAgeMs ?? JOB_RETENTION.failedAgeSeconds * 1000;
   const batch = options.batchSize ?? 1000;
   const queues = names.map((q) => ({
     name: q,

@@ -16,7 +16,7 @@ export { assertSafeId, isSafeId, MAX_ID_LENGTH, SAFE_ID_PATTERN } from './ids.js
 export type { Keyspace, KeyspaceOptions, QueueLocation } from './keyspace.js';
 export { createKeyspace } from './keyspace.js';
 export type { NamespaceId, NamespaceInfo } from './namespaces.js';
-export { NAMESPACES, namespaceInfo, namespaceTtl, renderNamespaceTable } from './namespaces.js';
+export { JOB_RETENTION, NAMESPACES, namespaceInfo, namespaceTtl, renderNamespaceTable } from './namespaces.js';
 export type { QueueGroup, QueueName } from './queues.js';
 export { isQueueName, QUEUE_NAMES, splitQueueName } from './queues.js';
 export type { LuaScript } from './script.js';

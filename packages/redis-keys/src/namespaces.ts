@@ -35,6 +35,18 @@ const bullTypes =
   'BullMQ: LIST wait/active, ZSET delayed/prioritized/completed/failed, HASH job/meta, STREAM events, SET stalled';
 
 /**
+ * How long finished jobs stay in a queue, as the spec says: the one source of
+ * the queues' job options, the retention cleaner and the table below.
+ */
+export const JOB_RETENTION = {
+  completedAgeSeconds: 24 * 60 * 60,
+  completedCount: 1000,
+  failedAgeSeconds: 7 * 24 * 60 * 60,
+} as const;
+
+const jobRetention = `completed: ${JOB_RETENTION.completedAgeSeconds / 3600} h or ${JOB_RETENTION.completedCount} jobs; failed: ${JOB_RETENTION.failedAgeSeconds / 86_400} days`;
+
+/**
  * The namespace table of `redis-usage.md`, as data. Key builders, SCAN patterns,
  * TTLs used by the cache and session packages and the README table all come
  * from here.
@@ -47,7 +59,7 @@ export const NAMESPACES: readonly NamespaceInfo[] = [
     service: 'video-processor',
     type: bullTypes,
     ttlSeconds: null,
-    retention: 'completed: 24 h or 1000 jobs; failed: 7 days',
+    retention: jobRetention,
   },
   {
     id: 'imageQueues',
@@ -56,7 +68,7 @@ export const NAMESPACES: readonly NamespaceInfo[] = [
     service: 'thumbnail-generator',
     type: bullTypes,
     ttlSeconds: null,
-    retention: 'completed: 24 h or 1000 jobs; failed: 7 days',
+    retention: jobRetention,
   },
   {
     id: 'cacheTrending',

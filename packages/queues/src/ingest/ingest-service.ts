@@ -5,14 +5,7 @@ import type { Redis } from 'ioredis';
 import { PayloadError, QueueError } from '../errors.js';
 import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
-import {
-  type ExternalStageName,
-  INGEST_SPRITE_INTERVAL_SECONDS,
-  INGEST_TRICKPLAY_INTERVAL_SECONDS,
-  type IngestStageName,
-  QUEUE_OF_STAGE,
-  type StageStatus,
-} from './stages.js';
+import { type ExternalStageName, type IngestStageName, QUEUE_OF_STAGE, type StageStatus } from './stages.js';
 import {
   type IngestRequest,
   type IngestState,
@@ -131,6 +124,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         updatedAt: now,
         source: req.source,
         output: req.output,
+        thumbnails: req.thumbnails,
         stages,
       };
       const jobId = service.jobIdFor(ingestId, 'transcode');
@@ -155,8 +149,8 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
               ? {}
               : {
                   thumbnails: {
-                    trickplayIntervalSeconds: INGEST_TRICKPLAY_INTERVAL_SECONDS,
-                    frameIntervalSeconds: INGEST_SPRITE_INTERVAL_SECONDS,
+                    trickplayIntervalSeconds: req.thumbnails.trickplayIntervalSeconds,
+                    frameIntervalSeconds: req.thumbnails.spriteIntervalSeconds,
                   },
                 }),
           },

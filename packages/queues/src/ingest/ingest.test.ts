@@ -6,6 +6,7 @@ import { createProducer } from '../producer.js';
 import { queueTestKit, transcodeJob, waitFor } from '../test-helpers.js';
 import { createQueueWorker, type QueueWorker } from '../worker.js';
 import { createIngestService } from './ingest-service.js';
+import type { IngestStageName } from './stages.js';
 import type { IngestState } from './state.js';
 
 const redis = useTestRedis();
@@ -195,6 +196,22 @@ describe('ingest pipeline', () => {
     for (const s of done.stages.filter((st) => st.status === 'completed' && st.name !== 'validate')) {
       expect(s.finishedAt).toBeGreaterThanOrEqual(s.startedAt ?? Number.POSITIVE_INFINITY);
     }
+  });
+
+  it('gives every stage the thumbnail intervals the request asked for', async () => {
+    const started = await ingest.start(
+      request('intervals', { thumbnails: { trickplayIntervalSeconds: 3, spriteIntervalSeconds: 15 } }),
+    );
+    expect((await settled(started.ingestId)).status).toBe('completed');
+    const dataOf = async (queue: 'video:transcode' | 'video:trickplay' | 'image:sprite', stage: IngestStageName) =>
+      (await producer.queue(queue).getJob(ingest.jobIdFor(started.ingestId, stage)))?.data;
+    expect((await dataOf('video:transcode', 'transcode')).thumbnails).toEqual({
+      trickplayIntervalSeconds: 3,
+      frameIntervalSeconds: 15,
+    });
+    // The fake transcode made no frames, so both stages decode the source themselves.
+    expect((await dataOf('video:trickplay', 'trickplay')).intervalSeconds).toBe(3);
+    expect((await dataOf('image:sprite', 'sprites')).intervalSeconds).toBe(15);
   });
 
   it('records a non-fatal failure (posters) and still completes', async () => {

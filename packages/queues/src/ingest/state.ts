@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { outputLocation, safeId, storageLocation } from '../schemas/common.js';
-import { RENDITION_NAMES } from '../schemas/video.js';
-import { EXTERNAL_STAGES, INGEST_STAGE_NAMES, STAGE_DEFINITIONS } from './stages.js';
+import { RENDITION_NAMES, thumbnailInterval } from '../schemas/video.js';
+import {
+  EXTERNAL_STAGES,
+  INGEST_SPRITE_INTERVAL_SECONDS,
+  INGEST_STAGE_NAMES,
+  INGEST_TRICKPLAY_INTERVAL_SECONDS,
+  STAGE_DEFINITIONS,
+} from './stages.js';
 
 const stageStatus = z.enum(['pending', 'running', 'completed', 'failed', 'skipped']);
 
@@ -34,6 +40,8 @@ export const ingestStateSchema = z.object({
   error: z.string().optional(),
   source: storageLocation,
   output: outputLocation,
+  /** The thumbnail intervals every stage uses (absent in states written before they were recorded). */
+  thumbnails: z.object({ trickplayIntervalSeconds: z.number(), spriteIntervalSeconds: z.number() }).optional(),
   stages: z.array(ingestStageSchema),
 });
 
@@ -51,6 +59,14 @@ export const ingestRequestSchema = z
     /** Where the HLS goes. @default the service's HLS layout (`library/<mediaId>/` in bucket `media`) */
     output: outputLocation.optional(),
     renditions: z.array(z.enum(RENDITION_NAMES)).min(1).optional(),
+    /** Seconds between trickplay thumbnails and between sprite thumbnails, for every stage that makes them. */
+    thumbnails: z
+      .object({
+        trickplayIntervalSeconds: thumbnailInterval.default(INGEST_TRICKPLAY_INTERVAL_SECONDS),
+        spriteIntervalSeconds: thumbnailInterval.default(INGEST_SPRITE_INTERVAL_SECONDS),
+      })
+      .strict()
+      .prefault({}),
     /**
      * Stages another service will set (database write, search index). Stages not
      * listed are `skipped`, so the ingest can complete without them.

@@ -3,7 +3,13 @@ import type { Producer } from '../producer.js';
 import type { OutputLocation, StorageLocation } from '../schemas/common.js';
 import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
 import type { IngestService } from './ingest-service.js';
-import { FAN_OUT, INGEST_SPRITE_INTERVAL_SECONDS, type IngestStageName, STAGE_OF_QUEUE } from './stages.js';
+import {
+  FAN_OUT,
+  INGEST_SPRITE_INTERVAL_SECONDS,
+  INGEST_TRICKPLAY_INTERVAL_SECONDS,
+  type IngestStageName,
+  STAGE_OF_QUEUE,
+} from './stages.js';
 import type { IngestState } from './state.js';
 
 /** Reports one job's life to the ingest it belongs to. */
@@ -28,11 +34,17 @@ function fanOutPayload(
   queue: QueueName,
   t: Payload<'video:transcode'>,
   result: JobResult<'video:transcode'>,
+  thumbnails: { trickplayIntervalSeconds: number; spriteIntervalSeconds: number },
 ): PayloadInput<QueueName> | undefined {
   const common = { mediaId: t.mediaId, familyId: t.familyId, ingestId: t.ingestId };
   switch (queue) {
     case 'video:trickplay':
-      return { ...common, source: t.source, output: under(t.output, 'trickplay') };
+      return {
+        ...common,
+        source: t.source,
+        output: under(t.output, 'trickplay'),
+        intervalSeconds: thumbnails.trickplayIntervalSeconds,
+      };
     case 'video:subtitle':
       return {
         ...common,
@@ -53,7 +65,7 @@ function fanOutPayload(
         const images = keys.map((key, i) => ({ bucket: t.output.bucket, key, timestamp: i * intervalSeconds }));
         return { ...common, images, intervalSeconds, output };
       }
-      return { ...common, video: t.source, intervalSeconds: INGEST_SPRITE_INTERVAL_SECONDS, output };
+      return { ...common, video: t.source, intervalSeconds: thumbnails.spriteIntervalSeconds, output };
     }
     default:
       throw new TypeError(`${queue} is not an ingest stage queue`);
@@ -99,6 +111,10 @@ export function trackIngestJob(
       if (!isTranscode || state.status !== 'running') return;
       const t = payload as Payload<'video:transcode'>;
       const r = result as JobResult<'video:transcode'>;
+      const thumbnails = state.thumbnails ?? {
+        trickplayIntervalSeconds: INGEST_TRICKPLAY_INTERVAL_SECONDS,
+        spriteIntervalSeconds: INGEST_SPRITE_INTERVAL_SECONDS,
+      };
       await Promise.all(
         FAN_OUT.map(async ({ stage, queue: target }) => {
           const stageJobId = ingest.jobIdFor(ingestId, stage);
@@ -107,7 +123,7 @@ export function trackIngestJob(
             await ingest.updateStage(ingestId, stage, { status: 'completed', result: r.trickplay });
             return;
           }
-          const stagePayload = fanOutPayload(target, t, r);
+          const stagePayload = fanOutPayload(target, t, r, thumbnails);
           if (!stagePayload) {
             await ingest.updateStage(ingestId, stage, { status: 'skipped', error: 'the video has no frame to use' });
             return;
