@@ -1,4 +1,4 @@
-import { namespaceTtl } from '@nself-tv/redis-keys';
+import { namespaceTtl, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { SESSION_DEFAULTS } from '@nself-tv/sessions';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { jwtVerify } from 'jose';
@@ -254,7 +254,18 @@ describe('operations', () => {
       ]),
     );
     // Generated from the zod schema the route parses with, so the two cannot drift.
-    expect(doc.body.components.schemas.AdmitRequest.properties.mediaId.pattern).toBe('^[A-Za-z0-9._-]{1,128}$');
+    expect(doc.body.components.schemas.AdmitRequest.properties.mediaId.pattern).toBe(SAFE_ID_PATTERN.source);
+    // Path ids and the heartbeat body come from the same schemas as the routes, not a hand-copied regex.
+    for (const [path, method] of [
+      ['/api/v1/heartbeat/{sessionId}', 'post'],
+      ['/api/v1/session/{sessionId}', 'delete'],
+      ['/api/v1/sessions/{familyId}', 'get'],
+      ['/play/{mediaId}/{signature}/{path}', 'get'],
+    ] as const) {
+      expect(doc.body.paths[path][method].parameters[0].schema.pattern, path).toBe(SAFE_ID_PATTERN.source);
+      expect(doc.body.paths[path][method].parameters[0].schema.maxLength, path).toBe(128);
+    }
+    expect(doc.body.components.schemas.HeartbeatRequest.properties.deviceId.pattern).toBe(SAFE_ID_PATTERN.source);
     expect(Object.keys(doc.body.components.schemas.AdmitRequest.properties)).toContain('profileContentRatingLimit');
     expect((await gw.call('GET', '/nope')).body.error).toBe('not_found');
     const text = gw.logs.join('\n');

@@ -1,16 +1,13 @@
+import { safeIdSchema } from '@nself-tv/redis-keys';
 import { z } from 'zod';
-import { admitBody } from './api-schemas.js';
+import { admitBody, heartbeatBody } from './api-schemas.js';
 
 const error = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
-const idParam = (name: string) => ({
-  name,
-  in: 'path',
-  required: true,
-  schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
-});
+const jsonSchema = (schema: z.ZodType) => ({ ...z.toJSONSchema(schema, { io: 'input' }), $schema: undefined });
+const idParam = (name: string) => ({ name, in: 'path', required: true, schema: jsonSchema(safeIdSchema) });
 const secured = { security: [{ bearer: [] }] };
 
 /** The OpenAPI 3.1 document served at `GET /openapi.json`. */
@@ -61,7 +58,8 @@ export const openApiDocument = {
           lastHeartbeat: { type: 'string', format: 'date-time' },
         },
       },
-      AdmitRequest: { ...z.toJSONSchema(admitBody, { io: 'input' }), $schema: undefined },
+      AdmitRequest: jsonSchema(admitBody),
+      HeartbeatRequest: jsonSchema(heartbeatBody.unwrap().unwrap()),
     },
   },
   paths: {
@@ -123,7 +121,7 @@ export const openApiDocument = {
           'No body, an empty body (with or without a JSON content type) or `{ deviceId }`. The token’s user must own the session; a device id, in the body or `X-Device-Id`, must then be the session’s.',
         requestBody: {
           required: false,
-          content: { 'application/json': { schema: { type: 'object', properties: { deviceId: { type: 'string' } } } } },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/HeartbeatRequest' } } },
         },
         responses: {
           200: { description: '`{ status: "ok", sessionId, expiresAt }`' },

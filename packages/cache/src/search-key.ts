@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { safeIdSchema } from '@nself-tv/redis-keys';
 import { CacheError } from './errors.js';
-import { safeIdSchema } from './schemas.js';
 
 /** A library search as the cache keys it. `familyId` is required so families never share results. */
 export interface SearchQuery {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { InvalidIdError } from './errors.js';
 
 /** Longest id accepted in a key. A UUID is 36 characters; 128 leaves room for others. */
@@ -11,6 +12,16 @@ export const MAX_ID_LENGTH = 128;
  * build the same key.
  */
 export const SAFE_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * {@link SAFE_ID_PATTERN} as a zod schema: the one schema every package, route
+ * and OpenAPI document uses for ids that go into keys.
+ */
+export const safeIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  .regex(SAFE_ID_PATTERN, "allowed are letters, digits, '-', '_' and '.'");
 
 /** True when `value` may be used as an id in a key. */
 export function isSafeId(value: unknown): value is string {

@@ -12,7 +12,7 @@ export type { RedisKeysErrorCode } from './errors.js';
 export { InvalidIdError, RedisConfigError, RedisKeysError } from './errors.js';
 export type { EvictionInfo } from './eviction.js';
 export { getEvictionInfo, queueEvictionWarning } from './eviction.js';
-export { assertSafeId, isSafeId, MAX_ID_LENGTH, SAFE_ID_PATTERN } from './ids.js';
+export { assertSafeId, isSafeId, MAX_ID_LENGTH, SAFE_ID_PATTERN, safeIdSchema } from './ids.js';
 export type { Keyspace, KeyspaceOptions, QueueLocation } from './keyspace.js';
 export { createKeyspace } from './keyspace.js';
 export type { NamespaceId, NamespaceInfo } from './namespaces.js';

@@ -182,6 +182,7 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
     metrics,
     apiToken: config.API_TOKEN,
     readToken: config.API_READ_TOKEN,
+    title: `nself-tv ${name}`,
   });
   if (!config.API_TOKEN) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
 

@@ -1,6 +1,6 @@
 import { createTvMetrics } from '@nself-tv/metrics';
-import { createJobInspector, createProducer } from '@nself-tv/queues';
-import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { createJobInspector, createProducer, payloadJsonSchema } from '@nself-tv/queues';
+import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,5 +118,27 @@ describe('worker HTTP surface', () => {
       if (field) expect(res.body.field).toBe(field);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('serves an OpenAPI document generated from the schemas the routes validate with', async () => {
+    const call = await start('secret-token');
+    const doc = (await call('GET', '/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/jobs/optimize', '/api/v1/jobs/poster', '/api/v1/jobs/{id}', '/health']),
+    );
+    const { $id: _, $schema: __, ...payload } = payloadJsonSchema('image:optimize');
+    expect(doc.components.schemas.ImageOptimizePayload).toEqual(payload);
+    expect(doc.paths['/api/v1/jobs/optimize'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ImageOptimizePayload',
+    );
+    expect(doc.paths['/api/v1/jobs/{id}'].get.parameters[0].schema.pattern).toBe(SAFE_ID_PATTERN.source);
+    // What the document calls required is what the route refuses without.
+    for (const field of payload.required as string[]) {
+      const { [field]: _dropped, ...rest } = optimize as Record<string, unknown>;
+      const res = await call('POST', '/api/v1/jobs/optimize', rest, 'secret-token');
+      expect(res.status, field).toBe(400);
+      expect(res.body.field, field).toBe(field);
+    }
   });
 });

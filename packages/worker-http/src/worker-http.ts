@@ -4,6 +4,7 @@ import { type JobInspector, PayloadError, type Producer, QueueError, type QueueN
 import { isSafeId } from '@nself-tv/redis-keys';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
+import { workerOpenApi } from './openapi.js';
 
 /** Options of {@link registerWorkerRoutes}. */
 export interface WorkerHttpOptions {
@@ -18,6 +19,8 @@ export interface WorkerHttpOptions {
   apiToken: string | undefined;
   /** A second token that may only read jobs (`GET /api/v1/jobs/:id`). @default none */
   readToken?: string | undefined;
+  /** Title of the OpenAPI document at `GET /openapi.json`. @default 'nself-tv worker' */
+  title?: string;
 }
 
 /** Every error body: a stable `error` code, a message for people, the field at fault when there is one. */
@@ -62,7 +65,7 @@ function fromFastify(error: FastifyError, bodyLimit: number): HttpProblem | unde
 /**
  * Adds the worker apps' HTTP surface to a Fastify instance: `GET /health` (with
  * job counts), `GET /ready`, `GET /metrics`, `POST /api/v1/jobs/<queue>`,
- * `GET /api/v1/jobs/:id` and `GET /api/v1/queues/status`. Non-Node services
+ * `GET /api/v1/jobs/:id`, `GET /api/v1/queues/status` and `GET /openapi.json`. Non-Node services
  * enqueue through it. Every error answers `{error, message, field?}`, and a
  * Redis outage answers 503 on every route that needs Redis.
  */
@@ -122,6 +125,8 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get('/api/v1/queues/status', async () => ({ queues: await countsOfMine() }));
+  const openApi = workerOpenApi(options.title ?? 'nself-tv worker', queues);
+  app.get('/openapi.json', async () => openApi);
 
   app.get('/api/v1/jobs/:id', async (request) => {
     authorize(request, 'read');

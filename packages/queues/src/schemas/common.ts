@@ -1,4 +1,4 @@
-import { MAX_ID_LENGTH, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
+import { safeIdSchema } from '@nself-tv/redis-keys';
 import {
   BUCKET_PATTERN,
   KEY_PATTERN,
@@ -10,12 +10,8 @@ import {
 } from '@nself-tv/storage';
 import { z } from 'zod';
 
-/** An id that may go into a Redis key or a BullMQ job id (the redis-keys rule). */
-export const safeId = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
-  .regex(SAFE_ID_PATTERN, "allowed are letters, digits, '-', '_' and '.'");
+/** An id that may go into a Redis key or a BullMQ job id (the redis-keys schema). */
+export const safeId = safeIdSchema;
 
 const rule = (problem: (value: unknown) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
   const message = problem(value);
