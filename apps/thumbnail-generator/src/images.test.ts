@@ -311,7 +311,7 @@ describe('bounded output', () => {
       video,
     });
     const error = await sprite(payload, job(), storage, limits).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toMatchObject({ name: 'MediaError', code: 'REFUSED_INPUT' });
     expect((error as Error).message).toMatch(/refused input: .*hls is not read/);
     expect(await storage.list(bucket, 'sprites/m8/')).toEqual([]);
   });

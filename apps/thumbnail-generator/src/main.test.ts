@@ -79,32 +79,6 @@ describe('thumbnail-generator app', () => {
     expect(stderr).toContain(message);
   });
 
-  it('gives jobs enqueued over HTTP the QUEUE_<NAME>_ATTEMPTS/BACKOFF_* it was started with; a missing source fails once', async () => {
-    const app = startApp({
-      QUEUE_IMAGE_POSTER_ATTEMPTS: '5',
-      QUEUE_IMAGE_POSTER_BACKOFF_TYPE: 'fixed',
-      QUEUE_IMAGE_POSTER_BACKOFF_DELAY_MS: '10',
-    });
-    const address = await app.address;
-    const missing = await post(address, 'poster', {
-      mediaId: 'gone',
-      familyId: 'f',
-      source: { bucket, key: 'in/never-uploaded.jpg' },
-      output: { bucket, prefix: 'p/gone' },
-    });
-    expect(missing.status).toBe(202);
-    const redis = new Redis(server.url);
-    const opts = JSON.parse((await redis.hget(`bull:image:poster:${missing.body.jobId}`, 'opts')) ?? '{}');
-    redis.disconnect();
-    expect(opts).toMatchObject({ attempts: 5, backoff: { type: 'fixed', delay: 10 } });
-    // A source that does not exist is the same on every attempt: storage's NOT_FOUND is final.
-    const failed = await settled(address, missing.body.jobId);
-    expect(failed).toMatchObject({ state: 'failed', attemptsMade: 1 });
-    expect(failed.failedReason).toContain('does not exist');
-    app.child.kill('SIGTERM');
-    expect(await app.exited).toBe(0);
-  }, 60_000);
-
   it('runs poster, sprite and optimize jobs over HTTP; a bad image fails once and the worker carries on', async () => {
     const app = startApp();
     const address = await app.address;
@@ -164,6 +138,32 @@ describe('thumbnail-generator app', () => {
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   }, 120_000);
+
+  it('gives jobs enqueued over HTTP the QUEUE_<NAME>_ATTEMPTS/BACKOFF_* it was started with; a missing source fails once', async () => {
+    const app = startApp({
+      QUEUE_IMAGE_POSTER_ATTEMPTS: '5',
+      QUEUE_IMAGE_POSTER_BACKOFF_TYPE: 'fixed',
+      QUEUE_IMAGE_POSTER_BACKOFF_DELAY_MS: '10',
+    });
+    const address = await app.address;
+    const missing = await post(address, 'poster', {
+      mediaId: 'gone',
+      familyId: 'f',
+      source: { bucket, key: 'in/never-uploaded.jpg' },
+      output: { bucket, prefix: 'p/gone' },
+    });
+    expect(missing.status).toBe(202);
+    const redis = new Redis(server.url);
+    const opts = JSON.parse((await redis.hget(`bull:image:poster:${missing.body.jobId}`, 'opts')) ?? '{}');
+    redis.disconnect();
+    expect(opts).toMatchObject({ attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+    // A source that does not exist is the same on every attempt: storage's NOT_FOUND is final.
+    const failed = await settled(address, missing.body.jobId);
+    expect(failed).toMatchObject({ state: 'failed', attemptsMade: 1 });
+    expect(failed.failedReason).toContain('does not exist');
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  }, 60_000);
 
   it('keeps renewing job locks with every queue at full concurrency on large images: no job stalls', async () => {
     const lock = { LOCK_DURATION_MS: '1000', STALLED_INTERVAL_MS: '1000' };

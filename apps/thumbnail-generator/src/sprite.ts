@@ -80,7 +80,7 @@ export async function sprite(
   const info = await probe(input, job.signal);
   if (!info.video) throw new UnrecoverableError(`${video.bucket}/${video.key}: has no video stream`);
   checkFrameSize(info, limits.maxVideoPixels, `${video.bucket}/${video.key}`);
-  const interval = thumbnailIntervalFor(info.durationSeconds, payload.intervalSeconds);
+  const interval = thumbnailIntervalFor(info.durationSeconds, payload.intervalSeconds, MAX_THUMBNAILS);
   return withTempDir('sprite', async (dir) => {
     const raw = join(dir, 'frames.rgb');
     const deinterlace = await interlacing(input, info.video as VideoInfo, job.signal);

@@ -30,7 +30,8 @@ beforeAll(async () => {
   await mkdir(join(mediaRoot, 'media', 'uploads'), { recursive: true });
   await makeSample(join(mediaRoot, 'media', 'uploads'), 'short', 640, 360, { seconds: 6 });
   await makeSample(join(mediaRoot, 'media', 'uploads'), 'long', 1280, 720, { seconds: 60, subtitles: false });
-});
+  // Encoding a minute of 720p takes a few seconds alone, longer on a busy machine.
+}, 60_000);
 afterAll(async () => {
   killAppProcesses();
   await server.close();

@@ -16,7 +16,7 @@ import {
   tools,
 } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/queues';
-import { UnrecoverableError } from '@nself-tv/queues';
+import { MAX_THUMBNAILS, UnrecoverableError } from '@nself-tv/queues';
 import { type MediaStorage, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 
@@ -32,7 +32,7 @@ export interface ThumbnailPlan {
 }
 
 export function planThumbnails(durationSeconds: number, askedInterval: number): ThumbnailPlan {
-  const interval = thumbnailIntervalFor(durationSeconds, askedInterval);
+  const interval = thumbnailIntervalFor(durationSeconds, askedInterval, MAX_THUMBNAILS);
   const count = Math.max(1, Math.ceil(durationSeconds / interval));
   return { interval, count, sheetCount: Math.ceil(count / (GRID.columns * GRID.rows)), duration: durationSeconds };
 }

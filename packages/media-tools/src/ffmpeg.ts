@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { UnrecoverableError } from '@nself-tv/queues';
+import { MediaError } from './errors.js';
 import { childCommand, EXEC_FAILED } from './launcher.js';
 
 /** Default memory cap of each tool run, in MiB (`FFMPEG_MAX_MEMORY_MB`). */
@@ -30,11 +30,12 @@ export class ToolError extends Error {
 }
 
 const notInstalled = (tool: string) =>
-  new UnrecoverableError(`${tool} is not installed or not on PATH (set FFMPEG_PATH / FFPROBE_PATH)`);
+  new MediaError('TOOL_MISSING', `${tool} is not installed or not on PATH (set FFMPEG_PATH / FFPROBE_PATH)`);
 
 /** An input in a format that is never read (a playlist, a concat list…): the same on every attempt. */
 const refusedInput = (stderr: string) =>
-  new UnrecoverableError(
+  new MediaError(
+    'REFUSED_INPUT',
     `refused input: not a single media file of an accepted format (${/\[(\w+) @[^\]]*\] Format not on whitelist/.exec(stderr)?.[1] ?? 'unknown'} is not read)`,
   );
 

@@ -1,3 +1,5 @@
+export type { MediaErrorCode } from './errors.js';
+export { MediaError } from './errors.js';
 export type { RunOptions } from './ffmpeg.js';
 export { DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
 export { inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';

@@ -1,7 +1,6 @@
 import { copyFile, mkdir as mkdirp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UnrecoverableError } from '@nself-tv/queues';
 import { processesMatching } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -55,7 +54,7 @@ describe('run', () => {
   });
 
   it('reports a missing tool as unrecoverable', async () => {
-    await expect(run('/nonexistent/ffmpeg', [])).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(run('/nonexistent/ffmpeg', [])).rejects.toMatchObject({ name: 'MediaError', code: 'TOOL_MISSING' });
   });
 
   it('confines the child: group signals blocked, memory capped, killed with its parent', async () => {
@@ -154,7 +153,7 @@ describe('inputArgs: a file is read as the one file it is', () => {
       'webvtt',
       '-',
     ]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toMatchObject({ name: 'MediaError', code: 'REFUSED_INPUT' });
     expect((error as Error).message).toMatch(/refused input: .*hls is not read/);
     // A name with '%d' is not an image-sequence pattern, and a ':' is not a protocol.
     const odd = join(dir, 'up', 'clip%03d:x.mkv');
@@ -176,7 +175,7 @@ describe('probe and makeSample', () => {
   it('fails unrecoverably on a file that is not media', async () => {
     const file = join(dir, 'notes.txt');
     await writeFile(file, 'not a video');
-    await expect(probe(file)).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(probe(file)).rejects.toMatchObject({ name: 'MediaError', code: 'NOT_MEDIA' });
   });
 });
 
@@ -199,10 +198,10 @@ describe('thumbnail VTT', () => {
   });
 
   it('widens the interval so no video makes more than MAX_THUMBNAILS thumbnails', () => {
-    expect(thumbnailIntervalFor(7200, 10)).toBe(10);
-    expect(thumbnailIntervalFor(6000, 0.5)).toBe(0.6);
-    expect(thumbnailIntervalFor(3 * 3600, 1)).toBe(1.08);
-    expect(Math.ceil(10_001 / thumbnailIntervalFor(10_001, 0.5))).toBeLessThanOrEqual(10_000);
+    expect(thumbnailIntervalFor(7200, 10, 10_000)).toBe(10);
+    expect(thumbnailIntervalFor(6000, 0.5, 10_000)).toBe(0.6);
+    expect(thumbnailIntervalFor(3 * 3600, 1, 10_000)).toBe(1.08);
+    expect(Math.ceil(10_001 / thumbnailIntervalFor(10_001, 0.5, 10_000))).toBeLessThanOrEqual(10_000);
   });
 
   it('joins keys under a prefix with or without a trailing slash', () => {

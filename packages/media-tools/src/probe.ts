@@ -1,5 +1,5 @@
-import { UnrecoverableError } from '@nself-tv/queues';
 import { z } from 'zod';
+import { MediaError } from './errors.js';
 import { run, ToolError, tools } from './ffmpeg.js';
 import { inputArgs } from './input.js';
 import {
@@ -121,7 +121,9 @@ export async function probe(path: string, signal?: AbortSignal): Promise<MediaIn
       { signal, timeoutMs: PROBE_TIMEOUT_MS },
     );
   } catch (error) {
-    if (error instanceof ToolError) throw new UnrecoverableError(`not a readable media file: ${error.message}`);
+    if (error instanceof ToolError) {
+      throw new MediaError('NOT_MEDIA', `not a readable media file: ${error.message}`, { cause: error });
+    }
     throw error;
   }
   const parsed = probeSchema.parse(JSON.parse(out));
@@ -200,7 +202,8 @@ export const DEFAULT_MAX_VIDEO_PIXELS = 7680 * 4320;
 export function checkFrameSize(info: MediaInfo, maxPixels: number, what: string): void {
   const coded = info.video?.coded;
   if (coded && coded.width * coded.height > maxPixels) {
-    throw new UnrecoverableError(
+    throw new MediaError(
+      'FRAME_TOO_LARGE',
       `${what}: a ${coded.width}x${coded.height} frame is larger than the limit of ${maxPixels} pixels (MAX_VIDEO_PIXELS)`,
     );
   }

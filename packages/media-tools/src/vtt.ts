@@ -1,5 +1,3 @@
-import { MAX_THUMBNAILS } from '@nself-tv/queues';
-
 /** `HH:MM:SS.mmm`, as WebVTT cues and the nself-tv player expect. */
 export function vttTime(seconds: number): string {
   const ms = Math.round(seconds * 1000);
@@ -56,9 +54,10 @@ export function thumbnailVtt(
 /**
  * The interval between thumbnails of a `durationSeconds` video: the one asked
  * for, widened (to the next millisecond) when it would make more than
- * `MAX_THUMBNAILS`, so the output count has a bound whatever the payload says.
+ * `maxThumbnails` (the queues' `MAX_THUMBNAILS`), so the output count has a
+ * bound whatever the payload says.
  */
-export function thumbnailIntervalFor(durationSeconds: number, askedSeconds: number): number {
-  const widest = Math.ceil((durationSeconds / MAX_THUMBNAILS) * 1000) / 1000;
+export function thumbnailIntervalFor(durationSeconds: number, askedSeconds: number, maxThumbnails: number): number {
+  const widest = Math.ceil((durationSeconds / maxThumbnails) * 1000) / 1000;
   return Math.max(askedSeconds, widest);
 }

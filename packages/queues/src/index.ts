@@ -30,6 +30,7 @@ export type { JobContext } from './job-run.js';
 export type { EnqueueOptions, Producer, ProducerOptions } from './producer.js';
 export { createProducer } from './producer.js';
 export { openQueue } from './queue-handle.js';
+export { FINAL_ERROR_CODES, failureCode, isFinalFailure } from './retry-policy.js';
 export type { OutputLocation, StorageLocation } from './schemas/common.js';
 export { outputLocation, safeId, storageLocation } from './schemas/common.js';
 export { IMAGE_FORMATS, OPTIMIZE_FORMATS } from './schemas/image.js';

@@ -1,8 +1,14 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { probe, run, tools } from '@nself-tv/media-tools';
 import { createKeyspace, createWorkerConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { createFileStorage } from '@nself-tv/storage';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProducer } from './producer.js';
+import { isFinalFailure } from './retry-policy.js';
 import { optimizeJob, optimizeResult, queueTestKit, waitFor } from './test-helpers.js';
 import { createQueueWorker, type QueueWorker } from './worker.js';
 import type { WorkerEvent } from './worker-events.js';
@@ -68,6 +74,49 @@ describe('queue worker (image:optimize, real BullMQ)', () => {
     expect(eventsOf(events, bad.id as string)).toMatchObject([
       { type: 'failed', final: true, code: 'INVALID_PAYLOAD' },
     ]);
+  });
+
+  it('fails at once on what the one retry policy calls final, and retries a failed tool run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'retry-policy-'));
+    await mkdir(join(dir, 'media'));
+    await writeFile(join(dir, 'media', 'notes.mkv'), 'just text');
+    const storage = createFileStorage({ root: dir });
+    const quick = createProducer({
+      connection: kit.requestConnection(),
+      keyspace: kit.keyspace,
+      overrides: { 'image:optimize': { attempts: 2, backoff: { type: 'fixed', delay: 10 } } },
+    });
+    try {
+      behaviour = async (key) => {
+        // The real errors of the packages a processor uses, not stand-ins.
+        if (key === 'missing.jpg') await storage.read({ bucket: 'media', key: 'missing.jpg' });
+        if (key === 'outside.jpg') await storage.read({ bucket: 'media', key: '../outside.jpg' });
+        if (key === 'notes.mkv') await probe(join(dir, 'media', 'notes.mkv'));
+        if (key === 'tool-fails.jpg') await run(tools.ffmpeg, ['-v', 'error', '-no-such-option']);
+      };
+      const cases = [
+        ['missing.jpg', 'NOT_FOUND', 1],
+        ['outside.jpg', 'INVALID_LOCATION', 1],
+        ['notes.mkv', 'NOT_MEDIA', 1],
+        ['tool-fails.jpg', 'TOOL_FAILED', 2],
+      ] as const;
+      for (const [key, code, attempts] of cases) {
+        const id = await quick.enqueue('image:optimize', optimizeJob(key));
+        expect(await finished(id), key).toBe('failed');
+        expect((await raw.getJob(id))?.attemptsMade, key).toBe(attempts);
+        expect(
+          eventsOf(events, id)
+            .filter((e) => e.type === 'failed')
+            .at(-1),
+          key,
+        ).toMatchObject({ code, final: true });
+        expect(isFinalFailure({ code }), key).toBe(attempts === 1);
+      }
+    } finally {
+      behaviour = async () => undefined;
+      await quick.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('retries a throwing processor with exponential backoff (2 s, 4 s) and fails it after 3 attempts', async () => {

@@ -1,5 +1,4 @@
 import { createKeyspace, type Keyspace, type QueueName, queueEvictionWarning } from '@nself-tv/redis-keys';
-import { StorageError } from '@nself-tv/storage';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from './catalog.js';
@@ -8,6 +7,7 @@ import { createIngestService, type IngestService } from './ingest/ingest-service
 import { trackIngestJob } from './ingest/tracker.js';
 import { type JobContext, JobRun, type RunHost } from './job-run.js';
 import { createProducer, type Producer } from './producer.js';
+import { failureCode, isFinalFailure } from './retry-policy.js';
 import { type JobResult, type Payload, parsePayload, parseResult } from './schemas/registry.js';
 import type { WorkerEvent, WorkerEventListener } from './worker-events.js';
 
@@ -67,13 +67,6 @@ class ShutdownAbort extends Error {
     super('worker shutting down');
   }
 }
-
-const codeOf = (error: unknown): string | undefined =>
-  error instanceof QueueError || error instanceof StorageError
-    ? error.code
-    : error instanceof UnrecoverableError
-      ? 'UNRECOVERABLE'
-      : undefined;
 
 /**
  * Runs `processor` for every job of `queue`, with the catalog's concurrency,
@@ -173,13 +166,8 @@ export function createQueueWorker<Q extends QueueName>(
         emit?.({ type: 'requeued', queue, jobId, reason: error.message });
         throw new WaitingError();
       }
-      const code = codeOf(error);
-      // A storage error (missing source, a location that leaves its bucket) is the same on every attempt.
-      const unrecoverable =
-        error instanceof UnrecoverableError ||
-        error instanceof StorageError ||
-        code === 'JOB_CANCELLED' ||
-        code === 'INVALID_RESULT';
+      const code = failureCode(error);
+      const unrecoverable = isFinalFailure(error);
       const final = unrecoverable || attempt >= (job.opts.attempts ?? 1);
       const reason = redact(error instanceof Error ? error.message : String(error));
       if (error instanceof Error) {
