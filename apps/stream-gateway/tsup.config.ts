@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsup';
+import { buildConfig } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: ['src/main.ts', 'src/index.ts'],
-  format: ['esm'],
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+export default buildConfig({ entry: ['src/main.ts', 'src/index.ts'], dts: false });

@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { buildConfig } from '../../tsup.shared.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // Lua scripts are shipped as text inside the bundle.
-  loader: { '.lua': 'text' },
-});
+export default buildConfig({ entry: ['src/index.ts'] });

@@ -1,11 +1,6 @@
-import { defineConfig } from 'tsup';
+import { buildConfig } from '../../tsup.shared.js';
 
-export default defineConfig({
+export default buildConfig({
   entry: ['src/index.ts', 'src/global-setup.ts', 'src/lua-plugin.ts', 'src/leftovers-cli.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
   external: ['vitest', 'vitest/node'],
-  target: 'node20',
 });
