@@ -3,6 +3,7 @@ import { createTvMetrics } from '@nself-tv/metrics';
 import { createKeyspace, isSafeId, type Keyspace } from '@nself-tv/redis-keys';
 import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
 import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
+import { registerProbes } from '@nself-tv/worker-http/service';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -325,16 +326,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
 
   if (config.devPlayer) await registerDevPlayer(app, config);
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
-    try {
-      await connection.ping();
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ error: 'service_unavailable', message: 'Redis does not answer' });
-    }
-  });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  registerProbes(app, { connection, metrics });
   app.get('/openapi.json', async () => openApiDocument);
 
   app.addHook('onClose', async () => {

@@ -2,12 +2,11 @@ import { resolve } from 'node:path';
 import { loadRedisConfig, type RedisConfig } from '@nself-tv/redis-keys';
 import { SESSION_DEFAULTS } from '@nself-tv/sessions';
 import { type HlsLayout, hlsLayoutFromEnv } from '@nself-tv/storage';
+import { ConfigError, configFrom, parseEnv, serviceEnvFields } from '@nself-tv/worker-http/service';
 import { z } from 'zod';
 
 /** Thrown at start-up; the message names the variable and what is expected. */
-export class ConfigError extends Error {
-  readonly code = 'INVALID_CONFIG';
-}
+export { ConfigError };
 
 const HASURA = '/https:~1~1hasura.io~1jwt~1claims';
 
@@ -66,9 +65,7 @@ const list = z.string().transform((v) =>
 );
 
 const schema = z.object({
-  PORT: int(0, 65535).default(5003),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ...serviceEnvFields(5003),
   AUTH_JWT_SECRET: z.string().optional(),
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
@@ -103,29 +100,14 @@ const secret = (name: string, value: string | undefined): Uint8Array => {
 
 /** Reads and validates the configuration; throws {@link ConfigError} naming the variable at fault. */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`${issue?.path.join('.')}: ${issue?.message}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(schema, env);
   if (!e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
     throw new ConfigError('AUTH_JWT_SECRET or AUTH_JWKS_URL is required to verify callers’ tokens');
   }
   const authSecret = e.AUTH_JWT_SECRET ? secret('AUTH_JWT_SECRET', e.AUTH_JWT_SECRET) : undefined;
   const playbackSecret = secret('PLAYBACK_JWT_SECRET', e.PLAYBACK_JWT_SECRET);
-  let layout: HlsLayout;
-  try {
-    layout = hlsLayoutFromEnv(env);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
-  let redis: RedisConfig;
-  try {
-    redis = loadRedisConfig(env, 'sessions');
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
+  const layout = configFrom(() => hlsLayoutFromEnv(env));
+  const redis = configFrom(() => loadRedisConfig(env, 'sessions'));
   return {
     port: e.PORT,
     host: e.HOST,

@@ -1,4 +1,5 @@
 import { safeIdSchema } from '@nself-tv/redis-keys';
+import { errorBodySchema } from '@nself-tv/worker-http/service';
 import { z } from 'zod';
 import { admitBody, heartbeatBody } from './api-schemas.js';
 
@@ -22,30 +23,21 @@ export const openApiDocument = {
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     schemas: {
-      Error: {
-        type: 'object',
-        required: ['error', 'message'],
-        properties: {
-          error: {
-            type: 'string',
-            enum: [
-              'bad_request',
-              'unauthorized',
-              'policy_denied',
-              'session_not_found',
-              'concurrency_limit',
-              'device_limit',
-              'rate_limited',
-              'not_found',
-              'service_unavailable',
-              'internal_error',
-            ],
-          },
-          message: { type: 'string' },
-          field: { type: 'string', description: 'The request field at fault (400 only).' },
-          activeSessions: { type: 'array', items: { $ref: '#/components/schemas/Session' } },
-        },
-      },
+      Error: errorBodySchema(
+        [
+          'bad_request',
+          'unauthorized',
+          'policy_denied',
+          'session_not_found',
+          'concurrency_limit',
+          'device_limit',
+          'rate_limited',
+          'not_found',
+          'service_unavailable',
+          'internal_error',
+        ],
+        { activeSessions: { type: 'array', items: { $ref: '#/components/schemas/Session' } } },
+      ),
       Session: {
         type: 'object',
         properties: {

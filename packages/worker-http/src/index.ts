@@ -1,4 +1,6 @@
+export type { ProbeOptions, RunningService } from './service.js';
+export { ConfigError, configFrom, parseEnv, registerProbes, runService, serviceEnvFields } from './service.js';
 export type { WorkerAppOptions, WorkerLimits, WorkerProcessors } from './worker-app.js';
-export { runWorkerApp } from './worker-app.js';
+export { runWorkerApp, startWorkerApp } from './worker-app.js';
 export type { WorkerHttpOptions } from './worker-http.js';
 export { registerWorkerRoutes } from './worker-http.js';

@@ -1,6 +1,7 @@
 import { payloadJsonSchema, type QueueName, resultJsonSchema } from '@nself-tv/queues';
 import { safeIdSchema } from '@nself-tv/redis-keys';
 import { z } from 'zod';
+import { errorBodySchema } from './service.js';
 
 const component = (schema: Record<string, unknown>) => {
   const { $schema: _, $id: __, ...rest } = schema;
@@ -23,26 +24,15 @@ const typeName = (queue: QueueName) =>
  */
 export function workerOpenApi(title: string, queues: Record<string, QueueName>): Record<string, unknown> {
   const schemas: Record<string, unknown> = {
-    Error: {
-      type: 'object',
-      required: ['error', 'message'],
-      properties: {
-        error: {
-          type: 'string',
-          enum: [
-            'bad_request',
-            'unauthorized',
-            'policy_denied',
-            'not_found',
-            'unsupported_media_type',
-            'service_unavailable',
-            'internal_error',
-          ],
-        },
-        message: { type: 'string' },
-        field: { type: 'string', description: 'The request field at fault (400 only).' },
-      },
-    },
+    Error: errorBodySchema([
+      'bad_request',
+      'unauthorized',
+      'policy_denied',
+      'not_found',
+      'unsupported_media_type',
+      'service_unavailable',
+      'internal_error',
+    ]),
   };
   const paths: Record<string, unknown> = {};
   for (const [kind, queue] of Object.entries(queues)) {

@@ -26,6 +26,7 @@ import { createFileStorage, type MediaStorage, sweepStaleTempDirs } from '@nself
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { ConfigError, configFrom, parseEnv, type RunningService, runService, serviceEnvFields } from './service.js';
 import { registerWorkerRoutes } from './worker-http.js';
 
 /** The processors of an app, one per queue it consumes. */
@@ -53,14 +54,12 @@ export interface WorkerAppOptions {
 
 const envSchema = (defaultPort: number) =>
   z.object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
-    HOST: z.string().min(1).default('0.0.0.0'),
+    ...serviceEnvFields(defaultPort),
     MEDIA_ROOT: z.string().min(1).default('./media'),
     API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     API_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     MAX_VIDEO_PIXELS: z.coerce.number().int().min(64).max(1_000_000_000).default(DEFAULT_MAX_VIDEO_PIXELS),
     FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   });
 
@@ -81,46 +80,38 @@ async function serverPathRedactor(mediaRoot: string): Promise<(text: string) => 
   return (text) => pairs.reduce((out, [from, to]) => out.split(`file:${from}`).join(to).split(from).join(to), text);
 }
 
-const refuse = (name: string, message: string): never => {
-  process.stderr.write(`${name}: refusing to start: ${message}\n`);
-  process.exit(1);
-};
-
 /**
- * The whole worker process: reads the environment (refusing to start on a bad
- * value), opens the Redis connections and the media store, starts one worker
- * per queue of the app with its catalog or `QUEUE_*` settings, the retention
- * cleaner and the HTTP surface, logs one pino line per job event, and on
- * SIGTERM/SIGINT stops taking jobs, lets running ones finish within
- * `SHUTDOWN_DEADLINE_MS` (the rest go back to wait) and exits 0.
+ * Starts a worker app: reads the environment (a bad value is a
+ * {@link ConfigError} naming the variable), opens the Redis connections and
+ * the media store, starts one worker per queue of the app with its catalog or
+ * `QUEUE_*` settings, the retention cleaner and the HTTP surface, and logs one
+ * pino line per job event. `stop()` stops taking jobs, lets running ones
+ * finish within `SHUTDOWN_DEADLINE_MS` (the rest go back to wait) and closes
+ * everything. It neither exits nor installs signal handlers: see
+ * {@link runWorkerApp}.
  */
-export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
+export async function startWorkerApp(options: WorkerAppOptions): Promise<RunningService> {
   const { name } = options;
   const env = options.env ?? process.env;
-  const parsed = envSchema(options.defaultPort).safeParse(
-    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
-  );
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return refuse(name, `${issue?.path.join('.')}: ${issue?.message}`);
-  }
-  const config = parsed.data;
+  const config = parseEnv(envSchema(options.defaultPort), env);
   const log = pino({
     level: config.LOG_LEVEL,
     base: { app: name, pid: process.pid },
     redact: ['req.headers.authorization'],
   });
 
-  let redisConfig: ReturnType<typeof loadRedisConfig>;
-  let settings: ReturnType<typeof queueSettingsFromEnv>[];
-  let jobOverrides: ReturnType<typeof jobOverridesFromEnv>;
-  try {
-    redisConfig = loadRedisConfig(env);
-    settings = queuesOf(name).map((q) => queueSettingsFromEnv(q, env));
-    jobOverrides = jobOverridesFromEnv(env);
-  } catch (error) {
-    return refuse(name, (error as Error).message);
-  }
+  const redisConfig = configFrom(() => loadRedisConfig(env));
+  const settings = configFrom(() => queuesOf(name).map((q) => queueSettingsFromEnv(q, env)));
+  // Jobs enqueued over HTTP and an ingest's fan-out both get the configured attempts and backoff.
+  const jobOverrides = configFrom(() => jobOverridesFromEnv(env));
+
+  const mediaRoot = resolve(config.MEDIA_ROOT);
+  const storage = createFileStorage({ root: mediaRoot });
+  // Every queue of the app has its processor before anything is opened.
+  const processors = options.processors(storage, { maxVideoPixels: config.MAX_VIDEO_PIXELS });
+  const missing = settings.find((s) => !processors[s.queue]);
+  if (missing) throw new Error(`${name} has no processor for ${missing.queue}`);
+  tools.maxMemoryMb = config.FFMPEG_MAX_MEMORY_MB;
 
   const workerConnection = createWorkerConnection(redisConfig, { connectionName: name });
   const requestConnection = createRequestConnection(redisConfig, {
@@ -129,14 +120,10 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
   });
   for (const c of [workerConnection, requestConnection])
     c.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
-  const mediaRoot = resolve(config.MEDIA_ROOT);
-  const storage = createFileStorage({ root: mediaRoot });
-  tools.maxMemoryMb = config.FFMPEG_MAX_MEMORY_MB;
   const redact = await serverPathRedactor(mediaRoot);
   // Folders of a worker that was killed outright (SIGKILL, OOM, power loss) are nobody's any more.
   const swept = await sweepStaleTempDirs();
   if (swept.length) log.info({ removed: swept }, 'removed temporary folders of dead worker processes');
-  // Jobs enqueued over HTTP and an ingest's fan-out both get the configured attempts and backoff.
   const producer = createProducer({ connection: requestConnection, overrides: jobOverrides });
   const inspector = createJobInspector(requestConnection);
   const metrics = createTvMetrics({ queues: inspector, redis: requestConnection });
@@ -150,10 +137,8 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
     else log.info({ ...event }, `job ${event.type}`);
   };
 
-  const processors = options.processors(storage, { maxVideoPixels: config.MAX_VIDEO_PIXELS });
   const workers = settings.map((s) => {
-    const processor = processors[s.queue] as QueueProcessor<QueueName> | undefined;
-    if (!processor) throw new Error(`${name} has no processor for ${s.queue}`);
+    const processor = processors[s.queue] as QueueProcessor<QueueName>;
     return createQueueWorker(s.queue, processor, {
       connection: workerConnection,
       overrides: {
@@ -186,10 +171,7 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
   });
   if (!config.API_TOKEN) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  const stop = async (signal: string) => {
     log.info(
       { signal, deadlineMs: config.SHUTDOWN_DEADLINE_MS },
       'shutting down: no new jobs; running jobs finish or go back to wait',
@@ -219,11 +201,8 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
       workerConnection.disconnect();
       requestConnection.disconnect();
     }
-    log.flush();
-    process.exit(clean ? 0 : 1);
+    return clean;
   };
-  // SIGHUP too: a closed terminal must hand the jobs back like Ctrl-C does, not kill the process outright.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
 
   const address = await app.listen({ port: config.PORT, host: config.HOST });
   log.info(
@@ -237,4 +216,14 @@ export async function runWorkerApp(options: WorkerAppOptions): Promise<void> {
     },
     `${name} listening`,
   );
+  return { address, stop, flush: () => log.flush() };
+}
+
+/**
+ * A worker app as its entry point runs it: {@link startWorkerApp} under
+ * {@link runService}, which refuses to start on a bad setting (exit 1) and on
+ * SIGTERM, SIGINT or SIGHUP hands running jobs back and exits.
+ */
+export function runWorkerApp(options: WorkerAppOptions): Promise<void> {
+  return runService(options.name, () => startWorkerApp(options));
 }

@@ -1,9 +1,12 @@
+import { tmpdir } from 'node:os';
 import { createTvMetrics } from '@nself-tv/metrics';
 import { createJobInspector, createProducer, payloadJsonSchema } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from './service.js';
+import { startWorkerApp } from './worker-app.js';
 import { registerWorkerRoutes } from './worker-http.js';
 
 const redis = useTestRedis();
@@ -140,5 +143,28 @@ describe('worker HTTP surface', () => {
       expect(res.status, field).toBe(400);
       expect(res.body.field, field).toBe(field);
     }
+  });
+});
+
+describe('service shell', () => {
+  it('startWorkerApp reports a bad setting as a ConfigError naming the variable, without exiting', async () => {
+    const env = { REDIS_URL: redis.url, MEDIA_ROOT: tmpdir() };
+    for (const [bad, message] of [
+      [{ PORT: 'eighty' }, /^PORT: /],
+      [{ QUEUE_IMAGE_POSTER_ATTEMPTS: 'lots' }, /QUEUE_IMAGE_POSTER_ATTEMPTS: expected a whole number/],
+      [{ REDIS_URL: 'http://localhost:6379' }, /REDIS_URL/],
+    ] as const) {
+      const started = startWorkerApp({
+        name: 'thumbnail-generator',
+        defaultPort: 0,
+        routes: {},
+        processors: () => ({}),
+        env: { ...env, ...bad },
+      });
+      await expect(started).rejects.toBeInstanceOf(ConfigError);
+      await expect(started).rejects.toThrow(message);
+    }
+    // Still here: a library never ends the process.
+    expect(process.exitCode).toBeUndefined();
   });
 });

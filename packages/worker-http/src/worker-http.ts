@@ -5,6 +5,7 @@ import { isSafeId } from '@nself-tv/redis-keys';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { workerOpenApi } from './openapi.js';
+import { registerProbes } from './service.js';
 
 /** Options of {@link registerWorkerRoutes}. */
 export interface WorkerHttpOptions {
@@ -110,20 +111,12 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
     reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  app.get('/health', async () => {
-    // Liveness must not depend on Redis: counts are best effort.
-    const queueCounts = await countsOfMine().catch(() => null);
-    return { status: 'ok', queues: queueCounts };
+  // Liveness must not depend on Redis: the counts in /health are best effort.
+  registerProbes(app, {
+    connection,
+    metrics,
+    health: async () => ({ queues: await countsOfMine().catch(() => null) }),
   });
-  app.get('/ready', async (_request, reply) => {
-    try {
-      await connection.ping();
-      return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ error: 'service_unavailable', message: 'Redis does not answer' });
-    }
-  });
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get('/api/v1/queues/status', async () => ({ queues: await countsOfMine() }));
   const openApi = workerOpenApi(options.title ?? 'nself-tv worker', queues);
   app.get('/openapi.json', async () => openApi);
