@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startAppProcess } from '@nself-tv/test-redis';
 
 /** An app the demo started, in its own process group (so its ffmpeg children go with it). */
 export interface RunningApp {
@@ -19,9 +18,9 @@ const mainOf = (name: AppName) => fileURLToPath(new URL(`../../${name}/dist/main
 
 /**
  * Starts an app with `env`, its stdout and stderr appended to
- * `<logDir>/<name>.log`, and waits for its "listening" line (pino JSON with
- * the address). Fails with the log's tail when it exits first or takes over
- * `timeoutMs`.
+ * `<logDir>/<name>.log`, in its own process group (it outlives the demo with
+ * `--keep`), and waits for its "listening" line. Fails with the log's tail
+ * when it exits first or takes over `timeoutMs`.
  */
 export async function startApp(
   name: AppName,
@@ -30,27 +29,21 @@ export async function startApp(
   timeoutMs = 30_000,
 ): Promise<RunningApp> {
   const logFile = join(logDir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [mainOf(name)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', fd, fd],
-    detached: true,
-  });
-  child.unref();
-  const started = readFileSync(logFile, 'utf8').length;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lines = readFileSync(logFile, 'utf8').slice(started).split('\n');
-    for (const line of lines) {
-      if (!line.includes(`"${name} listening"`)) continue;
-      const { address } = JSON.parse(line) as { address: string };
-      return { name, pid: child.pid as number, address, logFile };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      stopGroup(child.pid);
-      throw new Error(`${name} did not start (${logFile}):\n${lines.slice(-8).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const app = startAppProcess(mainOf(name), `${name} listening`, env, { logFile });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const address = await Promise.race([
+      app.address,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no "listening" line after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { name, pid: app.child.pid as number, address, logFile };
+  } catch {
+    stopGroup(app.child.pid);
+    throw new Error(`${name} did not start (${logFile}):\n${app.output().trim().split('\n').slice(-8).join('\n')}`);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,8 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describeRedisConfig, loadRedisConfig, type RedisConfig } from '@nself-tv/redis-keys';
+import { startRedisServer } from '@nself-tv/test-redis';
 import { Redis } from 'ioredis';
 
 /** The Redis the demo runs against. */
@@ -45,16 +44,6 @@ async function answers(config: RedisConfig): Promise<boolean> {
   }
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
 /** The command that installs a missing tool, for the message. */
 export const INSTALL_HINT = {
   'redis-server': 'Debian/Ubuntu: sudo apt-get install -y redis-server   macOS: brew install redis',
@@ -86,44 +75,13 @@ export async function resolveRedis(env: NodeJS.ProcessEnv, dataDir: string): Pro
       `redis-server is not installed and no REDIS_URL is set. Install it: ${INSTALL_HINT['redis-server']}`,
     );
   }
-  await mkdir(dataDir, { recursive: true });
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dataDir,
-      '--appendonly',
-      'yes',
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-    ],
-    { stdio: 'ignore', detached: true },
-  );
-  const local = { REDIS_URL: `redis://127.0.0.1:${port}` };
-  const config = loadRedisConfig(local);
-  const deadline = Date.now() + 10_000;
-  while (!(await answers(config))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const exited = new Promise<void>((resolve) =>
-    child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
-  );
+  const server = await startRedisServer({ dataDir, detached: true });
+  const local = { REDIS_URL: server.url };
   return {
     env: local,
-    config,
-    description: `a local redis-server on port ${port}, AOF persistence in ${join(dataDir, 'appendonlydir')}`,
-    pid: child.pid,
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
+    config: loadRedisConfig(local),
+    description: `a local redis-server on port ${server.port}, AOF persistence in ${join(dataDir, 'appendonlydir')}`,
+    pid: server.pid,
+    stop: () => server.stop(),
   };
 }

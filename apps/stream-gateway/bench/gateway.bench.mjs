@@ -3,13 +3,12 @@
 // players next to the same files from a bare @fastify/static server, as
 // ratios with p99, in one run.
 // Usage: node bench/gateway.bench.mjs [--quick]   (after pnpm build)
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run as runTool, tools } from '@nself-tv/media-tools';
-import { startRedisServer } from '@nself-tv/test-redis';
+import { startAppProcess, startRedisServer } from '@nself-tv/test-redis';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 
@@ -20,31 +19,16 @@ const AUTH = 'bench-auth-secret-long-enough-0123456789abcdef';
 const server = await startRedisServer();
 const children = [];
 
-function start(script, env) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], {
-    env: { ...process.env, REDIS_URL: server.url, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve) => {
-    let buf = '';
-    const onData = (b) => {
-      buf += b.toString();
-      for (const line of buf.split('\n')) {
-        if (!line.includes('listening')) continue;
-        try {
-          const address = JSON.parse(line).address;
-          if (!address) continue;
-          // From here on the logs are only drained.
-          child.stdout.off('data', onData);
-          child.stdout.resume();
-          resolve(address);
-          return;
-        } catch {}
-      }
-    };
-    child.stdout.on('data', onData);
-  });
+// The bench's servers, started the way the tests start apps; their logs are only drained.
+function start(script, readyMessage, env) {
+  const app = startAppProcess(
+    fileURLToPath(new URL(script, import.meta.url)),
+    readyMessage,
+    { REDIS_URL: server.url, ...env },
+    { keepOutput: false },
+  );
+  children.push(app.child);
+  return app.address;
 }
 
 // A real HLS in a media root, as the ingest lays it out: 720p, 4 s segments.
@@ -57,7 +41,7 @@ await runTool(tools.ffmpeg, [
   ...['-hls_playlist_type', 'vod', '-hls_segment_filename', join(hlsDir, 'seg_%03d.ts'), join(hlsDir, 'master.m3u8')],
 ]);
 
-const gateway = await start('../dist/main.js', {
+const gateway = await start('../dist/main.js', 'stream-gateway listening', {
   MEDIA_ROOT: mediaRoot,
   PORT: '0',
   HOST: '127.0.0.1',
@@ -67,8 +51,8 @@ const gateway = await start('../dist/main.js', {
   MAX_FAMILY_STREAMS: '1000',
   ADMIT_RATE_LIMIT_PER_MINUTE: '100000',
 });
-const bare = await start('./bare-server.mjs', {});
-const statics = await start('./static-server.mjs', { MEDIA_ROOT: mediaRoot });
+const bare = await start('./bare-server.mjs', 'listening', {});
+const statics = await start('./static-server.mjs', 'listening', { MEDIA_ROOT: mediaRoot });
 const token = await new SignJWT({
   'https://hasura.io/jwt/claims': { 'x-hasura-user-id': 'bench', 'x-hasura-family-id': 'bench-fam' },
 })

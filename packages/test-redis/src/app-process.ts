@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { harnessEnv } from './harness-processes.js';
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { HARNESS_MARKER, harnessEnv } from './harness-processes.js';
 
 /** A built app started as a child process by a test. */
 export interface AppProcess {
@@ -15,9 +16,12 @@ export interface AppProcess {
 const running = new Set<ChildProcess>();
 
 /**
- * Starts `node <main>` with `env` over the test's environment and reads its
- * pino lines until one has the message `readyMessage` and an `address`.
- * Call {@link killAppProcesses} in `afterAll` so no app outlives the file.
+ * Starts `node <main>` with `env` over this process's environment and waits
+ * for the pino line whose message is `readyMessage` and that has an
+ * `address`. Read from its stdout, or with `logFile` from that file, where
+ * stdout and stderr are appended and the app runs on after this process
+ * (its own process group; the demo's `--keep`). Call
+ * {@link killAppProcesses} in `afterAll` so no test's app outlives the file.
  */
 export function startAppProcess(
   main: string,
@@ -26,34 +30,72 @@ export function startAppProcess(
   options: {
     /** Leader of its own process group, so a test can signal the whole group (`process.kill(-pid)`). */
     processGroup?: boolean;
+    /** Append the app's output here and let it outlive this process. */
+    logFile?: string;
+    /** Keep what the app writes after it is ready, for `output()`. Off for benches. @default true */
+    keepOutput?: boolean;
   } = {},
 ): AppProcess {
+  const { logFile } = options;
+  // An app that outlives its parent belongs to a test only when the parent runs under the harness.
+  const marked = !logFile || process.env[HARNESS_MARKER] !== undefined;
+  const fd = logFile ? openSync(logFile, 'a') : undefined;
+  const logStart = logFile ? statSync(logFile).size : 0;
   const child = spawn(process.execPath, [main], {
-    env: { ...process.env, ...harnessEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    detached: options.processGroup ?? false,
+    env: { ...process.env, ...(marked ? harnessEnv() : {}), ...env },
+    stdio: fd === undefined ? ['ignore', 'pipe', 'inherit'] : ['ignore', fd, fd],
+    detached: logFile !== undefined || (options.processGroup ?? false),
   });
+  if (fd !== undefined) {
+    closeSync(fd);
+    child.unref();
+  }
   running.add(child);
   let out = '';
+  const output = () => (logFile ? readFileSync(logFile, 'utf8').slice(logStart) : out);
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       running.delete(child);
       resolve(code);
     }),
   );
+  const readyAddress = (text: string) => {
+    for (const line of text.split('\n')) {
+      if (!line.includes(`"${readyMessage}"`)) continue;
+      const parsed = JSON.parse(line) as { address?: string };
+      if (parsed.address) return parsed.address;
+    }
+    return undefined;
+  };
   const address = new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) =>
+      reject(new Error(`${main} exited with ${code} before "${readyMessage}":\n${output()}`)),
+    );
+    if (logFile) {
+      const poll = setInterval(() => {
+        const found = readyAddress(output());
+        if (found) {
+          clearInterval(poll);
+          resolve(found);
+        }
+      }, 50);
+      child.once('exit', () => clearInterval(poll));
+      return;
+    }
+    let ready = false;
     child.stdout?.on('data', (b: Buffer) => {
+      if (ready && options.keepOutput === false) return;
       out += b.toString();
-      for (const line of out.split('\n')) {
-        if (!line.includes(`"${readyMessage}"`)) continue;
-        const parsed = JSON.parse(line) as { address?: string };
-        if (parsed.address) resolve(parsed.address);
+      if (ready) return;
+      const found = readyAddress(out);
+      if (found) {
+        ready = true;
+        resolve(found);
       }
     });
-    child.once('exit', (code) => reject(new Error(`${main} exited with ${code} before "${readyMessage}":\n${out}`)));
   });
   address.catch(() => undefined);
-  return { child, address, exited, output: () => out };
+  return { child, address, exited, output };
 }
 
 /** SIGKILLs every app process a test started that is still running. */

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HARNESS_TITLE, harnessEnv } from './harness-processes.js';
+import { HARNESS_MARKER, HARNESS_TITLE, harnessEnv } from './harness-processes.js';
 
 /** A redis-server started for tests. */
 export interface RedisServerHandle {
@@ -13,8 +13,10 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
   /** Starts it again on the same port, with the same data folder. */
   start(): Promise<void>;
-  /** Stops the server for good and removes its folder. */
+  /** Stops the server for good and removes its folder (not a `dataDir`). */
   close(): Promise<void>;
+  /** The redis-server process, while it runs. */
+  readonly pid: number | undefined;
 }
 
 /** Options of {@link startRedisServer}. */
@@ -23,6 +25,16 @@ export interface StartRedisOptions {
   args?: string[];
   /** redis-server binary. @default process.env.REDIS_SERVER_PATH ?? 'redis-server' */
   binary?: string;
+  /**
+   * Keep the data in this folder (not removed by `close()`), with AOF persistence and
+   * `maxmemory-policy noeviction`, as a deployment would. @default a temporary folder, no persistence
+   */
+  dataDir?: string;
+  /**
+   * Let the server outlive this process (the demo's `--keep`): no watchdog, its own process
+   * group. Stop it with `stop()` or its `pid`. @default false
+   */
+  detached?: boolean;
 }
 
 /** The message shown when tests need Redis and none can be found. */
@@ -86,11 +98,24 @@ const WATCHDOG =
 export async function startRedisServer(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
   const binary = options.binary ?? process.env.REDIS_SERVER_PATH ?? 'redis-server';
   if (!hasRedisServer(binary)) throw new Error(REDIS_MISSING_MESSAGE);
-  const dir = mkdtempSync(join(tmpdir(), 'nself-redis-'));
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'nself-redis-'));
+  if (options.dataDir) mkdirSync(dir, { recursive: true });
+  // A server that outlives its parent belongs to a test only when the parent runs under the harness.
+  const marked = !options.detached || process.env[HARNESS_MARKER] !== undefined;
   const port = await freePort();
   let child: ChildProcess | undefined;
   let serverPid: number | undefined;
   let stderr = '';
+
+  const ready = async (proc: ChildProcess) => {
+    const deadline = Date.now() + 10_000;
+    while (!(await ping(port))) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`redis-server on port ${port} did not start: ${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
 
   const start = async () => {
     if (child) return;
@@ -101,18 +126,28 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(options.dataDir ? ['--appendonly', 'yes', '--maxmemory-policy', 'noeviction'] : ['--appendonly', 'no']),
       '--dir',
       dir,
       '--daemonize',
       'no',
       '--loglevel',
       'warning',
-      '--proc-title-template',
-      `{title} {listen-addr} {server-mode} ${HARNESS_TITLE}`,
+      ...(marked ? ['--proc-title-template', `{title} {listen-addr} {server-mode} ${HARNESS_TITLE}`] : []),
       ...(options.args ?? []),
     ];
+    if (options.detached) {
+      const proc = spawn(binary, args, {
+        stdio: 'ignore',
+        detached: true,
+        env: { ...process.env, ...(marked ? harnessEnv() : {}) },
+      });
+      proc.unref();
+      child = proc;
+      serverPid = proc.pid;
+      await ready(proc);
+      return;
+    }
     const proc = spawn('sh', ['-c', WATCHDOG, 'sh', binary, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...harnessEnv(), WATCH_PID: String(process.pid) },
@@ -125,13 +160,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
       proc.stdout?.once('data', (b: Buffer) => resolve(Number(b.toString().trim().split('\n')[0])));
       proc.once('exit', () => reject(new Error(`redis-server exited at start: ${stderr}`)));
     });
-    const deadline = Date.now() + 10_000;
-    while (!(await ping(port))) {
-      if (proc.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`redis-server on port ${port} did not start: ${stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await ready(proc);
   };
 
   const stop = async () => {
@@ -169,7 +198,10 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
     stop,
     async close() {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+    get pid() {
+      return child ? serverPid : undefined;
     },
   };
 }
