@@ -70,6 +70,9 @@ describe('pnpm demo', () => {
     expect(out).toContain(`using your Redis (redis://127.0.0.1:${new URL(server.url).port}/0`);
     expect(out).toMatch(/POST \/api\/v1\/admit demo-extra → 429 device_limit/);
     expect(out).toContain('Summary: ingest completed');
+    expect(out).toMatch(/POST \/api\/v1\/ingests \(Idempotency-Key ingest-demo-[0-9a-f]+\) → 202 ingest ingest-demo-/);
+    expect(out).toMatch(/a client retry\) → ingest ingest-demo-[0-9a-f]+, replayed: true/);
+    expect(out).toContain('cache:recent after the ingest: invalidated');
     // Played over HTTP through the gateway, then refused once the session ended.
     expect(out).toMatch(/mediaUrl http:\/\/127\.0\.0\.1:\d+\/play\/demo-[0-9a-f]+\/[^/]+\/master\.m3u8/);
     expect(out).toContain('to the end: ok');

@@ -5,8 +5,8 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeSample } from '@nself-tv/media-tools';
-import { createIngestService, createJobInspector, createProducer, type IngestState } from '@nself-tv/queues';
-import { createRequestConnection } from '@nself-tv/redis-keys';
+import { createJobInspector, type IngestState } from '@nself-tv/queues';
+import { createKeyspace, createRequestConnection } from '@nself-tv/redis-keys';
 import { createFileStorage, hlsLayout } from '@nself-tv/storage';
 import { alive, type RunningApp, startApp, stopApps } from './app-processes.js';
 import { gatewayDemo, playbackDemo } from './gateway-demo.js';
@@ -145,25 +145,47 @@ async function main(): Promise<number> {
   }
 
   const connection = createRequestConnection(redis.config, { connectionName: 'nself-tv-demo', commandTimeoutMs: 5000 });
-  const producer = createProducer({ connection });
   const inspector = createJobInspector(connection);
-  const ingest = createIngestService({ connection, producer });
   try {
-    heading('Ingest');
+    heading('Ingest over HTTP');
     const prefix = layout.prefixFor(mediaId);
+    const videoProcessor = apps.find((a) => a.name === 'video-processor') as RunningApp;
+    const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${videoProcessor.address}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${secrets.API_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    // What the library service would have cached for its "recently added" row.
+    const recentKey = createKeyspace().cacheRecent();
+    await connection.set(recentKey, JSON.stringify([{ id: 'older-title' }]), 'EX', 300);
     // No output: the ingest writes where the layout says, which is where the gateway serves from.
-    const first = await ingest.start({ mediaId, familyId: 'demo-family', source: { bucket: BUCKET, key: sourceKey } });
-    say(`ingest ${first.ingestId} started for ${mediaId}: the transcode job is queued; the other stages follow it`);
+    const request = { mediaId, familyId: 'demo-family', source: { bucket: BUCKET, key: sourceKey } };
+    const idempotency = { 'idempotency-key': `ingest-${mediaId}` };
+    const posted = await api('POST', '/api/v1/ingests', request, idempotency);
+    const first = (await posted.json()) as { ingestId: string; replayed: boolean };
+    if (posted.status !== 202)
+      throw new Error(`POST /api/v1/ingests answered ${posted.status}: ${JSON.stringify(first)}`);
+    say(`POST /api/v1/ingests (Idempotency-Key ${idempotency['idempotency-key']}) → 202 ingest ${first.ingestId}`);
+    const retried = (await (await api('POST', '/api/v1/ingests', request, idempotency)).json()) as typeof first;
+    say(`the same request again (a client retry) → ingest ${retried.ingestId}, replayed: ${retried.replayed}`);
     const view = createProgressView((t) => process.stdout.write(t), Boolean(process.stdout.isTTY));
-    let state: IngestState = first;
-    while (!['completed', 'failed', 'cancelled'].includes(state.status)) {
+    let state: IngestState | undefined;
+    while (!state || !['completed', 'failed', 'cancelled'].includes(state.status)) {
       await new Promise((r) => setTimeout(r, process.stdout.isTTY ? 200 : 500));
-      const next = await ingest.get(first.ingestId);
-      if (!next) throw new Error(`ingest ${first.ingestId} disappeared from Redis`);
-      state = next;
+      const got = await api('GET', `/api/v1/ingests/${first.ingestId}`);
+      if (got.status !== 200) throw new Error(`GET /api/v1/ingests/${first.ingestId} answered ${got.status}`);
+      state = (await got.json()) as IngestState;
       view.update(state);
     }
     view.end();
+    say(
+      `${recentKey} after the ingest: ${(await connection.exists(recentKey)) ? 'still there' : 'invalidated (the new title shows at once)'}`,
+    );
 
     heading(
       `Summary: ingest ${state.status} in ${(((state.finishedAt ?? state.updatedAt) - state.createdAt) / 1000).toFixed(1)} s`,
@@ -211,7 +233,7 @@ async function main(): Promise<number> {
     }
     return state.status === 'completed' ? 0 : 1;
   } finally {
-    await Promise.all([producer.close(), inspector.close()]).catch(() => undefined);
+    await inspector.close().catch(() => undefined);
     connection.disconnect();
   }
 }

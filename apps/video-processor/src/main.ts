@@ -6,6 +6,7 @@ import { trickplay } from './trickplay.js';
 await runWorkerApp({
   name: 'video-processor',
   defaultPort: 5005,
+  ingestRoutes: true,
   routes: { transcode: 'video:transcode', trickplay: 'video:trickplay', subtitle: 'video:subtitle' },
   processors: (storage, limits) => ({
     'video:transcode': (payload, job) => transcode(payload, job, storage, limits),

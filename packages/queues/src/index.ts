@@ -29,7 +29,12 @@ export { createProducer } from './producer.js';
 export { FINAL_ERROR_CODES, failureCode, isFinalFailure } from './retry-policy.js';
 // Payloads and results: zod schemas, their types, JSON Schemas for other languages.
 export type { OutputLocation, StorageLocation } from './schemas/common.js';
-export { payloadJsonSchema, resultJsonSchema } from './schemas/json-schema.js';
+export {
+  ingestRequestJsonSchema,
+  ingestStateJsonSchema,
+  payloadJsonSchema,
+  resultJsonSchema,
+} from './schemas/json-schema.js';
 export type { JobResult, Payload, PayloadInput } from './schemas/registry.js';
 export { PAYLOAD_SCHEMAS, parsePayload, RESULT_SCHEMAS } from './schemas/registry.js';
 export type { RenditionName } from './schemas/video.js';

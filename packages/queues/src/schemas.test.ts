@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { QUEUE_NAMES } from '@nself-tv/redis-keys';
 import { describe, expect, it } from 'vitest';
 import { PayloadError } from './errors.js';
-import { fileStem, payloadJsonSchema, resultJsonSchema } from './schemas/json-schema.js';
+import {
+  fileStem,
+  ingestRequestJsonSchema,
+  ingestStateJsonSchema,
+  payloadJsonSchema,
+  resultJsonSchema,
+} from './schemas/json-schema.js';
 import { parsePayload, parseResult } from './schemas/registry.js';
 import { optimizeJob, transcodeJob } from './test-helpers.js';
 
@@ -120,6 +126,14 @@ describe('JSON Schema files', () => {
       JSON.parse(readFileSync(new URL(`../schemas/${fileStem(queue)}.${kind}.json`, import.meta.url), 'utf8'));
     expect(read('payload')).toEqual(payloadJsonSchema(queue));
     expect(read('result')).toEqual(resultJsonSchema(queue));
+  });
+
+  it('ship the ingest request and state', () => {
+    const read = (name: string) =>
+      JSON.parse(readFileSync(new URL(`../schemas/ingest.${name}.json`, import.meta.url), 'utf8'));
+    expect(read('request')).toEqual(ingestRequestJsonSchema());
+    expect(read('state')).toEqual(ingestStateJsonSchema());
+    expect(ingestRequestJsonSchema().required).toEqual(['mediaId', 'familyId', 'source']);
   });
 
   it('describe payloads other languages can check', () => {

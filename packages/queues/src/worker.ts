@@ -44,6 +44,12 @@ export interface QueueWorkerOptions {
    * @default one on `connection` with the catalog's job options
    */
   producer?: Producer;
+  /**
+   * The ingest service a job of an ingest reports to (for example one with
+   * `onCompleted`). Not closed by the worker.
+   * @default one on `connection` with the worker's producer
+   */
+  ingest?: IngestService;
 }
 
 /** A running worker for one queue. */
@@ -112,7 +118,7 @@ export function createQueueWorker<Q extends QueueName>(
   let ingest: IngestService | undefined;
   const trackerFor = (data: Record<string, unknown>, jobId: string) => {
     producer ??= options.producer ?? createProducer({ connection: options.connection, keyspace });
-    ingest ??= createIngestService({ connection: options.connection, producer, keyspace });
+    ingest ??= options.ingest ?? createIngestService({ connection: options.connection, producer, keyspace });
     return trackIngestJob(ingest, producer, queue, data, jobId);
   };
 

@@ -1,4 +1,10 @@
-import { payloadJsonSchema, type QueueName, resultJsonSchema } from '@nself-tv/queues';
+import {
+  ingestRequestJsonSchema,
+  ingestStateJsonSchema,
+  payloadJsonSchema,
+  type QueueName,
+  resultJsonSchema,
+} from '@nself-tv/queues';
 import { safeIdSchema } from '@nself-tv/redis-keys';
 import { z } from 'zod';
 import { errorBodySchema } from './service.js';
@@ -22,13 +28,18 @@ const typeName = (queue: QueueName) =>
  * Request and result bodies are the queues' own JSON Schemas, which are generated
  * from the zod schemas the routes validate with, so the two cannot drift.
  */
-export function workerOpenApi(title: string, queues: Record<string, QueueName>): Record<string, unknown> {
+export function workerOpenApi(
+  title: string,
+  queues: Record<string, QueueName>,
+  options: { ingests?: boolean } = {},
+): Record<string, unknown> {
   const schemas: Record<string, unknown> = {
     Error: errorBodySchema([
       'bad_request',
       'unauthorized',
       'policy_denied',
       'not_found',
+      'conflict',
       'unsupported_media_type',
       'service_unavailable',
       'internal_error',
@@ -77,6 +88,65 @@ export function workerOpenApi(title: string, queues: Record<string, QueueName>):
       },
     },
   };
+  if (options.ingests) {
+    schemas.IngestRequest = component(ingestRequestJsonSchema());
+    schemas.IngestState = component(ingestStateJsonSchema());
+    const ingestId = { name: 'id', in: 'path', required: true, schema: idSchema };
+    paths['/api/v1/ingests'] = {
+      post: {
+        summary: 'Start an ingest: transcode, then trickplay, subtitles, posters and sprites',
+        security: [{ bearer: [] }],
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            schema: idSchema,
+            description:
+              'Becomes the ingest id: a retried request returns the ingest the first one started (`replayed: true`). The same key for another media item or source answers 409.',
+          },
+        ],
+        requestBody: { required: true, content: json(ref('IngestRequest')) },
+        responses: {
+          202: {
+            description: 'Started (or, with a key seen before, the ingest it started); `Location` is its status URL',
+            content: json({
+              type: 'object',
+              required: ['ingestId', 'status', 'replayed'],
+              properties: { ingestId: { type: 'string' }, status: { type: 'string' }, replayed: { type: 'boolean' } },
+            }),
+          },
+          400: problem('The body does not match IngestRequest, or a bad Idempotency-Key'),
+          401: problem('Missing or wrong API token'),
+          403: problem('The job API is disabled (API_TOKEN is not set)'),
+          409: problem('The Idempotency-Key (or ingestId) names an ingest of another media item or source'),
+          503: problem('Redis does not answer'),
+        },
+      },
+    };
+    paths['/api/v1/ingests/{id}'] = {
+      get: {
+        summary: "An ingest's state: status, progress, every stage (kept 24 h)",
+        security: [{ bearer: [] }],
+        parameters: [ingestId],
+        responses: {
+          200: { description: 'The state', content: json(ref('IngestState')) },
+          401: problem('Missing or wrong API or read token'),
+          404: problem('Unknown or expired'),
+        },
+      },
+      delete: {
+        summary: 'Cancel an ingest: its jobs that have not started are removed, a running one is aborted',
+        security: [{ bearer: [] }],
+        parameters: [ingestId],
+        responses: {
+          200: { description: 'The cancelled state', content: json(ref('IngestState')) },
+          401: problem('Missing or wrong API token'),
+          404: problem('Unknown or expired'),
+        },
+      },
+    };
+  }
   paths['/api/v1/queues/status'] = {
     get: { summary: "Job counts of this app's queues by state", responses: { 200: { description: 'Counts' } } },
   };

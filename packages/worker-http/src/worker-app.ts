@@ -1,9 +1,11 @@
 import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve, sep } from 'node:path';
+import { createCache } from '@nself-tv/cache';
 import { confinement, DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_VIDEO_PIXELS, tools } from '@nself-tv/media-tools';
 import { createTvMetrics } from '@nself-tv/metrics';
 import {
+  createIngestService,
   createJobInspector,
   createProducer,
   createQueueWorker,
@@ -50,6 +52,8 @@ export interface WorkerAppOptions {
   processors: (storage: MediaStorage, limits: WorkerLimits) => WorkerProcessors;
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** Serve `POST/GET/DELETE /api/v1/ingests` (the app that runs the transcode). @default false */
+  ingestRoutes?: boolean;
 }
 
 const envSchema = (defaultPort: number) =>
@@ -126,6 +130,16 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   if (swept.length) log.info({ removed: swept }, 'removed temporary folders of dead worker processes');
   const producer = createProducer({ connection: requestConnection, overrides: jobOverrides });
   const inspector = createJobInspector(requestConnection);
+  // Whichever worker finishes an ingest drops cache:recent, so the new title shows at once.
+  const cache = createCache({ connection: requestConnection });
+  const ingest = createIngestService({
+    connection: workerConnection,
+    producer,
+    onCompleted: async (state) => {
+      await cache.invalidateRecent();
+      log.info({ ingestId: state.ingestId, mediaId: state.mediaId }, 'ingest completed; cache:recent invalidated');
+    },
+  });
   const metrics = createTvMetrics({ queues: inspector, redis: requestConnection });
 
   const onEvent = (event: WorkerEvent) => {
@@ -151,6 +165,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       onEvent,
       redact,
       producer,
+      ingest,
     });
   });
   const cleaner = startRetentionCleaner({ connection: workerConnection, queues: settings.map((s) => s.queue) });
@@ -168,6 +183,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     apiToken: config.API_TOKEN,
     readToken: config.API_READ_TOKEN,
     title: `nself-tv ${name}`,
+    ...(options.ingestRoutes ? { ingest } : {}),
   });
   if (!config.API_TOKEN) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
 
@@ -184,7 +200,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       await app.close().catch(() => undefined);
       await Promise.all(workers.map((w) => w.close()));
       await cleaner.stop().catch(() => undefined);
-      await Promise.all([producer.close(), inspector.close()]).catch(() => undefined);
+      await Promise.all([producer.close(), inspector.close(), cache.close()]).catch(() => undefined);
       await Promise.all([workerConnection.quit(), requestConnection.quit()]).catch(() => undefined);
       return true;
     })();

@@ -1,6 +1,12 @@
 import { tmpdir } from 'node:os';
 import { createTvMetrics } from '@nself-tv/metrics';
-import { createJobInspector, createProducer, payloadJsonSchema } from '@nself-tv/queues';
+import {
+  createIngestService,
+  createJobInspector,
+  createProducer,
+  type IngestService,
+  payloadJsonSchema,
+} from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
@@ -22,9 +28,10 @@ afterAll(async () => {
   connection.disconnect();
 });
 
-async function start(apiToken: string | undefined, readToken?: string) {
+async function start(apiToken: string | undefined, readToken?: string, extra: { ingest?: IngestService } = {}) {
   const app = Fastify({ bodyLimit: 4096 });
   registerWorkerRoutes(app, {
+    ...extra,
     readToken,
     queues: { optimize: 'image:optimize', poster: 'image:poster' },
     connection,
@@ -35,7 +42,13 @@ async function start(apiToken: string | undefined, readToken?: string) {
   });
   apps.push(app);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  return async (method: string, path: string, body?: unknown, token?: string, raw?: { type: string; text: string }) => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+    raw?: { type: string; text: string },
+  ) => {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined || raw) headers['content-type'] = raw?.type ?? 'application/json';
@@ -46,6 +59,7 @@ async function start(apiToken: string | undefined, readToken?: string) {
     });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, any> };
   };
+  return Object.assign(call, { address });
 }
 
 const optimize = { source: { bucket: 'media', key: 'a.jpg' }, output: { bucket: 'media', key: 'a.webp' } };
@@ -143,6 +157,69 @@ describe('worker HTTP surface', () => {
       expect(res.status, field).toBe(400);
       expect(res.body.field, field).toBe(field);
     }
+  });
+});
+
+describe('ingests over HTTP', () => {
+  const ingest = createIngestService({ connection, producer, keyspace });
+  const movie = { mediaId: 'film-1', familyId: 'fam', source: { bucket: 'media', key: 'uploads/film-1.mkv' } };
+
+  it('starts once per Idempotency-Key, reports state, cancels, and refuses what it should', async () => {
+    const call = await start('secret-token', 'read-token-0123456789', { ingest });
+    const key = { 'idempotency-key': 'lib-req-42' };
+    const post = (body: unknown, headers: Record<string, string> = key, token = 'secret-token') =>
+      fetch(`${call.address}/api/v1/ingests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, location: r.headers.get('location'), body: (await r.json()) as any }));
+
+    expect((await post(movie, key, 'wrong-token')).status).toBe(401);
+    const first = await post(movie);
+    expect(first).toMatchObject({ status: 202, body: { ingestId: 'lib-req-42', replayed: false } });
+    expect(first.location).toBe('/api/v1/ingests/lib-req-42');
+    // A retry of the same request is the same ingest: one transcode job, not two.
+    expect((await post(movie)).body).toMatchObject({ ingestId: 'lib-req-42', replayed: true });
+    expect(await redis.client.zcard(`${redis.namespace}:bull:video:transcode:prioritized`)).toBe(0);
+    expect(await redis.client.llen(`${redis.namespace}:bull:video:transcode:wait`)).toBe(1);
+    // The same key for another title is a client bug, not a retry.
+    expect((await post({ ...movie, mediaId: 'film-2' })).status).toBe(409);
+    for (const [body, headers, field] of [
+      [{ ...movie, source: { bucket: 'media', key: '../etc/passwd' } }, { 'idempotency-key': 'k1' }, 'source.key'],
+      [{ ...movie, mediaId: 'a:b' }, { 'idempotency-key': 'k2' }, 'mediaId'],
+      [{ ...movie, surprise: true }, { 'idempotency-key': 'k3' }, undefined],
+      [movie, { 'idempotency-key': 'bad key*' }, 'Idempotency-Key'],
+      [{ ...movie, ingestId: 'other' }, { 'idempotency-key': 'k4' }, 'ingestId'],
+      [[movie], {}, undefined],
+    ] as const) {
+      const res = await post(body, headers as Record<string, string>);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      if (field) expect(res.body.field, JSON.stringify(body)).toBe(field);
+    }
+
+    const get = (id: string, token = 'read-token-0123456789') =>
+      fetch(`${call.address}/api/v1/ingests/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const state = (await (await get('lib-req-42')).json()) as { status: string; mediaId: string };
+    expect(state).toMatchObject({ status: 'pending', mediaId: 'film-1' });
+    expect((await get('no-such-ingest')).status).toBe(404);
+    expect((await get('a*b')).status).toBe(400);
+    expect((await get('lib-req-42', 'nope-nope-nope-nope')).status).toBe(401);
+    // The read token may look, not cancel.
+    const cancel = (id: string, token = 'secret-token') =>
+      fetch(`${call.address}/api/v1/ingests/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await cancel('lib-req-42', 'read-token-0123456789')).status).toBe(401);
+    const cancelled = await cancel('lib-req-42');
+    expect(cancelled.status).toBe(200);
+    expect(((await cancelled.json()) as { status: string }).status).toBe('cancelled');
+    expect(await redis.client.llen(`${redis.namespace}:bull:video:transcode:wait`)).toBe(0);
+    expect((await cancel('no-such-ingest')).status).toBe(404);
+
+    const doc = (await call('GET', '/openapi.json')).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/ingests', '/api/v1/ingests/{id}']));
+    expect(doc.components.schemas.IngestRequest.required).toEqual(['mediaId', 'familyId', 'source']);
   });
 });
 

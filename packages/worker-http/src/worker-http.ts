@@ -1,6 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { TvMetrics } from '@nself-tv/metrics';
-import { type JobInspector, PayloadError, type Producer, QueueError, type QueueName } from '@nself-tv/queues';
+import {
+  type IngestService,
+  type JobInspector,
+  PayloadError,
+  type Producer,
+  QueueError,
+  type QueueName,
+} from '@nself-tv/queues';
 import { isSafeId } from '@nself-tv/redis-keys';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -22,6 +29,8 @@ export interface WorkerHttpOptions {
   readToken?: string | undefined;
   /** Title of the OpenAPI document at `GET /openapi.json`. @default 'nself-tv worker' */
   title?: string;
+  /** Serves `POST/GET/DELETE /api/v1/ingests` through this service (the video-processor). @default off */
+  ingest?: IngestService;
 }
 
 /** Every error body: a stable `error` code, a message for people, the field at fault when there is one. */
@@ -118,7 +127,7 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
     health: async () => ({ queues: await countsOfMine().catch(() => null) }),
   });
   app.get('/api/v1/queues/status', async () => ({ queues: await countsOfMine() }));
-  const openApi = workerOpenApi(options.title ?? 'nself-tv worker', queues);
+  const openApi = workerOpenApi(options.title ?? 'nself-tv worker', queues, { ingests: options.ingest !== undefined });
   app.get('/openapi.json', async () => openApi);
 
   app.get('/api/v1/jobs/:id', async (request) => {
@@ -130,6 +139,9 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
     return job;
   });
 
+  const { ingest } = options;
+  if (ingest) registerIngestRoutes(app, ingest, authorize);
+
   app.post('/api/v1/jobs/:kind', async (request, reply) => {
     authorize(request, 'write');
     const queue = queues[(request.params as { kind: string }).kind];
@@ -138,5 +150,88 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
     }
     const jobId = await producer.enqueue(queue, request.body as never);
     return reply.code(202).send({ jobId, queue, status: 'queued' });
+  });
+}
+
+const INGEST_NOT_FOUND = (id: string) =>
+  new HttpProblem(404, 'not_found', `no ingest ${id} (unknown, or expired after 24 h)`);
+
+/**
+ * Ingests over HTTP, for library services in any language. `Idempotency-Key`
+ * (a safe id) becomes the ingest id, so a retried request returns the ingest the
+ * first one started instead of starting a second; the same key with another
+ * media item or source answers 409.
+ */
+function registerIngestRoutes(
+  app: FastifyInstance,
+  ingest: IngestService,
+  authorize: (request: FastifyRequest, access: 'read' | 'write') => void,
+) {
+  const idParam = (request: FastifyRequest) => {
+    const id = (request.params as { id: string }).id;
+    if (!isSafeId(id)) throw new HttpProblem(400, 'bad_request', 'id: invalid ingest id', 'id');
+    return id;
+  };
+
+  app.post('/api/v1/ingests', async (request, reply) => {
+    authorize(request, 'write');
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new HttpProblem(400, 'bad_request', 'the body must be a JSON object (an ingest request)');
+    }
+    const header = request.headers['idempotency-key'];
+    const key = typeof header === 'string' ? header : undefined;
+    if (key !== undefined && !isSafeId(key)) {
+      throw new HttpProblem(
+        400,
+        'bad_request',
+        "Idempotency-Key: 1-128 of letters, digits, '-', '_' and '.'",
+        'Idempotency-Key',
+      );
+    }
+    const asked = (body as { ingestId?: unknown }).ingestId;
+    if (key !== undefined && asked !== undefined && asked !== key) {
+      throw new HttpProblem(400, 'bad_request', 'ingestId and Idempotency-Key differ; send one of them', 'ingestId');
+    }
+    const ingestId = key ?? (typeof asked === 'string' ? asked : undefined);
+    const before = ingestId === undefined ? undefined : await ingest.get(ingestId);
+    const request_ = { ...(body as Record<string, unknown>), ...(ingestId ? { ingestId } : {}) };
+    const state = await ingest.start(request_ as Parameters<IngestService['start']>[0]);
+    const sent = request_ as { mediaId?: unknown; source?: { bucket?: unknown; key?: unknown } };
+    if (
+      state.mediaId !== sent.mediaId ||
+      state.source.bucket !== sent.source?.bucket ||
+      state.source.key !== sent.source?.key
+    ) {
+      throw new HttpProblem(
+        409,
+        'conflict',
+        `ingest ${state.ingestId} already exists for media ${state.mediaId} from ${state.source.bucket}/${state.source.key}`,
+      );
+    }
+    const replayed = before !== undefined;
+    return reply
+      .code(202)
+      .header('location', `/api/v1/ingests/${state.ingestId}`)
+      .send({ ingestId: state.ingestId, status: state.status, replayed });
+  });
+
+  app.get('/api/v1/ingests/:id', async (request) => {
+    authorize(request, 'read');
+    const id = idParam(request);
+    const state = await ingest.get(id);
+    if (!state) throw INGEST_NOT_FOUND(id);
+    return state;
+  });
+
+  app.delete('/api/v1/ingests/:id', async (request) => {
+    authorize(request, 'write');
+    const id = idParam(request);
+    try {
+      return await ingest.cancel(id);
+    } catch (error) {
+      if (error instanceof QueueError && error.code === 'INGEST_NOT_FOUND') throw INGEST_NOT_FOUND(id);
+      throw error;
+    }
   });
 }

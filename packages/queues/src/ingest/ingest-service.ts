@@ -47,6 +47,13 @@ export interface IngestServiceOptions {
    * serves playback from the same layout. @default hlsLayout() (`media`, `library/{mediaId}/`)
    */
   layout?: HlsLayout;
+  /**
+   * Called once when an ingest completes, by the process whose update completed
+   * it: the apps invalidate `cache:recent` here (the spec gives it 5 min so new
+   * additions show quickly). Its failure does not fail the update.
+   * @default none
+   */
+  onCompleted?: (state: IngestState) => Promise<void>;
 }
 
 /** Starts, reads, advances and cancels ingests stored under `Keyspace.ingest(id)`. */
@@ -186,7 +193,13 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         ],
       );
       if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
-      return parseState(out);
+      const [json, ended] = out as [string, string];
+      const state = parseState(json);
+      // Exactly once per ingest: only the update that finished it reports 'completed'.
+      if (ended === 'completed' && options.onCompleted) {
+        await options.onCompleted(state).catch(() => undefined);
+      }
+      return state;
     },
 
     setExternalStage(ingestId, stage, update) {

@@ -28,7 +28,17 @@ const gate = (mediaId: string) => {
 
 const workers: QueueWorker[] = [];
 const connection = kit.workerConnection();
-const common = { connection, keyspace: kit.keyspace, progressIntervalMs: 0 };
+// The workers report through a service that records each completion, as the apps invalidate cache:recent.
+const completions: string[] = [];
+const reporting = createIngestService({
+  connection: kit.requestConnection(),
+  producer,
+  keyspace: kit.keyspace,
+  onCompleted: async (state) => {
+    completions.push(state.ingestId);
+  },
+});
+const common = { connection, keyspace: kit.keyspace, progressIntervalMs: 0, ingest: reporting };
 workers.push(
   createQueueWorker(
     'video:transcode',
@@ -182,6 +192,9 @@ describe('ingest pipeline', () => {
     const done = await settled(started.ingestId);
     expect(done.status).toBe('completed');
     expect(done.progress).toBe(100);
+    // Four stages finished in parallel on different workers: the hook ran once.
+    await waitFor(() => completions.includes(started.ingestId));
+    expect(completions.filter((id) => id === started.ingestId)).toHaveLength(1);
     expect(stageView(done)).toMatchObject({
       probe: 'completed',
       transcode: 'completed',
@@ -235,6 +248,7 @@ describe('ingest pipeline', () => {
       posters: 'pending',
     });
     expect(await redis.client.exists(`${redis.namespace}:bull:video:trickplay:${ingestId}-trickplay`)).toBe(0);
+    expect(completions).not.toContain(ingestId);
   });
 
   it('waits for external stages and completes when they are set', async () => {

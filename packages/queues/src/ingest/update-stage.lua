@@ -8,13 +8,15 @@
 -- ARGV[5]  job id, or ''
 -- ARGV[6]  stage result as a JSON string (stored as a string), or ''
 -- ARGV[7]  TTL in seconds, refreshed on every update
--- Returns the new state JSON, the unchanged JSON when the ingest is already
--- finished or the stage already ended, or nil when the ingest does not exist.
+-- Returns {state JSON, ended}: the new state, or the unchanged one when the ingest
+-- is already finished or the stage already ended; `ended` is the ingest's final
+-- status ('completed' or 'failed') when this very update finished it, else ''.
+-- nil when the ingest does not exist.
 local raw = redis.call('GET', KEYS[1])
 if not raw then return nil end
 local state = cjson.decode(raw)
 if state.status == 'completed' or state.status == 'failed' or state.status == 'cancelled' then
-  return raw
+  return {raw, ''}
 end
 
 local function ended(status)
@@ -26,7 +28,7 @@ for _, s in ipairs(state.stages) do
   if s.name == ARGV[1] then stage = s end
 end
 if not stage then return redis.error_reply('ERR unknown ingest stage ' .. ARGV[1]) end
-if ended(stage.status) then return raw end
+if ended(stage.status) then return {raw, ''} end
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -81,4 +83,5 @@ end
 
 local out = cjson.encode(state)
 redis.call('SET', KEYS[1], out, 'EX', tonumber(ARGV[7]))
-return out
+if state.status == 'completed' or state.status == 'failed' then return {out, state.status} end
+return {out, ''}

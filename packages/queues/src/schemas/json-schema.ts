@@ -1,5 +1,6 @@
 import type { QueueName } from '@nself-tv/redis-keys';
 import { z } from 'zod';
+import { ingestRequestSchema, ingestStateSchema } from '../ingest/state.js';
 import { PAYLOAD_SCHEMAS, RESULT_SCHEMAS } from './registry.js';
 
 /**
@@ -37,4 +38,19 @@ export function resultJsonSchema(queue: QueueName): Record<string, unknown> {
 /** File name stem of a queue's schema files: `video:transcode` → `video-transcode`. */
 export function fileStem(queue: QueueName): string {
   return queue.replace(':', '-');
+}
+
+/** JSON Schema of an ingest request (`POST /api/v1/ingests` on the video-processor). */
+export function ingestRequestJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ingestRequestSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return { ...schema, $id: 'https://nself.org/schemas/tv/ingest.request.json', title: 'ingest request' };
+}
+
+/** JSON Schema of an ingest's state (`ingest:{id}`, `GET /api/v1/ingests/:id`). */
+export function ingestStateJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ingestStateSchema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://nself.org/schemas/tv/ingest.state.json', title: 'ingest state' };
 }
