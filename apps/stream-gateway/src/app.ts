@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createTvMetrics } from '@nself-tv/metrics';
 import { createKeyspace, isSafeId, type Keyspace } from '@nself-tv/redis-keys';
 import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
-import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
+import type { MediaStorage } from '@nself-tv/storage';
 import { registerProbes } from '@nself-tv/worker-http/service';
 import Fastify, {
   type FastifyBaseLogger,
@@ -33,7 +33,7 @@ export interface GatewayDeps {
   keyspace?: Keyspace;
   /** pino destination for tests. @default stdout */
   logStream?: NodeJS.WritableStream;
-  /** The media store playback reads. @default the filesystem store at `MEDIA_ROOT` */
+  /** The media store playback reads. @default the one `STORAGE` names (the filesystem store at `MEDIA_ROOT`) */
   storage?: MediaStorage;
 }
 
@@ -301,7 +301,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   });
 
   const playback = registerPlayback(app, {
-    storage: deps.storage ?? createFileStorage({ root: config.playbackFiles.mediaRoot }),
+    storage: deps.storage ?? config.playbackFiles.storage,
     layout: config.playbackFiles.layout,
     signer: new PlaybackSigner(config.playback.secret),
     session: (sessionId) => sessions.get(sessionId),

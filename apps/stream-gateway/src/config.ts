@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { loadRedisConfig, type RedisConfig } from '@nself-tv/redis-keys';
 import { SESSION_DEFAULTS } from '@nself-tv/sessions';
-import { type HlsLayout, hlsLayoutFromEnv } from '@nself-tv/storage';
+import { type HlsLayout, hlsLayoutFromEnv, type MediaStorage, storageFromEnv } from '@nself-tv/storage';
 import { ConfigError, configFrom, parseEnv, serviceEnvFields } from '@nself-tv/worker-http/service';
 import { z } from 'zod';
 
@@ -40,6 +40,8 @@ export interface GatewayConfig {
   playbackFiles: {
     /** The media store the ingest writes to (`MEDIA_ROOT`). */
     mediaRoot: string;
+    /** The store playback reads: `STORAGE=fs` (files under `MEDIA_ROOT`) or `s3` (`S3_*`). */
+    storage: MediaStorage;
     /** Where a media item's HLS lives (`HLS_BUCKET`, `HLS_PREFIX`), the ingest's rule. */
     layout: HlsLayout;
     /** Base URL clients reach the gateway at (`PUBLIC_URL`); unset: the request's host. */
@@ -134,6 +136,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     admitRateLimitPerMinute: e.ADMIT_RATE_LIMIT_PER_MINUTE,
     playbackFiles: {
       mediaRoot: resolve(e.MEDIA_ROOT),
+      storage: configFrom(() => storageFromEnv(env, resolve(e.MEDIA_ROOT))),
       layout,
       publicUrl: e.PUBLIC_URL,
       urlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,

@@ -17,7 +17,7 @@ import {
   type VideoInfo,
 } from '@nself-tv/media-tools';
 import { type JobContext, type JobResult, MAX_THUMBNAILS, type Payload, UnrecoverableError } from '@nself-tv/queues';
-import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 import sharp from 'sharp';
 import { type ImageLimits, loadImage, render } from './image-input.js';
@@ -76,37 +76,38 @@ export async function sprite(
     return writeSprites(payload, job, storage, grid, tiles, times, end, 0);
   }
   const video = payload.video as NonNullable<typeof payload.video>;
-  const input = await storage.localPath(video);
-  const info = await probe(input, job.signal);
-  if (!info.video) throw new UnrecoverableError(`${video.bucket}/${video.key}: has no video stream`);
-  checkFrameSize(info, limits.maxVideoPixels, `${video.bucket}/${video.key}`);
-  const interval = thumbnailIntervalFor(info.durationSeconds, payload.intervalSeconds, MAX_THUMBNAILS);
-  return withTempDir('sprite', async (dir) => {
-    const raw = join(dir, 'frames.rgb');
-    const deinterlace = await interlacing(input, info.video as VideoInfo, job.signal);
-    await extractFrames(input, raw, interval, grid, info.video as VideoInfo, deinterlace, info.durationSeconds, job);
-    const frameBytes = grid.width * grid.height * 3;
-    const file = await open(raw);
-    try {
-      const count = Math.floor((await file.stat()).size / frameBytes);
-      if (count === 0) throw new UnrecoverableError(`${video.bucket}/${video.key}: no frame could be decoded`);
-      const tiles: Tiles = {
-        count,
-        range: async (from, to) => {
-          const block = Buffer.allocUnsafe((to - from) * frameBytes);
-          await file.read(block, 0, block.length, from * frameBytes);
-          return Array.from({ length: to - from }, (_, i) => block.subarray(i * frameBytes, (i + 1) * frameBytes));
-        },
-      };
-      // The bound holds even if the decoder made more frames than the duration promised.
-      const kept = { ...tiles, count: Math.min(count, MAX_THUMBNAILS) };
-      const times = Array.from({ length: kept.count }, (_, i) => i * interval);
-      const end = Math.max(info.durationSeconds, (times.at(-1) ?? 0) + 0.001);
-      const result = await writeSprites(payload, job, storage, grid, kept, times, end, 50);
-      return { ...result, intervalSeconds: interval };
-    } finally {
-      await file.close();
-    }
+  return withLocalFile(storage, video, async (input) => {
+    const info = await probe(input, job.signal);
+    if (!info.video) throw new UnrecoverableError(`${video.bucket}/${video.key}: has no video stream`);
+    checkFrameSize(info, limits.maxVideoPixels, `${video.bucket}/${video.key}`);
+    const interval = thumbnailIntervalFor(info.durationSeconds, payload.intervalSeconds, MAX_THUMBNAILS);
+    return withTempDir('sprite', async (dir) => {
+      const raw = join(dir, 'frames.rgb');
+      const deinterlace = await interlacing(input, info.video as VideoInfo, job.signal);
+      await extractFrames(input, raw, interval, grid, info.video as VideoInfo, deinterlace, info.durationSeconds, job);
+      const frameBytes = grid.width * grid.height * 3;
+      const file = await open(raw);
+      try {
+        const count = Math.floor((await file.stat()).size / frameBytes);
+        if (count === 0) throw new UnrecoverableError(`${video.bucket}/${video.key}: no frame could be decoded`);
+        const tiles: Tiles = {
+          count,
+          range: async (from, to) => {
+            const block = Buffer.allocUnsafe((to - from) * frameBytes);
+            await file.read(block, 0, block.length, from * frameBytes);
+            return Array.from({ length: to - from }, (_, i) => block.subarray(i * frameBytes, (i + 1) * frameBytes));
+          },
+        };
+        // The bound holds even if the decoder made more frames than the duration promised.
+        const kept = { ...tiles, count: Math.min(count, MAX_THUMBNAILS) };
+        const times = Array.from({ length: kept.count }, (_, i) => i * interval);
+        const end = Math.max(info.durationSeconds, (times.at(-1) ?? 0) + 0.001);
+        const result = await writeSprites(payload, job, storage, grid, kept, times, end, 50);
+        return { ...result, intervalSeconds: interval };
+      } finally {
+        await file.close();
+      }
+    });
   });
 }
 

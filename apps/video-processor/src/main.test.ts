@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { makeSample } from '@nself-tv/media-tools';
 import { createIngestService, createProducer } from '@nself-tv/queues';
 import { createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { storageFromEnv } from '@nself-tv/storage';
 import {
   jobApi,
   killAppProcesses,
@@ -13,6 +15,7 @@ import {
   type RedisServerHandle,
   startAppProcess,
   startRedisServer,
+  startS3Server,
   until,
 } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +122,52 @@ describe('video-processor app', () => {
     connection.disconnect();
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
+  }, 120_000);
+
+  it('runs on S3-compatible storage: the source comes down, the HLS goes up, no temp file stays', async () => {
+    const s3 = await startS3Server(['media']);
+    try {
+      const store = storageFromEnv(s3.env);
+      const source = await readFile(join(mediaRoot, 'media', 'uploads', 'short.mkv'));
+      await store.write({ bucket: 'media', key: 'uploads/short.mkv' }, Readable.from([source]));
+      // No MEDIA_ROOT files are involved: an empty folder shows nothing is read from or written to disk there.
+      const app = startApp({ ...s3.env, MEDIA_ROOT: await mkdtemp(join(tmpdir(), 'vp-s3-empty-')) });
+      const address = await app.address;
+      const payload = { mediaId: 's3film', familyId: 'f', source: { bucket: 'media', key: 'uploads/short.mkv' } };
+      const queued = await Promise.all([
+        post(address, 'transcode', { ...payload, output: { bucket: 'media', prefix: 'hls/s3film/' } }),
+        post(address, 'subtitle', { ...payload, output: { bucket: 'media', prefix: 'subs/s3film/' } }),
+      ]);
+      for (const q of queued) {
+        const done = await until(async () => {
+          const j = await jobOf(address, q.body.jobId);
+          return j.state === 'completed' || j.state === 'failed' ? j : undefined;
+        });
+        expect(done.state, JSON.stringify(done.failedReason)).toBe('completed');
+      }
+      const keys = (await store.list('media', 'hls/s3film/')).map((o) => o.key);
+      expect(keys).toContain('hls/s3film/master.m3u8');
+      expect(keys.some((k) => k.endsWith('.ts') || k.endsWith('.m4s'))).toBe(true);
+      expect((await store.read({ bucket: 'media', key: 'hls/s3film/master.m3u8' })).toString()).toContain('#EXTM3U');
+      expect((await store.list('media', 'subs/s3film/')).length).toBeGreaterThan(0);
+      // A missing source is a final failure, as on the filesystem.
+      const missing = await post(address, 'transcode', {
+        ...payload,
+        source: { bucket: 'media', key: 'uploads/never.mkv' },
+        output: { bucket: 'media', prefix: 'hls/never/' },
+      });
+      const failed = await until(async () => {
+        const j = await jobOf(address, missing.body.jobId);
+        return j.state === 'failed' ? j : undefined;
+      });
+      expect(failed).toMatchObject({ attemptsMade: 1 });
+      app.child.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+      // Every download went into a job's temporary folder and left with it.
+      expect(await readdir(jobTmp)).toEqual([]);
+    } finally {
+      await s3.close();
+    }
   }, 120_000);
 
   it('SIGTERM mid-transcode: ffmpeg is killed, temp dirs removed, the job back in wait, exit 0', async () => {

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { inputArgs, keyUnder, probe, run, tools, vttTime } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
-import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import {
   hlsLanguage,
@@ -56,73 +56,74 @@ export async function subtitles(
   job: Pick<JobContext, 'progress' | 'signal'>,
   storage: MediaStorage,
 ): Promise<JobResult<'video:subtitle'>> {
-  const input = await storage.localPath(payload.source);
-  const info = await probe(input, job.signal);
-  const skipped: JobResult<'video:subtitle'>['skipped'] = [];
-  const total = info.subtitles.length + (payload.sidecars?.length ?? 0);
-  const videoStart = info.video?.startSeconds ?? 0;
-  let done = 0;
+  return withLocalFile(storage, payload.source, async (input) => {
+    const info = await probe(input, job.signal);
+    const skipped: JobResult<'video:subtitle'>['skipped'] = [];
+    const total = info.subtitles.length + (payload.sidecars?.length ?? 0);
+    const videoStart = info.video?.startSeconds ?? 0;
+    let done = 0;
 
-  const written = await withTempDir('subtitles', async (dir) => {
-    const out: Written[] = [];
-    const convert = async (args: string[], name: string) => {
-      const file = join(dir, name);
-      await run(tools.ffmpeg, ['-hide_banner', '-nostdin', '-y', ...args, '-c:s', 'webvtt', '-f', 'webvtt', file], {
-        signal: job.signal,
-      });
-      const cueCount = ((await readFile(file, 'utf8')).match(/-->/g) ?? []).length;
-      done += 1;
-      await job.progress((done / Math.max(1, total)) * 90);
-      return { key: keyUnder(payload.output.prefix, name), cueCount, file };
-    };
-    for (const stream of info.subtitles) {
-      const verdict = classifySubtitle(stream.codec);
-      if (!verdict.convert) {
-        skipped.push({ streamIndex: stream.index, codec: stream.codec, reason: verdict.reason });
-        continue;
+    const written = await withTempDir('subtitles', async (dir) => {
+      const out: Written[] = [];
+      const convert = async (args: string[], name: string) => {
+        const file = join(dir, name);
+        await run(tools.ffmpeg, ['-hide_banner', '-nostdin', '-y', ...args, '-c:s', 'webvtt', '-f', 'webvtt', file], {
+          signal: job.signal,
+        });
+        const cueCount = ((await readFile(file, 'utf8')).match(/-->/g) ?? []).length;
+        done += 1;
+        await job.progress((done / Math.max(1, total)) * 90);
+        return { key: keyUnder(payload.output.prefix, name), cueCount, file };
+      };
+      for (const stream of info.subtitles) {
+        const verdict = classifySubtitle(stream.codec);
+        if (!verdict.convert) {
+          skipped.push({ streamIndex: stream.index, codec: stream.codec, reason: verdict.reason });
+          continue;
+        }
+        const language = safeLang(stream.language);
+        // -copyts: cue times as authored, on the source's own timeline.
+        const { file, ...converted } = await convert(
+          ['-copyts', ...inputArgs(input), '-map', `0:${stream.index}`],
+          `sub_${language}_${stream.index}.vtt`,
+        );
+        out.push({
+          file,
+          localStart: videoStart,
+          track: {
+            ...converted,
+            language,
+            label: subtitleLabel(language, stream.title),
+            origin: 'embedded',
+            streamIndex: stream.index,
+            default: stream.default,
+            forced: stream.forced,
+          },
+        });
       }
-      const language = safeLang(stream.language);
-      // -copyts: cue times as authored, on the source's own timeline.
-      const { file, ...converted } = await convert(
-        ['-copyts', ...inputArgs(input), '-map', `0:${stream.index}`],
-        `sub_${language}_${stream.index}.vtt`,
-      );
-      out.push({
-        file,
-        localStart: videoStart,
-        track: {
-          ...converted,
-          language,
-          label: subtitleLabel(language, stream.title),
-          origin: 'embedded',
-          streamIndex: stream.index,
-          default: stream.default,
-          forced: stream.forced,
-        },
-      });
-    }
-    for (const [i, sidecar] of (payload.sidecars ?? []).entries()) {
-      const path = await storage.localPath({ bucket: sidecar.bucket, key: sidecar.key });
-      const language = safeLang(sidecar.language);
-      const { file, ...converted } = await convert(inputArgs(path, 'subtitle'), `sub_${language}_sidecar${i}.vtt`);
-      out.push({
-        file,
-        localStart: 0,
-        track: { ...converted, language, label: subtitleLabel(language, undefined), origin: 'sidecar' },
-      });
-    }
-    const master = payload.masterPlaylist
-      ? await hlsContext(storage, payload.masterPlaylist, payload.output.bucket, job.signal)
-      : undefined;
-    for (const w of out) {
-      if (master) await stampTimestampMap(w.file, master.firstPts, w.localStart);
-      await storage.putFile({ bucket: payload.output.bucket, key: w.track.key }, w.file);
-    }
-    if (master) await listInMaster(storage, payload, master, out, info.durationSeconds);
-    return out;
+      for (const [i, sidecar] of (payload.sidecars ?? []).entries()) {
+        const path = await storage.localPath({ bucket: sidecar.bucket, key: sidecar.key }, { dir });
+        const language = safeLang(sidecar.language);
+        const { file, ...converted } = await convert(inputArgs(path, 'subtitle'), `sub_${language}_sidecar${i}.vtt`);
+        out.push({
+          file,
+          localStart: 0,
+          track: { ...converted, language, label: subtitleLabel(language, undefined), origin: 'sidecar' },
+        });
+      }
+      const master = payload.masterPlaylist
+        ? await hlsContext(storage, payload.masterPlaylist, payload.output.bucket, job.signal)
+        : undefined;
+      for (const w of out) {
+        if (master) await stampTimestampMap(w.file, master.firstPts, w.localStart);
+        await storage.putFile({ bucket: payload.output.bucket, key: w.track.key }, w.file);
+      }
+      if (master) await listInMaster(storage, payload, master, out, info.durationSeconds);
+      return out;
+    });
+    await job.progress(100);
+    return { tracks: written.map((w) => w.track), skipped };
   });
-  await job.progress(100);
-  return { tracks: written.map((w) => w.track), skipped };
 }
 
 /** The master's text and where its first video segment's timeline starts (90 kHz MPEG-TS ticks). */
@@ -147,14 +148,13 @@ async function hlsContext(
   const media = parseMediaPlaylist((await storage.read({ bucket: location.bucket, key: variantKey })).toString('utf8'));
   const segment = media.segments[0];
   if (!segment) return undefined;
-  const segmentPath = await storage.localPath({
-    bucket: location.bucket,
-    key: posix.join(posix.dirname(variantKey), segment.uri),
-  });
-  const out = await run(
-    tools.ffprobe,
-    ['-v', 'error', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', ...inputArgs(segmentPath)],
-    { signal },
+  const segmentKey = posix.join(posix.dirname(variantKey), segment.uri);
+  const out = await withLocalFile(storage, { bucket: location.bucket, key: segmentKey }, (segmentPath) =>
+    run(
+      tools.ffprobe,
+      ['-v', 'error', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', ...inputArgs(segmentPath)],
+      { signal },
+    ),
   );
   const start = Math.min(...out.split('\n').map(Number).filter(Number.isFinite));
   return { location, text, firstPts: Math.round((Number.isFinite(start) ? start : 0) * 90_000) };

@@ -24,7 +24,7 @@ import {
   type Payload,
   UnrecoverableError,
 } from '@nself-tv/queues';
-import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 import { parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
@@ -204,143 +204,144 @@ export async function transcode(
 ): Promise<JobResult<'video:transcode'>> {
   const signal = job.signal;
   await job.progress(0, 'probe');
-  const input = await storage.localPath(payload.source);
-  const info = await probe(input, signal);
-  if (!info.video) throw new UnrecoverableError('source has no video stream');
-  checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
-  if (!(info.durationSeconds > 0)) throw new UnrecoverableError('source has no duration');
-  const video = info.video;
-  const deinterlace = await interlacing(input, video, signal);
-  await job.progress(100, 'probe');
-  const plan = planLadder(video.width, video.height, payload.renditions);
-  if (plan.length === 0)
-    throw new UnrecoverableError(
-      `none of ${payload.renditions?.join(', ')} fits a ${video.width}x${video.height} source`,
-    );
-  const picture = pictureFilters(video, { deinterlace, constantRate: true });
-  const stillPicture = pictureFilters(video, { deinterlace, constantRate: false });
-  const audio = info.audioTracks;
-  const asked = payload.thumbnails;
+  return withLocalFile(storage, payload.source, async (input) => {
+    const info = await probe(input, signal);
+    if (!info.video) throw new UnrecoverableError('source has no video stream');
+    checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
+    if (!(info.durationSeconds > 0)) throw new UnrecoverableError('source has no duration');
+    const video = info.video;
+    const deinterlace = await interlacing(input, video, signal);
+    await job.progress(100, 'probe');
+    const plan = planLadder(video.width, video.height, payload.renditions);
+    if (plan.length === 0)
+      throw new UnrecoverableError(
+        `none of ${payload.renditions?.join(', ')} fits a ${video.width}x${video.height} source`,
+      );
+    const picture = pictureFilters(video, { deinterlace, constantRate: true });
+    const stillPicture = pictureFilters(video, { deinterlace, constantRate: false });
+    const audio = info.audioTracks;
+    const asked = payload.thumbnails;
 
-  return withTempDir('transcode', async (work) => {
-    let last = 0;
-    // What goes under the output prefix as it is (HLS, still), and thumbnails stored on their own.
-    const dir = join(work, 'hls');
-    const thumbs = join(work, 'thumbs');
-    await mkdir(dir);
-    const stillPath = join(dir, 'still.jpg');
-    const trickplayJob =
-      asked?.trickplayIntervalSeconds === undefined
-        ? undefined
-        : {
-            plan: planThumbnails(info.durationSeconds, asked.trickplayIntervalSeconds),
-            dir: join(thumbs, 'trickplay'),
-          };
-    const framesJob =
-      asked?.frameIntervalSeconds === undefined
-        ? undefined
-        : { plan: planThumbnails(info.durationSeconds, asked.frameIntervalSeconds), dir: join(thumbs, 'frames') };
-    for (const j of [trickplayJob, framesJob]) if (j) await mkdir(j.dir, { recursive: true });
-    const source = { video, picture, matrix: matrixOf(video), audio, trickplay: trickplayJob, frames: framesJob };
-    // The still frame is a short seek-and-decode; run it beside the encode rather than after it.
-    const [, hasStill] = await Promise.all([
-      run(tools.ffmpeg, transcodeArgs(input, dir, plan, source), {
-        signal,
-        onProgress: (f) => {
-          // Frames of the first rung: ffmpeg's out_time follows the slowest output, and the
-          // trickplay sheets only appear every hundred thumbnails.
-          const seconds = Number(f.get('frame') ?? 0) / video.fps;
-          const pct = Math.min(99, (seconds / info.durationSeconds) * 100);
-          if (pct - last >= 1) {
-            last = pct;
-            void job.progress(pct).catch(() => undefined);
-          }
-        },
-      }),
-      stillFrame(input, stillPath, video, stillPicture, signal),
-    ]);
-
-    const audioEntries: MediaEntry[] = uniqueNames(
-      oneDefault(
-        audio.map((t, i) => {
-          const language = hlsLanguage(t.language);
-          return {
-            uri: `${audioName(t, i)}/index.m3u8`,
-            language,
-            name: trackName(t.title, language, `Audio ${i + 1}`),
-            default: t.default,
-            channels: 2,
-          };
+    return withTempDir('transcode', async (work) => {
+      let last = 0;
+      // What goes under the output prefix as it is (HLS, still), and thumbnails stored on their own.
+      const dir = join(work, 'hls');
+      const thumbs = join(work, 'thumbs');
+      await mkdir(dir);
+      const stillPath = join(dir, 'still.jpg');
+      const trickplayJob =
+        asked?.trickplayIntervalSeconds === undefined
+          ? undefined
+          : {
+              plan: planThumbnails(info.durationSeconds, asked.trickplayIntervalSeconds),
+              dir: join(thumbs, 'trickplay'),
+            };
+      const framesJob =
+        asked?.frameIntervalSeconds === undefined
+          ? undefined
+          : { plan: planThumbnails(info.durationSeconds, asked.frameIntervalSeconds), dir: join(thumbs, 'frames') };
+      for (const j of [trickplayJob, framesJob]) if (j) await mkdir(j.dir, { recursive: true });
+      const source = { video, picture, matrix: matrixOf(video), audio, trickplay: trickplayJob, frames: framesJob };
+      // The still frame is a short seek-and-decode; run it beside the encode rather than after it.
+      const [, hasStill] = await Promise.all([
+        run(tools.ffmpeg, transcodeArgs(input, dir, plan, source), {
+          signal,
+          onProgress: (f) => {
+            // Frames of the first rung: ffmpeg's out_time follows the slowest output, and the
+            // trickplay sheets only appear every hundred thumbnails.
+            const seconds = Number(f.get('frame') ?? 0) / video.fps;
+            const pct = Math.min(99, (seconds / info.durationSeconds) * 100);
+            if (pct - last >= 1) {
+              last = pct;
+              void job.progress(pct).catch(() => undefined);
+            }
+          },
         }),
-      ),
-    );
-    const audioStats = await Promise.all(audio.map((t, i) => measure(dir, audioName(t, i))));
-    const audioPeak = Math.max(0, ...audioStats.map((s) => s.peak));
-    const defaultAudio =
-      audioStats[
-        Math.max(
-          0,
-          audioEntries.findIndex((e) => e.default),
-        )
-      ];
+        stillFrame(input, stillPath, video, stillPicture, signal),
+      ]);
 
-    const renditions: JobResult<'video:transcode'>['renditions'] = [];
-    const variants = [];
-    for (const r of plan) {
-      const m = await measure(dir, r.name);
-      // A variant's bandwidth counts the audio a player fetches with it.
-      const bandwidth = m.peak + audioPeak;
-      const average = m.average + (defaultAudio?.average ?? 0);
-      variants.push({
-        uri: `${r.name}/index.m3u8`,
-        bandwidth,
-        averageBandwidth: average,
-        width: r.width,
-        height: r.height,
-        codecs: audio.length ? `${level(r).codec},mp4a.40.2` : level(r).codec,
-        fps: video.fps,
-      });
-      renditions.push({
-        name: r.name,
-        width: r.width,
-        height: r.height,
-        playlistKey: keyUnder(payload.output.prefix, `${r.name}/index.m3u8`),
-        bandwidth,
-        averageBandwidth: average,
-        videoBitrate: r.videoKbps * 1000,
-        audioBitrate: audio.length ? AUDIO_KBPS * 1000 : 0,
-        segmentCount: m.segments,
-        bytes: m.bytes + (defaultAudio?.bytes ?? 0),
-      });
-    }
-    await writeFile(join(dir, 'master.m3u8'), masterPlaylist(variants, audioEntries));
-    const thumbnails = await storeThumbnails(storage, payload.output, trickplayJob, framesJob, signal);
+      const audioEntries: MediaEntry[] = uniqueNames(
+        oneDefault(
+          audio.map((t, i) => {
+            const language = hlsLanguage(t.language);
+            return {
+              uri: `${audioName(t, i)}/index.m3u8`,
+              language,
+              name: trackName(t.title, language, `Audio ${i + 1}`),
+              default: t.default,
+              channels: 2,
+            };
+          }),
+        ),
+      );
+      const audioStats = await Promise.all(audio.map((t, i) => measure(dir, audioName(t, i))));
+      const audioPeak = Math.max(0, ...audioStats.map((s) => s.peak));
+      const defaultAudio =
+        audioStats[
+          Math.max(
+            0,
+            audioEntries.findIndex((e) => e.default),
+          )
+        ];
 
-    // Segments and rendition playlists first, the master last: a reader that sees the master finds everything it names.
-    const files = (await filesUnder(dir)).sort(
-      (a, b) => Number(a.endsWith('master.m3u8')) - Number(b.endsWith('master.m3u8')),
-    );
-    for (const file of files) {
-      if (file === stillPath && !hasStill) continue;
-      const rel = relative(dir, file).split(sep).join('/');
-      await storage.putFile({ bucket: payload.output.bucket, key: keyUnder(payload.output.prefix, rel) }, file);
-    }
-    await job.progress(100);
-    return {
-      masterPlaylistKey: keyUnder(payload.output.prefix, 'master.m3u8'),
-      durationSeconds: info.durationSeconds,
-      source: describe(info, video, deinterlace !== false),
-      renditions,
-      audioTracks: audioEntries.map((e, i) => ({
-        name: e.name,
-        language: e.language ?? null,
-        default: e.default,
-        sourceChannels: audio[i]?.channels ?? 2,
-        playlistKey: keyUnder(payload.output.prefix, e.uri),
-      })),
-      ...(hasStill ? { stillFrameKey: keyUnder(payload.output.prefix, 'still.jpg') } : {}),
-      ...thumbnails,
-    };
+      const renditions: JobResult<'video:transcode'>['renditions'] = [];
+      const variants = [];
+      for (const r of plan) {
+        const m = await measure(dir, r.name);
+        // A variant's bandwidth counts the audio a player fetches with it.
+        const bandwidth = m.peak + audioPeak;
+        const average = m.average + (defaultAudio?.average ?? 0);
+        variants.push({
+          uri: `${r.name}/index.m3u8`,
+          bandwidth,
+          averageBandwidth: average,
+          width: r.width,
+          height: r.height,
+          codecs: audio.length ? `${level(r).codec},mp4a.40.2` : level(r).codec,
+          fps: video.fps,
+        });
+        renditions.push({
+          name: r.name,
+          width: r.width,
+          height: r.height,
+          playlistKey: keyUnder(payload.output.prefix, `${r.name}/index.m3u8`),
+          bandwidth,
+          averageBandwidth: average,
+          videoBitrate: r.videoKbps * 1000,
+          audioBitrate: audio.length ? AUDIO_KBPS * 1000 : 0,
+          segmentCount: m.segments,
+          bytes: m.bytes + (defaultAudio?.bytes ?? 0),
+        });
+      }
+      await writeFile(join(dir, 'master.m3u8'), masterPlaylist(variants, audioEntries));
+      const thumbnails = await storeThumbnails(storage, payload.output, trickplayJob, framesJob, signal);
+
+      // Segments and rendition playlists first, the master last: a reader that sees the master finds everything it names.
+      const files = (await filesUnder(dir)).sort(
+        (a, b) => Number(a.endsWith('master.m3u8')) - Number(b.endsWith('master.m3u8')),
+      );
+      for (const file of files) {
+        if (file === stillPath && !hasStill) continue;
+        const rel = relative(dir, file).split(sep).join('/');
+        await storage.putFile({ bucket: payload.output.bucket, key: keyUnder(payload.output.prefix, rel) }, file);
+      }
+      await job.progress(100);
+      return {
+        masterPlaylistKey: keyUnder(payload.output.prefix, 'master.m3u8'),
+        durationSeconds: info.durationSeconds,
+        source: describe(info, video, deinterlace !== false),
+        renditions,
+        audioTracks: audioEntries.map((e, i) => ({
+          name: e.name,
+          language: e.language ?? null,
+          default: e.default,
+          sourceChannels: audio[i]?.channels ?? 2,
+          playlistKey: keyUnder(payload.output.prefix, e.uri),
+        })),
+        ...(hasStill ? { stillFrameKey: keyUnder(payload.output.prefix, 'still.jpg') } : {}),
+        ...thumbnails,
+      };
+    });
   });
 }
 

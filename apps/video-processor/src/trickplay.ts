@@ -17,7 +17,7 @@ import {
 } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/queues';
 import { MAX_THUMBNAILS, UnrecoverableError } from '@nself-tv/queues';
-import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 
 export const GRID: Grid = { columns: 10, rows: 10, width: 320, height: 180 };
@@ -101,32 +101,33 @@ export async function trickplay(
   storage: MediaStorage,
   limits: WorkerLimits,
 ): Promise<JobResult<'video:trickplay'>> {
-  const input = await storage.localPath(payload.source);
-  const info = await probe(input, job.signal);
-  if (!info.video) throw new UnrecoverableError('source has no video stream');
-  checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
-  const video = info.video;
-  const plan = planThumbnails(info.durationSeconds, payload.intervalSeconds);
-  const deinterlace = await interlacing(input, video, job.signal);
-  await job.progress(5);
+  return withLocalFile(storage, payload.source, async (input) => {
+    const info = await probe(input, job.signal);
+    if (!info.video) throw new UnrecoverableError('source has no video stream');
+    checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
+    const video = info.video;
+    const plan = planThumbnails(info.durationSeconds, payload.intervalSeconds);
+    const deinterlace = await interlacing(input, video, job.signal);
+    await job.progress(5);
 
-  return withTempDir('trickplay', async (dir) => {
-    // The picture as the viewer sees it (upright, progressive, SDR), then the sheets.
-    const filter = [
-      ...pictureFilters(video, { deinterlace, constantRate: false }),
-      ...sheetFilters(plan.interval, video, matrixOf(video)),
-    ];
-    const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input), '-map', `0:${video.index}`];
-    args.push('-vf', filter.join(','), '-progress', 'pipe:1', '-nostats', ...sheetOutput(plan, dir));
-    await run(tools.ffmpeg, args, {
-      signal: job.signal,
-      onProgress: (f) =>
-        void job
-          .progress(5 + Math.min(90, (Number(f.get('out_time_us') ?? 0) / 1e6 / plan.duration) * 90))
-          .catch(() => undefined),
+    return withTempDir('trickplay', async (dir) => {
+      // The picture as the viewer sees it (upright, progressive, SDR), then the sheets.
+      const filter = [
+        ...pictureFilters(video, { deinterlace, constantRate: false }),
+        ...sheetFilters(plan.interval, video, matrixOf(video)),
+      ];
+      const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input), '-map', `0:${video.index}`];
+      args.push('-vf', filter.join(','), '-progress', 'pipe:1', '-nostats', ...sheetOutput(plan, dir));
+      await run(tools.ffmpeg, args, {
+        signal: job.signal,
+        onProgress: (f) =>
+          void job
+            .progress(5 + Math.min(90, (Number(f.get('out_time_us') ?? 0) / 1e6 / plan.duration) * 90))
+            .catch(() => undefined),
+      });
+      const result = await storeTrickplay(storage, payload.output, dir, plan);
+      await job.progress(100);
+      return result;
     });
-    const result = await storeTrickplay(storage, payload.output, dir, plan);
-    await job.progress(100);
-    return result;
   });
 }

@@ -11,9 +11,11 @@ export const FINAL_ERROR_CODES: ReadonlySet<string> = new Set([
   'INVALID_PAYLOAD',
   'INVALID_RESULT',
   'JOB_CANCELLED',
-  // @nself-tv/storage: a location that leaves its bucket, a missing object
+  // @nself-tv/storage: a location that leaves its bucket, a missing object, denied access
+  // (STORE_UNAVAILABLE, a store that does not answer, is retried)
   'INVALID_LOCATION',
   'NOT_FOUND',
+  'ACCESS_DENIED',
   // @nself-tv/media-tools
   'TOOL_MISSING',
   'REFUSED_INPUT',

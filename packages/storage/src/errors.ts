@@ -1,7 +1,10 @@
 /** Stable codes of storage errors. */
-export type StorageErrorCode = 'INVALID_LOCATION' | 'NOT_FOUND';
+export type StorageErrorCode = 'INVALID_LOCATION' | 'NOT_FOUND' | 'ACCESS_DENIED' | 'STORE_UNAVAILABLE';
 
-/** A storage failure a retry cannot fix; workers fail such jobs without retries. */
+/**
+ * A storage failure. `INVALID_LOCATION`, `NOT_FOUND` and `ACCESS_DENIED` are the same on every
+ * attempt (final under the queues' retry policy); `STORE_UNAVAILABLE` is retried.
+ */
 export class StorageError extends Error {
   readonly code: StorageErrorCode;
 

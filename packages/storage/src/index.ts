@@ -16,5 +16,7 @@ export {
   prefixProblem,
   TEMP_MARK,
 } from './location-rules.js';
+export type { S3StorageOptions } from './s3-storage.js';
+export { createS3Storage, storageFromEnv } from './s3-storage.js';
 export type { MediaStorage, StorageLocation, StoredObject } from './storage.js';
-export { sweepStaleTempDirs, withTempDir } from './temp-dir.js';
+export { sweepStaleTempDirs, withLocalFile, withTempDir } from './temp-dir.js';

@@ -25,9 +25,11 @@ export interface MediaStorage {
   createReadStream(location: StorageLocation, range?: { start: number; end: number }): Readable;
   /**
    * A local file path with the object's content, for tools such as ffmpeg.
-   * The filesystem store returns the object itself; a remote store would download it.
+   * The filesystem store returns the object itself; a remote store downloads
+   * it into `dir` (removed with it by the caller; see `withLocalFile`), or
+   * without `dir` into a fresh folder the caller removes.
    */
-  localPath(location: StorageLocation): Promise<string>;
+  localPath(location: StorageLocation, options?: { dir?: string }): Promise<string>;
   /** Writes atomically: readers see the old object or the whole new one, never a part. */
   write(location: StorageLocation, data: Buffer | string | Readable): Promise<{ bytes: number }>;
   /** Moves a finished local file (for example ffmpeg's output) into the store, atomically. */

@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MediaStorage, StorageLocation } from './storage.js';
 
 /** Temporary folders are `nself-<pid>-<label>-XXXXXX`: the pid says whose they are. */
 const OWNED = /^nself-(\d+)-/;
@@ -17,6 +18,19 @@ export async function withTempDir<T>(label: string, work: (dir: string) => Promi
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `work` with a local file of the object: the object itself on the
+ * filesystem store, a download on a remote one, removed afterwards whether
+ * `work` succeeds, throws or is aborted.
+ */
+export function withLocalFile<T>(
+  storage: Pick<MediaStorage, 'localPath'>,
+  location: StorageLocation,
+  work: (path: string) => Promise<T>,
+): Promise<T> {
+  return withTempDir('source', async (dir) => work(await storage.localPath(location, { dir })));
 }
 
 const alive = (pid: number) => {

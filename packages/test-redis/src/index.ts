@@ -5,5 +5,7 @@ export { HARNESS_MARKER, HARNESS_TITLE, harnessEnv, harnessProcesses } from './h
 export { runReadmeExample } from './readme-example.js';
 export type { RedisServerHandle, StartRedisOptions } from './redis-server.js';
 export { freePort, hasRedisServer, REDIS_MISSING_MESSAGE, startRedisServer } from './redis-server.js';
+export type { S3ServerHandle } from './s3-server.js';
+export { startS3Server } from './s3-server.js';
 export type { TestRedis } from './test-redis.js';
 export { scanKeys, uniqueNamespace, useTestRedis } from './test-redis.js';

@@ -24,7 +24,7 @@ import {
   describeRedisConfig,
   loadRedisConfig,
 } from '@nself-tv/redis-keys';
-import { createFileStorage, type MediaStorage, sweepStaleTempDirs } from '@nself-tv/storage';
+import { type MediaStorage, storageFromEnv, sweepStaleTempDirs } from '@nself-tv/storage';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -110,7 +110,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const jobOverrides = configFrom(() => jobOverridesFromEnv(env));
 
   const mediaRoot = resolve(config.MEDIA_ROOT);
-  const storage = createFileStorage({ root: mediaRoot });
+  const storage = configFrom(() => storageFromEnv(env, mediaRoot));
   // Every queue of the app has its processor before anything is opened.
   const processors = options.processors(storage, { maxVideoPixels: config.MAX_VIDEO_PIXELS });
   const missing = settings.find((s) => !processors[s.queue]);

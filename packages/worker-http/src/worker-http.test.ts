@@ -172,7 +172,11 @@ describe('ingests over HTTP', () => {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
-      }).then(async (r) => ({ status: r.status, location: r.headers.get('location'), body: (await r.json()) as any }));
+      }).then(async (r) => ({
+        status: r.status,
+        location: r.headers.get('location'),
+        body: (await r.json()) as Record<string, unknown>,
+      }));
 
     expect((await post(movie, key, 'wrong-token')).status).toBe(401);
     const first = await post(movie);

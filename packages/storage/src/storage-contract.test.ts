@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { type S3ServerHandle, startS3Server } from '@nself-tv/test-redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFileStorage } from './file-storage.js';
+import { createS3Storage, storageFromEnv } from './s3-storage.js';
+import type { MediaStorage } from './storage.js';
+
+// One contract, two stores: the filesystem and a real S3 server (s3rver).
+const work = await mkdtemp(join(tmpdir(), 'storage-contract-'));
+let server: S3ServerHandle;
+const stores: Record<string, MediaStorage> = {};
+beforeAll(async () => {
+  server = await startS3Server(['media']);
+  stores.s3 = storageFromEnv(server.env);
+  stores.file = createFileStorage({ root: join(work, 'fs') });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+const at = (key: string) => ({ bucket: 'media', key });
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const drain = async (stream: Readable) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+};
+
+describe.each(['file', 's3'])('%s storage contract', (name) => {
+  const store = () => stores[name] as MediaStorage;
+
+  it('writes buffers, strings and streams, and reads back exactly those bytes', async () => {
+    expect(await store().write(at(`${name}/a/one.bin`), Buffer.from([1, 2, 3]))).toEqual({ bytes: 3 });
+    expect(await store().write(at(`${name}/a/two.txt`), 'hello')).toEqual({ bytes: 5 });
+    expect(await store().write(at(`${name}/a/b/three.txt`), Readable.from(['str', 'eam']))).toEqual({ bytes: 6 });
+    expect((await store().read(at(`${name}/a/two.txt`))).toString()).toBe('hello');
+    expect(await store().stat(at(`${name}/a/b/three.txt`))).toMatchObject({ bytes: 6 });
+    expect((await drain(store().createReadStream(at(`${name}/a/b/three.txt`), { start: 1, end: 3 }))).toString()).toBe(
+      'tre',
+    );
+    expect(await store().list('media', `${name}/a/`)).toEqual([
+      { key: `${name}/a/b/three.txt`, bytes: 6 },
+      { key: `${name}/a/one.bin`, bytes: 3 },
+      { key: `${name}/a/two.txt`, bytes: 5 },
+    ]);
+  });
+
+  it('streams a 12 MiB body up (in parts on S3) and down with identical bytes', async () => {
+    const big = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+    const pieces = [big.subarray(0, 5_000_000), big.subarray(5_000_000, 11_000_000), big.subarray(11_000_000)];
+    expect(await store().write(at(`${name}/big.bin`), Readable.from(pieces))).toEqual({ bytes: big.length });
+    expect(sha(await drain(store().createReadStream(at(`${name}/big.bin`))))).toBe(sha(big));
+    const local = await store().localPath(at(`${name}/big.bin`));
+    expect(sha(await readFile(local))).toBe(sha(big));
+  });
+
+  it('moves a finished local file in with putFile', async () => {
+    const file = join(work, `${name}-out.ts`);
+    await writeFile(file, 'segment bytes');
+    expect(await store().putFile(at(`${name}/hls/seg_000.ts`), file)).toEqual({ bytes: 13 });
+    expect(existsSync(file)).toBe(false);
+    expect((await store().read(at(`${name}/hls/seg_000.ts`))).toString()).toBe('segment bytes');
+  });
+
+  it('reports a missing object as NOT_FOUND, removes idempotently, refuses a bad location', async () => {
+    expect(await store().stat(at(`${name}/missing`))).toBeUndefined();
+    await expect(store().read(at(`${name}/missing`))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(store().localPath(at(`${name}/missing`))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(drain(store().createReadStream(at(`${name}/missing`)))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await store().write(at(`${name}/gone.txt`), 'x');
+    await store().remove(at(`${name}/gone.txt`));
+    await store().remove(at(`${name}/gone.txt`));
+    expect(await store().stat(at(`${name}/gone.txt`))).toBeUndefined();
+    for (const key of ['../escape', '/abs', '', 'a\u0000b']) {
+      await expect(store().read(at(key)), key).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+    }
+    await expect(store().read({ bucket: 'Bad_Bucket', key: 'x' })).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+  });
+});
+
+describe('s3 storage', () => {
+  it('is chosen by STORAGE, and refuses settings it cannot use, naming the variable', () => {
+    expect(() => storageFromEnv({ STORAGE: 'ftp' })).toThrow(/^STORAGE: expected fs or s3/);
+    expect(() => storageFromEnv({ STORAGE: 's3', S3_ACCESS_KEY_ID: 'only-one' })).toThrow(/S3_SECRET_ACCESS_KEY/);
+    expect(() => storageFromEnv({ STORAGE: 's3', S3_ENDPOINT: 'ftp://x' })).toThrow(/^S3_ENDPOINT/);
+    expect(() => storageFromEnv({ STORAGE: 's3', S3_FORCE_PATH_STYLE: 'yes' })).toThrow(/^S3_FORCE_PATH_STYLE/);
+    expect(storageFromEnv({ STORAGE: 's3', S3_REGION: 'eu-west-1' })).toHaveProperty('client');
+    expect(storageFromEnv({}, work)).not.toHaveProperty('client');
+  });
+
+  it('a store that does not answer is STORE_UNAVAILABLE (retried), not a missing object', async () => {
+    const down = createS3Storage({
+      endpoint: 'http://127.0.0.1:9',
+      accessKeyId: 'x',
+      secretAccessKey: 'y',
+      client: undefined,
+    });
+    await expect(down.read(at('any.bin'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(down.stat(at('any.bin'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+});
