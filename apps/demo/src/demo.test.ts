@@ -129,6 +129,25 @@ describe('pnpm demo', () => {
     expect((await readdir(join(run, 'redis', 'appendonlydir'))).some((f) => f.endsWith('.aof'))).toBe(true);
   });
 
+  it('--s3 keeps the media in a local S3 server: ingest, sessions and playback over HTTP all work', async () => {
+    const run = join(dir, 's3');
+    const { code, out } = await runDemo(['--seconds', '4', '--dir', run, '--s3'], { REDIS_URL: server.url });
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/a local S3-compatible server \(s3rver\) at http:\/\/127\.0\.0\.1:\d+, bucket media/);
+    expect(out).toContain('Summary: ingest completed');
+    expect(out).toMatch(/files under s3:\/\/media\/library\/demo-[0-9a-f]+\/ /);
+    expect(out).toMatch(/master\.m3u8/);
+    // The gateway serves the HLS from the object store.
+    expect(out).toContain('to the end: ok');
+    expect(out).toContain('GET mediaUrl after the session ended → 403');
+    expect(out).toContain('nothing left running');
+    // Nothing was written under the file store.
+    expect(existsSync(join(run, 'media', 'media', 'library'))).toBe(false);
+    const refused = await runDemo(['--s3', '--keep'], {});
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain('drop --keep');
+  });
+
   it('--keep leaves the apps running and says how to reach them', async () => {
     const run = join(dir, 'keep');
     const { code, out } = await runDemo(['--seconds', '4', '--dir', run, '--keep'], { REDIS_URL: server.url });

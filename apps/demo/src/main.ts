@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeSample } from '@nself-tv/media-tools';
 import { createJobInspector, type IngestState } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection } from '@nself-tv/redis-keys';
-import { createFileStorage, hlsLayout } from '@nself-tv/storage';
+import { createFileStorage, hlsLayout, type MediaStorage, storageFromEnv } from '@nself-tv/storage';
+import { type S3ServerHandle, startS3Server } from '@nself-tv/test-redis';
 import { alive, type RunningApp, startApp, stopApps } from './app-processes.js';
 import { gatewayDemo, playbackDemo } from './gateway-demo.js';
 import { type DemoRedis, hasTool, INSTALL_HINT, resolveRedis } from './local-redis.js';
 import { describeOutputs } from './outputs.js';
 import { createProgressView } from './progress-view.js';
 
-const HELP = `Usage: pnpm demo [video-file] [--keep] [--seconds N]
+const HELP = `Usage: pnpm demo [video-file] [--keep] [--s3] [--seconds N]
 
 Starts Redis (yours from REDIS_URL / REDIS_HOST, or a local redis-server with AOF
 under .demo/redis), the three apps, ingests the video (or a generated sample with
@@ -23,6 +24,8 @@ sound and subtitles), then admits, refuses, heartbeats and ends stream sessions.
   video-file   a video to ingest; without it a sample is generated with ffmpeg
   --seconds N  length of the generated sample (default 30)
   --keep       leave Redis and the apps running and print how to reach them
+  --s3         keep the media in a local S3-compatible server (s3rver, in the demo's
+               process) instead of files under .demo/media; not with --keep
   --dir PATH   where data, media and logs go (default .demo in the project)
 `;
 
@@ -39,6 +42,7 @@ function parse() {
     allowPositionals: true,
     options: {
       keep: { type: 'boolean', default: false },
+      s3: { type: 'boolean', default: false },
       seconds: { type: 'string', default: '30' },
       dir: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -60,12 +64,17 @@ if (!Number.isFinite(seconds) || seconds < 2 || seconds > 600) {
   process.stderr.write('--seconds: expected a number from 2 to 600\n');
   process.exit(2);
 }
+if (args.values.s3 && args.values.keep) {
+  process.stderr.write('--s3 runs the object store inside the demo, so it cannot outlive it: drop --keep\n');
+  process.exit(2);
+}
 const videoArg = args.positionals[0];
 const dir = resolve(args.values.dir ?? process.env.DEMO_DIR ?? join(repoRoot, '.demo'));
 const mediaRoot = join(dir, 'media');
 const logDir = join(dir, 'logs');
 
 let redis: DemoRedis | undefined;
+let s3: S3ServerHandle | undefined;
 const apps: RunningApp[] = [];
 let cleaning: Promise<void> | undefined;
 
@@ -79,6 +88,10 @@ function cleanup(): Promise<void> {
     if (redis?.pid) {
       say(`stopping the local redis-server (pid ${redis.pid}); its data stays in ${join(dir, 'redis')}`);
       await redis.stop();
+    }
+    if (s3) {
+      say('stopping the local S3 server (s3rver); its objects go with it');
+      await s3.close();
     }
     const left = [...apps.map((a) => a.pid), redis?.pid].filter((p): p is number => p !== undefined && alive(p));
     say(left.length ? `still running: ${left.join(', ')}` : 'nothing left running');
@@ -106,13 +119,30 @@ async function main(): Promise<number> {
   redis = await resolveRedis(process.env, join(dir, 'redis'));
   say(`using ${redis.description}`);
 
+  let store: MediaStorage = createFileStorage({ root: mediaRoot });
+  let storageEnv: Record<string, string> = {};
+  if (args.values.s3) {
+    heading('Object storage');
+    s3 = await startS3Server([BUCKET]);
+    storageEnv = s3.env;
+    store = storageFromEnv(s3.env);
+    say(`a local S3-compatible server (s3rver) at ${s3.endpoint}, bucket ${BUCKET}; the apps get STORAGE=s3`);
+  }
+
   heading('Apps');
   const secrets = {
     API_TOKEN: randomBytes(24).toString('hex'),
     AUTH_JWT_SECRET: randomBytes(32).toString('hex'),
     PLAYBACK_JWT_SECRET: randomBytes(32).toString('hex'),
   };
-  const common = { ...redis.env, PORT: '0', HOST: '127.0.0.1', MEDIA_ROOT: mediaRoot, API_TOKEN: secrets.API_TOKEN };
+  const common = {
+    ...redis.env,
+    ...storageEnv,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MEDIA_ROOT: mediaRoot,
+    API_TOKEN: secrets.API_TOKEN,
+  };
   const started = await Promise.allSettled([
     startApp('video-processor', common, logDir),
     startApp('thumbnail-generator', common, logDir),
@@ -125,6 +155,7 @@ async function main(): Promise<number> {
   for (const app of apps) say(`${app.name.padEnd(20)} ready at ${app.address} (pid ${app.pid}, log ${app.logFile})`);
 
   heading('Source');
+  const where = (key: string) => (s3 ? `s3://${BUCKET}/${key} (${s3.endpoint})` : `${BUCKET}/${key}`);
   const mediaId = `demo-${randomBytes(3).toString('hex')}`;
   const uploads = join(mediaRoot, BUCKET, 'uploads');
   await mkdir(uploads, { recursive: true });
@@ -135,13 +166,15 @@ async function main(): Promise<number> {
         .replace(/[^A-Za-z0-9._-]/g, '-')
         .replace(/^[.-]+/, '') || 'video';
     sourceKey = `uploads/${mediaId}-${name}`;
-    await copyFile(videoArg, join(mediaRoot, BUCKET, sourceKey));
-    say(`copied ${videoArg} to ${BUCKET}/${sourceKey}`);
+    await store.write({ bucket: BUCKET, key: sourceKey }, createReadStream(videoArg));
+    say(`copied ${videoArg} to ${where(sourceKey)}`);
   } else {
     say(`generating a ${seconds} s 1280x720 sample with a 440 Hz tone and an English subtitle track (ffmpeg lavfi)`);
     await makeSample(uploads, mediaId, 1280, 720, { seconds });
     sourceKey = `uploads/${mediaId}.mkv`;
-    say(`wrote ${BUCKET}/${sourceKey}`);
+    // On S3 the sample goes up like any upload; on files it is already in place.
+    if (s3) await store.putFile({ bucket: BUCKET, key: sourceKey }, join(uploads, `${mediaId}.mkv`));
+    say(`wrote ${where(sourceKey)}`);
   }
 
   const connection = createRequestConnection(redis.config, { connectionName: 'nself-tv-demo', commandTimeoutMs: 5000 });
@@ -194,9 +227,9 @@ async function main(): Promise<number> {
       const time = s.startedAt && s.finishedAt ? `${((s.finishedAt - s.startedAt) / 1000).toFixed(1)} s` : '';
       say(`  ${s.name.padEnd(10)} ${s.status.padEnd(9)} ${time.padStart(8)}${s.error ? `  ${s.error}` : ''}`);
     }
-    say(`files under ${join(mediaRoot, BUCKET, prefix)}:`);
-    for (const line of await describeOutputs(createFileStorage({ root: mediaRoot }), BUCKET, prefix)) say(line);
-    if (state.status === 'completed') say(`play it: ffplay ${join(mediaRoot, BUCKET, prefix, 'master.m3u8')}`);
+    say(`files under ${s3 ? where(prefix) : join(mediaRoot, BUCKET, prefix)}:`);
+    for (const line of await describeOutputs(store, BUCKET, prefix)) say(line);
+    if (state.status === 'completed' && !s3) say(`play it: ffplay ${join(mediaRoot, BUCKET, prefix, 'master.m3u8')}`);
     say('queues (waiting / active / completed / failed):');
     for (const c of await inspector.counts())
       say(`  ${c.queue.padEnd(16)} ${c.waiting} / ${c.active} / ${c.completed} / ${c.failed}`);
