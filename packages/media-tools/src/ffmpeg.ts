@@ -60,7 +60,9 @@ export function run(tool: string, args: string[], options: RunOptions = {}): Pro
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(options.signal.reason);
     const confined = childCommand(tool, args, tools.maxMemoryMb);
-    const child = spawn(confined.command, confined.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a signal to the worker's group (Ctrl-C, a closed terminal, a
+    // container init) never reaches it, not even in the moment between exec and the mask.
+    const child = spawn(confined.command, confined.args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let timedOut = false;
     const timer =
       options.timeoutMs === undefined

@@ -4,7 +4,8 @@ import { delimiter, join } from 'node:path';
 /**
  * How a tool is started so that only the worker decides when it stops:
  *
- * - SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked in the child (a blocked
+ * - The child runs in its own process group, so signals to the worker's group
+ *   never reach it; and SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked in it (a blocked
  *   mask survives `exec`, and ffmpeg installs handlers but never unblocks), so
  *   Ctrl-C in a terminal, systemd's `KillMode=control-group` or a container
  *   init that signals the whole group cannot end an encode; the worker stops
