@@ -139,6 +139,9 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   // so one that succeeds is logged at debug; a failed one is logged like any other request.
   app.addHook('onResponse', (request, reply, done) => {
     const level = reply.statusCode < 300 && request.routeOptions.url === HEARTBEAT_ROUTE ? 'debug' : 'info';
+    // Quiet heartbeats build no log line at all: this runs for every viewer every minute.
+    const log = request.log as FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
+    if (!log.isLevelEnabled(level)) return done();
     request.log[level](
       {
         method: request.method,
