@@ -170,6 +170,43 @@ describe('video-processor app', () => {
     }
   }, 120_000);
 
+  it('S3 failures by the retry policy: denied access fails at once, a store that is down is retried', async () => {
+    const s3 = await startS3Server(['media']);
+    const emptyRoot = () => mkdtemp(join(tmpdir(), 'vp-s3-empty-'));
+    try {
+      const payload = { mediaId: 'denied', familyId: 'f', source: { bucket: 'media', key: 'uploads/any.mkv' } };
+      const output = { bucket: 'media', prefix: 'hls/denied/' };
+      const outcome = async (env: Record<string, string>) => {
+        const app = startApp({ ...s3.env, MEDIA_ROOT: await emptyRoot(), ...env });
+        const address = await app.address;
+        const queued = await post(address, 'transcode', { ...payload, output });
+        const failed = await until(async () => {
+          const j = await jobOf(address, queued.body.jobId);
+          return j.state === 'failed' ? j : undefined;
+        }, 60_000);
+        app.child.kill('SIGTERM');
+        expect(await app.exited).toBe(0);
+        return failed;
+      };
+      // s3rver knows one access key; any other is refused (InvalidAccessKeyId), as MinIO and AWS refuse it.
+      const denied = await outcome({ S3_ACCESS_KEY_ID: 'NOT-A-KNOWN-KEY' });
+      expect(denied.attemptsMade).toBe(1);
+      expect(denied.failedReason).toMatch(/denied access/);
+      // Nothing listens on the endpoint: every attempt is made, with the configured backoff.
+      const down = await outcome({
+        S3_ENDPOINT: 'http://127.0.0.1:9',
+        QUEUE_VIDEO_TRANSCODE_ATTEMPTS: '2',
+        QUEUE_VIDEO_TRANSCODE_BACKOFF_TYPE: 'fixed',
+        QUEUE_VIDEO_TRANSCODE_BACKOFF_DELAY_MS: '200',
+      });
+      expect(down.attemptsMade).toBe(2);
+      expect(down.failedReason).toMatch(/did not answer/);
+      expect(await readdir(jobTmp)).toEqual([]);
+    } finally {
+      await s3.close();
+    }
+  }, 120_000);
+
   it('SIGTERM mid-transcode: ffmpeg is killed, temp dirs removed, the job back in wait, exit 0', async () => {
     const app = startApp({ SHUTDOWN_DEADLINE_MS: '500' });
     const address = await app.address;

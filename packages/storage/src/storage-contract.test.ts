@@ -106,3 +106,14 @@ describe('s3 storage', () => {
     await expect(down.stat(at('any.bin'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
   });
 });
+
+describe('s3 storage refusals', () => {
+  it('an access key the store does not know is ACCESS_DENIED (final) for reads, stats and writes', async () => {
+    const denied = storageFromEnv({ ...server.env, S3_ACCESS_KEY_ID: 'NOT-A-KNOWN-KEY' });
+    await expect(denied.read(at('any.bin'))).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await expect(denied.stat(at('any.bin'))).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await expect(denied.write(at('denied/new.bin'), 'x')).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    // And nothing was written past the refusal.
+    expect(await (stores.s3 as MediaStorage).stat(at('denied/new.bin'))).toBeUndefined();
+  });
+});
