@@ -16,7 +16,7 @@ function project(
     // Lua scripts are imported as text, as the published build bundles them.
     plugins: options.lua ? [luaTextPlugin()] : [],
     test: {
-      name: dir.split('/')[1],
+      name: dir.split('/').at(-1),
       root: new URL(`./${dir}`, import.meta.url).pathname,
       testTimeout: options.testTimeoutMs ?? 30_000,
       hookTimeout: options.hookTimeoutMs ?? 30_000,
@@ -42,6 +42,7 @@ export default defineConfig({
       project('apps/video-processor', { testTimeoutMs: 120_000 }),
       project('apps/thumbnail-generator', { testTimeoutMs: 120_000 }),
       project('apps/demo', { testTimeoutMs: 240_000, hookTimeoutMs: 60_000 }),
+      project('deploy'),
     ],
   },
 });

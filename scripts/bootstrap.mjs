@@ -35,10 +35,12 @@ if (output('pnpm', ['--version']) !== PNPM_VERSION) {
 }
 
 // redis-server (unless REDIS_URL points at one) for the tests and the demo; ffmpeg for the
-// video tests, sprites and the demo. As root on Debian/Ubuntu they are installed with apt-get.
+// video tests, sprites and the demo; docker-compose (no engine needed) for the check of
+// compose.yaml. As root on Debian/Ubuntu they are installed with apt-get.
 const missing = [];
 if (!process.env.REDIS_URL && !output('redis-server', ['--version'])) missing.push('redis-server');
 if (!output('ffmpeg', ['-version']) || !output('ffprobe', ['-version'])) missing.push('ffmpeg');
+if (!output('docker-compose', ['--version'])) missing.push('docker-compose');
 if (missing.length && process.getuid?.() === 0 && output('apt-get', ['--version'])) {
   say(`${missing.join(' and ')} missing; installing with apt-get`);
   run('apt-get', ['update', '-qq']);

@@ -1,0 +1,179 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = new URL('../..', import.meta.url).pathname;
+const APPS = ['video-processor', 'thumbnail-generator', 'stream-gateway'] as const;
+const SECRETS = { API_TOKEN: 'a'.repeat(24), PLAYBACK_JWT_SECRET: 'p'.repeat(40), AUTH_JWT_SECRET: 's'.repeat(40) };
+
+// An empty env file: a developer's own .env must not change what the tests see.
+const scratch = mkdtempSync(join(tmpdir(), 'nself-tv-compose-'));
+const emptyEnvFile = join(scratch, 'empty.env');
+writeFileSync(emptyEnvFile, '');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Service {
+  image?: string;
+  command?: string[];
+  build?: { context: string; target: string; args?: Record<string, string> };
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: { target: number; published: number | string }[];
+  profiles?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  stop_grace_period?: string;
+  entrypoint?: string[];
+}
+
+/** `docker-compose config` with exactly `vars` in the environment. */
+function composeConfig(vars: Record<string, string>, args: string[] = []) {
+  const r = spawnSync(
+    'docker-compose',
+    ['--project-directory', root, '--file', join(root, 'compose.yaml'), '--env-file', emptyEnvFile, ...args, 'config'],
+    { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, ...vars } },
+  );
+  if (r.error) throw new Error(`docker-compose is needed (Debian: apt-get install docker-compose): ${r.error.message}`);
+  return {
+    status: r.status,
+    stderr: r.stderr,
+    services: r.status === 0 ? (parse(r.stdout).services as Record<string, Service>) : {},
+  };
+}
+
+/** The Dockerfile's stages: name → their instructions, one line each (continuations joined). */
+function dockerfileStages() {
+  const lines = readFileSync(join(root, 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => l.trim() && !l.trim().startsWith('#'));
+  const stages = new Map<string, string[]>();
+  let current: string[] = [];
+  for (const line of lines) {
+    const from = /^FROM\s+\S+\s+AS\s+(\S+)/i.exec(line);
+    if (from?.[1]) {
+      current = [];
+      stages.set(from[1], current);
+    }
+    current.push(line.trim());
+  }
+  return stages;
+}
+
+describe('compose.yaml', () => {
+  it('is valid, and runs Redis with noeviction and AOF and the three apps against it', () => {
+    const { status, stderr, services } = composeConfig(SECRETS);
+    expect(stderr).not.toMatch(/error/i);
+    expect(status).toBe(0);
+    expect(Object.keys(services).sort()).toEqual(
+      ['minio', 'minio-buckets', 'redis', 'stream-gateway', 'thumbnail-generator', 'video-processor'].sort(),
+    );
+    const redis = services.redis as Service;
+    const command = (redis.command ?? []).join(' ');
+    expect(command).toContain('--maxmemory-policy noeviction');
+    expect(command).toContain('--appendonly yes');
+    expect(redis.volumes?.some((v) => v.startsWith('redis-data:/data'))).toBe(true);
+    for (const app of APPS) {
+      const s = services[app] as Service;
+      expect(s.environment?.REDIS_HOST, app).toBe('redis');
+      expect(s.build?.target, app).toBe(app);
+      expect(s.depends_on?.redis?.condition, app).toBe('service_healthy');
+      expect(s.profiles, app).toBeUndefined();
+    }
+  });
+
+  it('gives the workers the media volume to write and the gateway the same volume read-only', () => {
+    const { services } = composeConfig(SECRETS);
+    expect(services['video-processor']?.volumes).toContain('media:/media:rw');
+    expect(services['thumbnail-generator']?.volumes).toContain('media:/media:rw');
+    expect(services['stream-gateway']?.volumes).toContain('media:/media:ro');
+  });
+
+  it('refuses to render without the secrets, naming each, instead of starting with empty ones', () => {
+    for (const missing of ['API_TOKEN', 'PLAYBACK_JWT_SECRET'] as const) {
+      const vars: Record<string, string> = { ...SECRETS };
+      delete vars[missing];
+      const { status, stderr } = composeConfig(vars);
+      expect(status, missing).not.toBe(0);
+      expect(stderr, missing).toContain(`set ${missing} in .env`);
+    }
+    // Set but empty is missing too.
+    expect(composeConfig({ ...SECRETS, API_TOKEN: '' }).status).not.toBe(0);
+  });
+
+  it('switches every app to S3 and keeps MinIO and its bucket job behind the s3 profile', () => {
+    const keys = { S3_ACCESS_KEY_ID: 'nself', S3_SECRET_ACCESS_KEY: 'a-long-secret' };
+    const { status, services } = composeConfig({ ...SECRETS, ...keys, STORAGE: 's3' }, ['--profile', 's3']);
+    expect(status).toBe(0);
+    for (const app of APPS) {
+      const env = services[app]?.environment ?? {};
+      expect(env.STORAGE, app).toBe('s3');
+      expect(env.S3_ENDPOINT, app).toBe('http://minio:9000');
+      expect(env.S3_FORCE_PATH_STYLE, app).toBe('true');
+      expect(env.S3_ACCESS_KEY_ID, app).toBe('nself');
+    }
+    expect(services.minio?.profiles).toEqual(['s3']);
+    expect(services['minio-buckets']?.profiles).toEqual(['s3']);
+    expect(services.minio?.environment?.MINIO_ROOT_USER).toBe('nself');
+    // Without the keys the bucket job stops the profile with a message, not MinIO's default user.
+    expect(services['minio-buckets']?.entrypoint?.join(' ')).toContain('set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
+  });
+
+  it('builds each app from the Dockerfile stage of its name, on the port that stage exposes and the app defaults to', () => {
+    const { services } = composeConfig(SECRETS);
+    const stages = dockerfileStages();
+    const defaultPorts: Record<string, number> = {};
+    for (const app of APPS) {
+      const source =
+        app === 'stream-gateway'
+          ? readFileSync(join(root, 'apps/stream-gateway/src/config.ts'), 'utf8').match(/serviceEnvFields\((\d+)\)/)
+          : readFileSync(join(root, `apps/${app}/src/main.ts`), 'utf8').match(/defaultPort: (\d+)/);
+      defaultPorts[app] = Number(source?.[1]);
+    }
+    for (const app of APPS) {
+      const stage = stages.get(app);
+      expect(stage, `Dockerfile stage ${app}`).toBeDefined();
+      const exposed = Number(stage?.find((l) => l.startsWith('EXPOSE'))?.split(/\s+/)[1]);
+      const envPort = Number(stage?.find((l) => l.startsWith('ENV PORT='))?.slice('ENV PORT='.length));
+      const s = services[app] as Service;
+      expect(exposed, app).toBe(defaultPorts[app]);
+      expect(envPort, app).toBe(exposed);
+      expect(Number(s.environment?.PORT), app).toBe(exposed);
+      expect(
+        s.ports?.map((p) => p.target),
+        app,
+      ).toEqual([exposed]);
+      expect(stage, `${app} runs unprivileged`).toContain('USER nself');
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfileStages();
+  const runtime = stages.get('runtime') ?? [];
+
+  it('runs every app under tini with a HEALTHCHECK, and puts ffmpeg in the two worker images only', () => {
+    expect(runtime).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
+    expect(runtime.some((l) => l.startsWith('HEALTHCHECK') && l.includes('/health'))).toBe(true);
+    const parentOf = (stage: string) => stages.get(stage)?.[0]?.split(/\s+/)[1];
+    expect(parentOf('video-processor')).toBe('media-runtime');
+    expect(parentOf('thumbnail-generator')).toBe('media-runtime');
+    expect(parentOf('stream-gateway')).toBe('runtime');
+    expect(parentOf('media-runtime')).toBe('runtime');
+  });
+
+  it('copies only `pnpm deploy --prod` output into the app images', () => {
+    for (const app of APPS) {
+      const copies = (stages.get(app) ?? []).filter((l) => l.startsWith('COPY'));
+      expect(copies, app).toEqual([`COPY --from=build /out/${app} /app`]);
+    }
+    expect((stages.get('build') ?? []).join('\n')).toMatch(/deploy --prod/);
+  });
+
+  it('keeps secrets, dependencies and build output out of the build context', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['.env', '**/node_modules', '**/dist', '.git']) expect(ignored, entry).toContain(entry);
+  });
+});
