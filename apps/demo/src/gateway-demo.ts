@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createKeyspace } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
+import { createKeyspace, type RedisClient } from '@nself-tv/redis-keys';
 import { SignJWT } from 'jose';
 
 const HASURA = 'https://hasura.io/jwt/claims';
@@ -23,7 +22,7 @@ export function devToken(secret: string): Promise<string> {
 }
 
 /** The session keys as they stand: key, type, TTL and content. */
-async function sessionKeys(redis: Redis): Promise<string[]> {
+async function sessionKeys(redis: RedisClient): Promise<string[]> {
   const keys = createKeyspace();
   const found: string[] = [];
   for (const match of [keys.pattern('session'), keys.familyStreams(FAMILY), keys.deviceStreams(DEVICE)]) {
@@ -56,7 +55,7 @@ async function sessionKeys(redis: Redis): Promise<string[]> {
 export async function gatewayDemo(
   address: string,
   authSecret: string,
-  redis: Redis,
+  redis: RedisClient,
   say: (line: string) => void,
 ): Promise<{ admitted: string[]; refusal: Reply }> {
   const token = await devToken(authSecret);

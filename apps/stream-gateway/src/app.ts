@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTvMetrics } from '@nself-tv/metrics';
-import { createKeyspace, isSafeId, type Keyspace } from '@nself-tv/redis-keys';
+import { isSafeId, type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
 import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
 import type { MediaStorage } from '@nself-tv/storage';
 import { registerProbes } from '@nself-tv/worker-http/service';
@@ -11,7 +11,6 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { Redis } from 'ioredis';
 import { jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
 import type { z } from 'zod';
@@ -28,8 +27,8 @@ import { RateLimiter } from './rate-limit.js';
 /** What {@link buildGateway} needs besides the configuration. */
 export interface GatewayDeps {
   /** A request-path connection for sessions. Closed by the app on shutdown. */
-  connection: Redis;
-  /** @default createKeyspace() */
+  connection: RedisClient;
+  /** @default keyspaceFor(connection): the spec's keys, or the cluster layout on a cluster */
   keyspace?: Keyspace;
   /** pino destination for tests. @default stdout */
   logStream?: NodeJS.WritableStream;
@@ -82,7 +81,7 @@ function pathId(request: FastifyRequest, name: string): string {
 /** Builds the gateway (not listening). */
 export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Promise<FastifyInstance> {
   const { connection } = deps;
-  const keyspace = deps.keyspace ?? createKeyspace();
+  const keyspace = deps.keyspace ?? keyspaceFor(connection);
   const metrics = createTvMetrics({ redis: connection, keyspace });
   const sessions = createSessionStore({
     connection,

@@ -1,6 +1,6 @@
 // Shared by this app's tests only.
 import { Writable } from 'node:stream';
-import { createKeyspace, createRequestConnection } from '@nself-tv/redis-keys';
+import { createRequestConnection, keyspaceFor } from '@nself-tv/redis-keys';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { afterAll } from 'vitest';
@@ -81,7 +81,7 @@ export function gatewayKit(
     });
     const connection = createRequestConnection(config.redis, { commandTimeoutMs: 1000 });
     connection.on('error', () => undefined);
-    const app = await buildGateway(config, { connection, keyspace: createKeyspace({ namespace }), logStream });
+    const app = await buildGateway(config, { connection, keyspace: keyspaceFor(connection, { namespace }), logStream });
     apps.push(app);
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     const call = async (

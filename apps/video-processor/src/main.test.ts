@@ -14,6 +14,7 @@ import {
   processesMatching,
   type RedisServerHandle,
   startAppProcess,
+  startRedisCluster,
   startRedisServer,
   startS3Server,
   until,
@@ -167,6 +168,30 @@ describe('video-processor app', () => {
       expect(await readdir(jobTmp)).toEqual([]);
     } finally {
       await s3.close();
+    }
+  }, 120_000);
+
+  it('runs on a Redis Cluster (REDIS_CLUSTER_NODES): a job over HTTP completes, SIGTERM exits 0', async () => {
+    const cluster = await startRedisCluster();
+    try {
+      const app = startApp({ REDIS_URL: '', ...cluster.env });
+      const address = await app.address;
+      const queued = await post(address, 'subtitle', {
+        mediaId: 'clustered',
+        familyId: 'f',
+        source: { bucket: 'media', key: 'uploads/short.mkv' },
+        output: { bucket: 'media', prefix: 'subs/clustered/' },
+      });
+      const done = await until(async () => {
+        const j = await jobOf(address, queued.body.jobId);
+        return j.state === 'completed' || j.state === 'failed' ? j : undefined;
+      });
+      expect(done.state, JSON.stringify(done.failedReason)).toBe('completed');
+      expect(await readdir(join(mediaRoot, 'media', 'subs', 'clustered'))).not.toEqual([]);
+      app.child.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+    } finally {
+      await cluster.close();
     }
   }, 120_000);
 

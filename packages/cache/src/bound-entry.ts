@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { defineLuaScript, type Keyspace } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
+import { defineLuaScript, type Keyspace, type RedisClient } from '@nself-tv/redis-keys';
 import type { EntryDefinition, EntryOptions } from './entries.js';
 import type { CacheEvent } from './events.js';
 import { type GuardedRedis, SKIPPED } from './guarded-redis.js';
@@ -32,7 +31,7 @@ export interface BoundEntry<T, P extends unknown[]> {
 /** What a bound entry shares with its cache. */
 export interface CacheContext {
   keys: Keyspace;
-  connection: Redis;
+  connection: RedisClient;
   redis: GuardedRedis;
   local: LocalTier | undefined;
   emit: (event: CacheEvent) => void;

@@ -1,5 +1,12 @@
-import { createKeyspace, type Keyspace } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
+import {
+  duplicateConnection,
+  isCluster,
+  type Keyspace,
+  keyspaceFor,
+  nodeOptions,
+  type RedisClient,
+  scanKeys,
+} from '@nself-tv/redis-keys';
 import { type BoundEntry, bindEntry, type CacheContext } from './bound-entry.js';
 import { type BreakerOptions, CircuitBreaker } from './breaker.js';
 import type { EntryDefinition } from './entries.js';
@@ -17,8 +24,8 @@ export interface CacheOptions {
    * A request-path connection (`createRequestConnection(loadRedisConfig(env, 'cache'))`):
    * its command timeout bounds every Redis call. Not closed by the cache.
    */
-  connection: Redis;
-  /** @default createKeyspace() */
+  connection: RedisClient;
+  /** @default keyspaceFor(connection): the spec's keys, or the cluster layout on a cluster */
   keyspace?: Keyspace;
   /**
    * Bound on one Redis call when the connection has no `commandTimeout` of its own.
@@ -40,7 +47,7 @@ export interface CacheOptions {
    */
   localTier?: { maxEntries?: number; ttlMs?: number };
   /** Connection for the invalidation subscription. @default a duplicate of `connection` */
-  subscriber?: Redis;
+  subscriber?: RedisClient;
   /** Receives hits, misses, stale serves, loads, errors and breaker changes. */
   onEvent?: CacheEventListener;
 }
@@ -69,13 +76,14 @@ export interface Cache {
  * const items = await trending.getOrSet([], () => db.trending());
  */
 export function createCache(options: CacheOptions): Cache {
-  const keys = options.keyspace ?? createKeyspace();
+  const keys = options.keyspace ?? keyspaceFor(options.connection);
   const connection = options.connection;
   const jitter = options.jitter ?? 0.1;
   if (!(jitter >= 0 && jitter < 1))
     throw new CacheError('INVALID_CACHE_CONFIG', `jitter must be in [0, 1), got ${jitter}`);
   const emptyTtl = options.emptyTtlSeconds ?? 30;
-  const ownTimeout = typeof connection.options.commandTimeout === 'number' ? undefined : (options.timeoutMs ?? 100);
+  const ownTimeout =
+    typeof nodeOptions(connection).commandTimeout === 'number' ? undefined : (options.timeoutMs ?? 100);
   const lockDefaults = { ttlMs: 10_000, waitMs: 10_000, pollMs: 25, ...options.lock };
   const listener = options.onEvent;
   const emit = (event: CacheEvent) => {
@@ -92,11 +100,15 @@ export function createCache(options: CacheOptions): Cache {
     : undefined;
   const channel = keys.cacheInvalidationChannel();
 
-  let subscriber: Redis | undefined;
+  let subscriber: RedisClient | undefined;
   if (local) {
     subscriber =
       options.subscriber ??
-      connection.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+      duplicateConnection(connection, {
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        commandTimeout: undefined,
+      });
     subscribeInvalidations(subscriber, channel, local);
   }
   const redis = guardedRedis(breaker, ownTimeout, emit);
@@ -137,17 +149,18 @@ export function createCache(options: CacheOptions): Cache {
         return before === SKIPPED ? 0 : before;
       }
       let removed = 0;
-      let cursor = '0';
-      do {
-        const page = await redis(undefined, 'scan', () => connection.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
-        if (page === SKIPPED) break;
-        const [next, found] = page;
-        cursor = next;
-        if (found.length > 0) {
-          const n = await redis(undefined, 'invalidate', () => connection.unlink(...found));
-          if (n !== SKIPPED) removed += n;
-        }
-      } while (cursor !== '0');
+      // Every master of a cluster; keys of one page can sit in different slots there, so one UNLINK each.
+      const unlink = (found: string[]) =>
+        isCluster(connection)
+          ? Promise.all(found.map((key) => connection.unlink(key))).then((counts) => counts.reduce((a, b) => a + b, 0))
+          : connection.unlink(...found);
+      const pages = scanKeys(connection, pattern);
+      for (;;) {
+        const page = await redis(undefined, 'scan', () => pages.next());
+        if (page === SKIPPED || page.done) break;
+        const n = await redis(undefined, 'invalidate', () => unlink(page.value));
+        if (n !== SKIPPED) removed += n;
+      }
       local?.deletePrefix(prefix);
       await announce({ prefix });
       return removed;

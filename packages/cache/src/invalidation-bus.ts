@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@nself-tv/redis-keys';
 import type { LocalTier } from './lru.js';
 
 /** A message on the cache invalidation channel: one key, or every key under a prefix. */
@@ -8,7 +8,7 @@ export type Invalidation = { key: string } | { prefix: string };
  * Listens on the invalidation channel and drops what other instances
  * invalidate from this instance's first tier. Only needed with a local tier.
  */
-export function subscribeInvalidations(subscriber: Redis, channel: string, local: LocalTier): void {
+export function subscribeInvalidations(subscriber: RedisClient, channel: string, local: LocalTier): void {
   subscriber.on('error', () => undefined);
   subscriber.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;

@@ -1,13 +1,13 @@
 // Shared by this package's tests only (not exported).
-import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
+
+import { createKeyspace, createRequestConnection, loadRedisConfig, type RedisClient } from '@nself-tv/redis-keys';
 import { afterAll } from 'vitest';
 import { type Cache, type CacheOptions, createCache } from './cache.js';
 import type { CacheEvent } from './events.js';
 
 /** Caches on `url` under `namespace`, with their connections closed after the file. */
 export function cacheKit(url: string, namespace: string) {
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   const caches: Cache[] = [];
   afterAll(async () => {
     await Promise.all(caches.map((c) => c.close()));

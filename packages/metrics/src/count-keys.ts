@@ -1,13 +1,8 @@
-import type { Redis } from 'ioredis';
+import { type RedisClient, scanKeys } from '@nself-tv/redis-keys';
 
-/** Counts keys matching a pattern with SCAN (never KEYS), COUNT `batch` per call. */
-export async function countKeys(client: Redis, pattern: string, batch = 1000): Promise<number> {
-  let cursor = '0';
+/** Counts keys matching a pattern with SCAN (never KEYS), on every master of a cluster. */
+export async function countKeys(client: RedisClient, pattern: string, batch = 1000): Promise<number> {
   let total = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', batch);
-    cursor = next;
-    total += keys.length;
-  } while (cursor !== '0');
+  for await (const page of scanKeys(client, pattern, batch)) total += page.length;
   return total;
 }

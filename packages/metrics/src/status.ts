@@ -1,6 +1,5 @@
 import { createJobInspector, type QueueCounts } from '@nself-tv/queues';
-import { getEvictionInfo, type Keyspace } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
+import { getEvictionInfo, type Keyspace, type RedisClient } from '@nself-tv/redis-keys';
 import { countKeys } from './count-keys.js';
 import { infoNumber, parseInfo } from './redis-info.js';
 
@@ -29,7 +28,7 @@ export interface RedisStatus {
 }
 
 /** Reads the status of one Redis for the operator CLI. */
-export async function collectStatus(connection: Redis, keyspace: Keyspace): Promise<RedisStatus> {
+export async function collectStatus(connection: RedisClient, keyspace: Keyspace): Promise<RedisStatus> {
   const inspector = createJobInspector(connection, keyspace);
   try {
     const [info, eviction, queues] = await Promise.all([

@@ -1,8 +1,7 @@
 import type { CacheEvent } from '@nself-tv/cache';
 import type { QueueCounts, WorkerEvent } from '@nself-tv/queues';
-import { createKeyspace, type Keyspace } from '@nself-tv/redis-keys';
+import { createKeyspace, type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
 import type { SessionEvent } from '@nself-tv/sessions';
-import type { Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { countKeys } from './count-keys.js';
 import { METRIC_NAMES as N, QUEUE_STATES } from './names.js';
@@ -24,8 +23,8 @@ export interface TvMetricsOptions {
    * Redis to read `INFO` from (redis_exporter names) and to count live sessions
    * with SCAN for `nself_tv_stream_sessions_active`. @default none
    */
-  redis?: Redis;
-  /** @default createKeyspace() */
+  redis?: RedisClient;
+  /** @default keyspaceFor(redis) (the spec's keys, or the cluster layout), else createKeyspace() */
   keyspace?: Keyspace;
 }
 
@@ -71,7 +70,7 @@ const CACHE_RESULT: Partial<Record<CacheEvent['type'], string>> = {
 export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
   const register = options.register ?? new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register });
-  const keyspace = options.keyspace ?? createKeyspace();
+  const keyspace = options.keyspace ?? (options.redis ? keyspaceFor(options.redis) : createKeyspace());
   const { queues, redis } = options;
 
   new Gauge({

@@ -1,5 +1,4 @@
-import { waitForReady } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
+import { type RedisClient, waitForReady } from '@nself-tv/redis-keys';
 import { QueueError } from './errors.js';
 
 /**
@@ -30,7 +29,12 @@ export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, wh
  * connecting (at start-up, or after a blip) waits for it instead of failing,
  * and a dead Redis still fails within the bound.
  */
-export function whenReady<T>(connection: Redis, timeoutMs: number, what: string, fn: () => Promise<T>): Promise<T> {
+export function whenReady<T>(
+  connection: RedisClient,
+  timeoutMs: number,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const run = async () => {
     if (connection.status !== 'ready') await waitForReady(connection, timeoutMs);
     return fn();

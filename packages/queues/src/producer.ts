@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createKeyspace, type Keyspace, type QueueName } from '@nself-tv/redis-keys';
+import { type Keyspace, keyspaceFor, type QueueName, type RedisClient } from '@nself-tv/redis-keys';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type QueueOverrides, resolveQueueSettings } from './catalog.js';
 import { whenReady } from './deadline.js';
 import { PayloadError } from './errors.js';
@@ -27,8 +26,8 @@ export interface EnqueueOptions {
 /** Options of {@link createProducer}. */
 export interface ProducerOptions {
   /** A request-path connection (`createRequestConnection`) so enqueue fails fast. Not closed by the producer. */
-  connection: Redis;
-  /** Key layout. @default createKeyspace() (keys exactly as the spec) */
+  connection: RedisClient;
+  /** Key layout. @default keyspaceFor(connection) (keys exactly as the spec; the cluster layout on a cluster) */
   keyspace?: Keyspace;
   /** Per-queue attempts/backoff overrides used as the jobs' default options. @default {} */
   overrides?: Partial<Record<QueueName, QueueOverrides>>;
@@ -101,7 +100,7 @@ function jobOpts(queue: QueueName, options: EnqueueOptions | undefined, path: st
  * });
  */
 export function createProducer(options: ProducerOptions): Producer {
-  const keyspace = options.keyspace ?? createKeyspace();
+  const keyspace = options.keyspace ?? keyspaceFor(options.connection);
   const timeoutMs = options.timeoutMs ?? 2000;
   const queues = queueHandles(options.connection, keyspace, (queue) =>
     resolveQueueSettings(queue, options.overrides?.[queue]),

@@ -1,6 +1,5 @@
-import type { Keyspace, QueueName } from '@nself-tv/redis-keys';
+import type { Keyspace, QueueName, RedisClient } from '@nself-tv/redis-keys';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { jobOptionsFor, type QueueSettings } from './catalog.js';
 
 /**
@@ -11,7 +10,7 @@ import { jobOptionsFor, type QueueSettings } from './catalog.js';
  */
 export function openQueue(
   queue: QueueName,
-  connection: Redis,
+  connection: RedisClient,
   keyspace: Keyspace,
   settings: QueueSettings,
   options: { failFast?: boolean; readOnly?: boolean } = {},
@@ -39,7 +38,7 @@ export interface QueueHandles {
  * through the rejected command.
  */
 export function queueHandles(
-  connection: Redis,
+  connection: RedisClient,
   keyspace: Keyspace,
   settingsFor: (queue: QueueName) => QueueSettings,
   options: { readOnly?: boolean } = {},

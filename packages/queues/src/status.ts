@@ -1,6 +1,12 @@
-import { createKeyspace, JOB_RETENTION, type Keyspace, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
+import {
+  JOB_RETENTION,
+  type Keyspace,
+  keyspaceFor,
+  QUEUE_NAMES,
+  type QueueName,
+  type RedisClient,
+} from '@nself-tv/redis-keys';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { resolveQueueSettings } from './catalog.js';
 import { whenReady } from './deadline.js';
 import { openQueue, queueHandles } from './queue-handle.js';
@@ -51,8 +57,8 @@ export interface JobInspector {
  * within `timeoutMs` with `REDIS_UNAVAILABLE`: never a "not found" or an empty count.
  */
 export function createJobInspector(
-  connection: Redis,
-  keyspace: Keyspace = createKeyspace(),
+  connection: RedisClient,
+  keyspace: Keyspace = keyspaceFor(connection),
   timeoutMs = 2000,
 ): JobInspector {
   const queues = queueHandles(connection, keyspace, (q) => resolveQueueSettings(q), { readOnly: true });
@@ -117,7 +123,7 @@ export interface Retention {
 
 /** Options of {@link startRetentionCleaner}. */
 export interface RetentionCleanerOptions {
-  connection: Redis;
+  connection: RedisClient;
   keyspace?: Keyspace;
   /** Queues to clean. @default all six */
   queues?: readonly QueueName[];
@@ -143,7 +149,7 @@ export interface RetentionCleaner {
  * finishes, so an idle queue would otherwise keep its failed jobs forever.
  */
 export function startRetentionCleaner(options: RetentionCleanerOptions): RetentionCleaner {
-  const keyspace = options.keyspace ?? createKeyspace();
+  const keyspace = options.keyspace ?? keyspaceFor(options.connection);
   const names = options.queues ?? QUEUE_NAMES;
   const completedAge = options.retention?.completedAgeMs ?? JOB_RETENTION.completedAgeSeconds * 1000;
   const failedAge = options.retention?.failedAgeMs ?? JOB_RETENTION.failedAgeSeconds * 1000;

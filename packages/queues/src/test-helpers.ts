@@ -1,15 +1,21 @@
 // Shared by this package's tests only (not exported).
-import { createKeyspace, createRequestConnection, createWorkerConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+
+import {
+  createKeyspace,
+  createRequestConnection,
+  createWorkerConnection,
+  loadRedisConfig,
+  type RedisClient,
+} from '@nself-tv/redis-keys';
 import type { TestRedis } from '@nself-tv/test-redis';
-import type { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 
 /** Connections and a keyspace under the test file's namespace, closed after the file. */
 export function queueTestKit(redis: TestRedis) {
   const config = loadRedisConfig({ REDIS_URL: redis.url });
   const keyspace = createKeyspace({ namespace: redis.namespace });
-  const clients: Redis[] = [];
-  const track = (client: Redis) => {
+  const clients: RedisClient[] = [];
+  const track = (client: RedisClient) => {
     client.on('error', () => undefined);
     clients.push(client);
     return client;

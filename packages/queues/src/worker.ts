@@ -1,6 +1,11 @@
-import { createKeyspace, type Keyspace, type QueueName, queueEvictionWarning } from '@nself-tv/redis-keys';
+import {
+  type Keyspace,
+  keyspaceFor,
+  type QueueName,
+  queueEvictionWarning,
+  type RedisClient,
+} from '@nself-tv/redis-keys';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from './catalog.js';
 import { QueueError } from './errors.js';
 import { createIngestService, type IngestService } from './ingest/ingest-service.js';
@@ -17,8 +22,8 @@ export type QueueProcessor<Q extends QueueName> = (payload: Payload<Q>, context:
 /** Options of {@link createQueueWorker}. */
 export interface QueueWorkerOptions {
   /** A worker connection (`createWorkerConnection`). Not closed by the worker. */
-  connection: Redis;
-  /** @default createKeyspace() */
+  connection: RedisClient;
+  /** @default keyspaceFor(connection): the spec's keys, or the cluster layout on a cluster */
   keyspace?: Keyspace;
   /**
    * Concurrency, timeout and lock overrides (validated). Attempts and backoff are job options:
@@ -87,7 +92,7 @@ export function createQueueWorker<Q extends QueueName>(
   processor: QueueProcessor<Q>,
   options: QueueWorkerOptions,
 ): QueueWorker {
-  const keyspace = options.keyspace ?? createKeyspace();
+  const keyspace = options.keyspace ?? keyspaceFor(options.connection);
   const settings = resolveQueueSettings(queue, options.overrides);
   const deadlineDefault = options.shutdownDeadlineMs ?? 30_000;
   const listener = options.onEvent;

@@ -92,3 +92,61 @@ describe('loadRedisConfig', () => {
     });
   });
 });
+
+describe('cluster and Sentinel settings', () => {
+  it('reads REDIS_CLUSTER_NODES as seed nodes, IPv6 included, with the password for every node', () => {
+    const config = loadRedisConfig({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001,[::1]:7002', REDIS_PASSWORD: 'pw' });
+    expect(config.cluster?.nodes).toEqual([
+      { host: 'r1', port: 7000 },
+      { host: 'r2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(config).toMatchObject({ host: 'r1', port: 7000, password: 'pw', source: 'REDIS_CLUSTER_NODES' });
+    expect(describeRedisConfig(config)).toBe('redis cluster r1:7000,r2:7001,::1:7002 (from REDIS_CLUSTER_NODES)');
+    expect(config.sentinel).toBeUndefined();
+  });
+
+  it('reads REDIS_SENTINELS with REDIS_SENTINEL_NAME, and the sentinels’ own credentials', () => {
+    const config = loadRedisConfig({
+      REDIS_SENTINELS: 's1:26379,s2:26379',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_PASSWORD: 'spw',
+      REDIS_PASSWORD: 'pw',
+      REDIS_DB: '2',
+    });
+    expect(config.sentinel).toEqual({
+      nodes: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'mymaster',
+      username: undefined,
+      password: 'spw',
+    });
+    expect(config).toMatchObject({ password: 'pw', db: 2 });
+    expect(describeRedisConfig(config)).not.toContain('pw');
+  });
+
+  it('names the variable at fault for every bad combination', () => {
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ REDIS_CLUSTER_NODES: 'r1' }, /^REDIS_CLUSTER_NODES: expected host:port, got 'r1'/],
+      [{ REDIS_CLUSTER_NODES: 'r1:99999' }, /^REDIS_CLUSTER_NODES: expected a port between/],
+      [{ REDIS_CLUSTER_NODES: ',' }, /^REDIS_CLUSTER_NODES: expected 1 to 64 nodes/],
+      [{ REDIS_CLUSTER_NODES: 'r1:1', REDIS_DB: '3' }, /^REDIS_DB: must be 0 in cluster mode/],
+      [{ REDIS_CLUSTER_NODES: 'r1:1', REDIS_URL: 'redis://x' }, /^REDIS_URL: names one server/],
+      [{ REDIS_CLUSTER_NODES: 'r1:1', REDIS_SENTINELS: 's:1' }, /^REDIS_SENTINELS: cannot be combined/],
+      [{ REDIS_SENTINELS: 's:1' }, /^REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS/],
+      [{ REDIS_SENTINELS: 'a b:1', REDIS_SENTINEL_NAME: 'm' }, /^REDIS_SENTINELS: expected host:port/],
+    ];
+    for (const [env, message] of bad) {
+      expect(() => loadRedisConfig(env), JSON.stringify(env)).toThrow(RedisConfigError);
+      expect(() => loadRedisConfig(env), JSON.stringify(env)).toThrow(message);
+    }
+  });
+
+  it('gives a role its own cluster: CACHE_REDIS_CLUSTER_NODES for the cache only', () => {
+    const env = { REDIS_HOST: 'queues', CACHE_REDIS_CLUSTER_NODES: 'c1:7000,c2:7000,c3:7000' };
+    expect(loadRedisConfig(env, 'cache').cluster?.nodes).toHaveLength(3);
+    expect(loadRedisConfig(env).cluster).toBeUndefined();
+  });
+});

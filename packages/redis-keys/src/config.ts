@@ -11,6 +11,29 @@ export interface RedisConfig {
   readonly tls: boolean;
   /** Which variables it came from, for start-up logs (never includes the password). */
   readonly source: string;
+  /**
+   * Cluster mode (`REDIS_CLUSTER_NODES`): seed nodes of a Redis Cluster; `host`/`port` are the
+   * first of them. Keys then carry hash tags (see `createKeyspace({ cluster: true })`).
+   */
+  readonly cluster?: { readonly nodes: readonly RedisNode[] } | undefined;
+  /**
+   * Sentinel mode (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`): the client asks the sentinels
+   * for the current master of `name` and follows failovers.
+   */
+  readonly sentinel?:
+    | {
+        readonly nodes: readonly RedisNode[];
+        readonly name: string;
+        readonly username: string | undefined;
+        readonly password: string | undefined;
+      }
+    | undefined;
+}
+
+/** One `host:port` of a node list. */
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
 }
 
 /**
@@ -22,7 +45,20 @@ export interface RedisConfig {
 export type RedisRole = 'queues' | 'cache' | 'sessions';
 
 const ROLE_PREFIX: Record<RedisRole, string> = { queues: '', cache: 'CACHE_', sessions: 'SESSIONS_' };
-const SUFFIXES = ['REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_DB', 'REDIS_TLS'];
+const SUFFIXES = [
+  'REDIS_URL',
+  'REDIS_HOST',
+  'REDIS_PORT',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_DB',
+  'REDIS_TLS',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_SENTINEL_USERNAME',
+  'REDIS_SENTINEL_PASSWORD',
+];
 
 /** `REDIS_HOST` when unset. In the Docker deployment it is set to `redis`. */
 export const DEFAULT_REDIS_HOST = 'localhost';
@@ -51,6 +87,24 @@ function read<T>(env: NodeJS.ProcessEnv, variable: string, schema: z.ZodType<T>)
   const parsed = schema.safeParse(raw.trim());
   if (!parsed.success) fail(variable, parsed.error);
   return parsed.data;
+}
+
+/** `host:port,host:port` (IPv6 as `[::1]:7000`), at most 64 nodes. */
+function nodeList(variable: string, raw: string): RedisNode[] {
+  const items = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+  if (items.length === 0 || items.length > 64) {
+    throw new RedisConfigError(variable, 'expected 1 to 64 nodes as host:port,host:port');
+  }
+  return items.map((item) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d+)$/.exec(item);
+    if (!match?.[1] || !match[2]) throw new RedisConfigError(variable, `expected host:port, got '${item}'`);
+    const parsed = port.safeParse(match[2]);
+    if (!parsed.success) fail(variable, parsed.error);
+    return { host: match[1].replace(/^\[(.*)\]$/, '$1'), port: parsed.data };
+  });
 }
 
 function fromUrl(variable: string, raw: string): Omit<RedisConfig, 'source'> {
@@ -85,6 +139,11 @@ function fromUrl(variable: string, raw: string): Omit<RedisConfig, 'source'> {
  * `REDIS_URL` (`redis://` or `rediss://`) wins when set; otherwise
  * `REDIS_HOST` (default `localhost`), `REDIS_PORT` (6379), `REDIS_USERNAME`,
  * `REDIS_PASSWORD`, `REDIS_DB` (0) and `REDIS_TLS` (false) apply.
+ * `REDIS_CLUSTER_NODES` (`host:port,…`) selects cluster mode, and
+ * `REDIS_SENTINELS` (`host:port,…`) with `REDIS_SENTINEL_NAME` (and
+ * `REDIS_SENTINEL_USERNAME`/`REDIS_SENTINEL_PASSWORD` for the sentinels
+ * themselves) Sentinel mode; `REDIS_PASSWORD`, `REDIS_USERNAME` and
+ * `REDIS_TLS` then apply to the data nodes.
  *
  * @throws RedisConfigError (`INVALID_REDIS_CONFIG`) naming the variable at fault.
  * @example
@@ -97,12 +156,23 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
   const p = own ? rolePrefix : '';
   const name = (suffix: string) => p + suffix;
 
+  const clusterNodes = read(env, name('REDIS_CLUSTER_NODES'), nonEmpty);
+  const sentinels = read(env, name('REDIS_SENTINELS'), nonEmpty);
+  if (clusterNodes !== undefined && sentinels !== undefined) {
+    throw new RedisConfigError(name('REDIS_SENTINELS'), `cannot be combined with ${name('REDIS_CLUSTER_NODES')}`);
+  }
   const url = read(env, name('REDIS_URL'), nonEmpty);
   if (url !== undefined) {
+    if (clusterNodes !== undefined || sentinels !== undefined) {
+      throw new RedisConfigError(
+        name('REDIS_URL'),
+        `names one server; with ${clusterNodes ? name('REDIS_CLUSTER_NODES') : name('REDIS_SENTINELS')} use REDIS_PASSWORD and REDIS_TLS instead`,
+      );
+    }
     return { ...fromUrl(name('REDIS_URL'), url), source: name('REDIS_URL') };
   }
   const tls = read(env, name('REDIS_TLS'), bool);
-  return {
+  const single = {
     host: read(env, name('REDIS_HOST'), nonEmpty) ?? DEFAULT_REDIS_HOST,
     port: read(env, name('REDIS_PORT'), port) ?? DEFAULT_REDIS_PORT,
     username: read(env, name('REDIS_USERNAME'), nonEmpty),
@@ -111,10 +181,43 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
     tls: tls === 'true' || tls === '1' || tls === 'yes',
     source: `${name('REDIS_HOST')}/${name('REDIS_PORT')}`,
   };
+  if (clusterNodes !== undefined) {
+    const nodes = nodeList(name('REDIS_CLUSTER_NODES'), clusterNodes);
+    // A cluster has database 0 only.
+    if (single.db !== 0) throw new RedisConfigError(name('REDIS_DB'), 'must be 0 in cluster mode');
+    const [first] = nodes as [RedisNode];
+    return { ...single, host: first.host, port: first.port, cluster: { nodes }, source: name('REDIS_CLUSTER_NODES') };
+  }
+  if (sentinels !== undefined) {
+    const nodes = nodeList(name('REDIS_SENTINELS'), sentinels);
+    const masterName = read(env, name('REDIS_SENTINEL_NAME'), nonEmpty);
+    if (masterName === undefined) {
+      throw new RedisConfigError(name('REDIS_SENTINEL_NAME'), `is required with ${name('REDIS_SENTINELS')}`);
+    }
+    const [first] = nodes as [RedisNode];
+    return {
+      ...single,
+      host: first.host,
+      port: first.port,
+      sentinel: {
+        nodes,
+        name: masterName,
+        username: read(env, name('REDIS_SENTINEL_USERNAME'), nonEmpty),
+        password: read(env, name('REDIS_SENTINEL_PASSWORD'), z.string()),
+      },
+      source: `${name('REDIS_SENTINELS')}/${name('REDIS_SENTINEL_NAME')}`,
+    };
+  }
+  return single;
 }
 
 /** Renders a config for logs, without the password. */
 export function describeRedisConfig(config: RedisConfig): string {
   const user = config.username ? `${config.username}@` : '';
+  const list = (nodes: readonly RedisNode[]) => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  if (config.cluster) return `redis cluster ${list(config.cluster.nodes)} (from ${config.source})`;
+  if (config.sentinel) {
+    return `redis sentinel master '${config.sentinel.name}' via ${list(config.sentinel.nodes)}/${config.db} (from ${config.source})`;
+  }
   return `${config.tls ? 'rediss' : 'redis'}://${user}${config.host}:${config.port}/${config.db} (from ${config.source})`;
 }

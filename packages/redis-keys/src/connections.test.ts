@@ -1,13 +1,13 @@
 import { type RedisServerHandle, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRedisConfig } from './config.js';
+import type { RedisClient } from './connections.js';
 import { createRequestConnection, createWorkerConnection, reconnectDelay, waitForReady } from './connections.js';
 import { getEvictionInfo, queueEvictionWarning } from './eviction.js';
 
 const shared = useTestRedis();
-const clients: Redis[] = [];
-const track = (client: Redis) => {
+const clients: RedisClient[] = [];
+const track = (client: RedisClient) => {
   clients.push(client);
   client.on('error', () => {});
   return client;

@@ -1,5 +1,35 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from './config.js';
+
+/**
+ * A connection to one Redis (directly or through Sentinel) or to a Redis Cluster, as the
+ * factories below return it: both run every command this project sends.
+ */
+export type RedisClient = Redis | Cluster;
+
+/** Whether `client` talks to a Redis Cluster. */
+export function isCluster(client: RedisClient): client is Cluster {
+  return (client as Cluster).isCluster === true;
+}
+
+/** The options every node connection of `client` has (a cluster's `redisOptions`). */
+export function nodeOptions(client: RedisClient): RedisOptions {
+  return isCluster(client) ? (client.options.redisOptions ?? {}) : client.options;
+}
+
+/**
+ * A new connection to the same Redis or cluster as `client`, with `overrides` applied to
+ * each node connection (and the offline queue, for a cluster, to the whole). For subscribers
+ * and other connections that need settings of their own.
+ */
+export function duplicateConnection(client: RedisClient, overrides: RedisOptions): RedisClient {
+  if (!isCluster(client)) return client.duplicate(overrides);
+  const { enableOfflineQueue, ...node } = overrides;
+  return client.duplicate(undefined, {
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    redisOptions: { ...client.options.redisOptions, ...node },
+  });
+}
 
 /** Reconnect delay after `attempt` failed attempts: `min(attempt * 200, 5000)` ms. */
 export function reconnectDelay(attempt: number): number {
@@ -19,6 +49,45 @@ function baseOptions(config: RedisConfig, connectionName: string | undefined): R
   };
 }
 
+/**
+ * Opens the connection `config` describes with `options`: one server, the master a set of
+ * sentinels names (followed across failovers), or a cluster (options apply to every node; the
+ * offline queue, ready check and reconnects to the cluster as a whole).
+ */
+function connect(config: RedisConfig, options: RedisOptions): RedisClient {
+  if (config.cluster) {
+    const { host: _h, port: _p, db: _d, retryStrategy: _r, enableOfflineQueue, enableReadyCheck, ...node } = options;
+    const clusterOptions: ClusterOptions = {
+      redisOptions: { ...node, ...(config.tls ? { tls: {} } : {}) },
+      clusterRetryStrategy: reconnectDelay,
+      enableOfflineQueue: enableOfflineQueue ?? true,
+      enableReadyCheck: enableReadyCheck ?? true,
+      // A failover moves slots: commands in flight follow MOVED/ASK redirections a few times.
+      maxRedirections: 16,
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 200,
+    };
+    return new Cluster(
+      config.cluster.nodes.map((n) => ({ host: n.host, port: n.port })),
+      clusterOptions,
+    );
+  }
+  if (config.sentinel) {
+    const { host: _h, port: _p, ...rest } = options;
+    return new Redis({
+      ...rest,
+      sentinels: config.sentinel.nodes.map((n) => ({ host: n.host, port: n.port })),
+      name: config.sentinel.name,
+      sentinelUsername: config.sentinel.username,
+      sentinelPassword: config.sentinel.password,
+      sentinelRetryStrategy: reconnectDelay,
+      // After a failover the old master may come back as a replica: reconnect to the new one.
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+    });
+  }
+  return new Redis(options);
+}
+
 /** Options of {@link createWorkerConnection}. */
 export interface WorkerConnectionOptions {
   /** Shown by `CLIENT LIST`, useful for operators. @default undefined */
@@ -32,8 +101,8 @@ export interface WorkerConnectionOptions {
  * wait through outages (`maxRetriesPerRequest: null`, offline queue on) and the
  * client reconnects forever with {@link reconnectDelay}.
  */
-export function createWorkerConnection(config: RedisConfig, options: WorkerConnectionOptions = {}): Redis {
-  return new Redis({
+export function createWorkerConnection(config: RedisConfig, options: WorkerConnectionOptions = {}): RedisClient {
+  return connect(config, {
     ...baseOptions(config, options.connectionName),
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
@@ -65,8 +134,8 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
  * after `commandTimeoutMs`. It keeps reconnecting in the background with
  * {@link reconnectDelay}.
  */
-export function createRequestConnection(config: RedisConfig, options: RequestConnectionOptions = {}): Redis {
-  const client = new Redis({
+export function createRequestConnection(config: RedisConfig, options: RequestConnectionOptions = {}): RedisClient {
+  const client = connect(config, {
     ...baseOptions(config, options.connectionName),
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: options.connectTimeoutMs ?? 2000,
@@ -85,7 +154,7 @@ export function createRequestConnection(config: RedisConfig, options: RequestCon
  * Resolves once `client` is ready, or rejects after `timeoutMs`. Useful in
  * readiness checks and at start-up.
  */
-export function waitForReady(client: Redis, timeoutMs = 5000): Promise<void> {
+export function waitForReady(client: RedisClient, timeoutMs = 5000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './connections.js';
 
 /** What the server says about memory limits and eviction. */
 export interface EvictionInfo {
@@ -19,7 +20,14 @@ function field(info: string, name: string): string | undefined {
  * Reads the eviction policy from `INFO memory` (works where `CONFIG` is
  * disabled, as on many managed Redis services).
  */
-export async function getEvictionInfo(client: Redis): Promise<EvictionInfo> {
+export async function getEvictionInfo(client: RedisClient): Promise<EvictionInfo> {
+  // On a cluster every master holds queue keys: the first one that may evict speaks for all.
+  const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
+  const all = await Promise.all(nodes.map(readEviction));
+  return all.find((e) => !e.safeForQueues) ?? (all[0] as EvictionInfo);
+}
+
+async function readEviction(client: Redis): Promise<EvictionInfo> {
   const info = await client.info('memory');
   const policy = field(info, 'maxmemory_policy') ?? 'unknown';
   return {
@@ -33,7 +41,7 @@ export async function getEvictionInfo(client: Redis): Promise<EvictionInfo> {
  * A start-up warning for workers when the server may evict keys, or
  * `undefined` when it is configured for queues.
  */
-export async function queueEvictionWarning(client: Redis): Promise<string | undefined> {
+export async function queueEvictionWarning(client: RedisClient): Promise<string | undefined> {
   const { policy } = await getEvictionInfo(client);
   if (policy === 'noeviction') return undefined;
   return `Redis maxmemory-policy is '${policy}'; queues need 'noeviction' or jobs and their locks can be evicted and lost. Set 'maxmemory-policy noeviction' on this server, or give caches a separate Redis with CACHE_REDIS_URL.`;

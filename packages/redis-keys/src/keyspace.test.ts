@@ -96,3 +96,55 @@ describe('createKeyspace with a namespace', () => {
     expect(() => createKeyspace({ namespace: '*' })).toThrow(/namespace/);
   });
 });
+
+describe('the cluster layout', () => {
+  const cluster = createKeyspace({ cluster: true });
+  const tagOf = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+
+  it('puts every queue key under the {bull} hash tag, as BullMQ asks', () => {
+    expect(cluster.queue('video:transcode')).toEqual({ prefix: '{bull}:video', name: 'transcode' });
+    expect(cluster.queueKey('image:sprite', 'wait')).toBe('{bull}:image:sprite:wait');
+    expect(cluster.pattern('video:subtitle')).toBe('{bull}:video:subtitle:*');
+    expect(createKeyspace({ cluster: true, namespace: 't1' }).queuePrefix('video')).toBe('t1:{bull}:video');
+  });
+
+  it("gives a family's set, its devices' sets and its sessions one tag, derived from the family", () => {
+    const sessionId = cluster.sessionId('fam-1', '0b9c2f57-6c1e-4c1e-9d0e-3f2a9c1b7a10');
+    const tag = sessionId.split('.')[0];
+    expect(tag).toMatch(/^[0-9a-f]{8}$/);
+    expect(cluster.familyStreams('fam-1')).toBe(`family_streams:{${tag}}:fam-1`);
+    expect(cluster.deviceStreams('dev-1', 'fam-1')).toBe(`device_streams:{${tag}}:dev-1`);
+    expect(cluster.session(sessionId)).toBe(`session:{${tag}}:${sessionId}`);
+    expect(tagOf(cluster.session(sessionId))).toBe(tagOf(cluster.deviceStreams('any-device', 'fam-1')));
+    expect(cluster.sessionPrefixes(sessionId)).toEqual({
+      session: `session:{${tag}}:`,
+      familyStreams: `family_streams:{${tag}}:`,
+      deviceStreams: `device_streams:{${tag}}:`,
+    });
+    expect(cluster.sessionPrefixes({ familyId: 'fam-1' })).toEqual(cluster.sessionPrefixes(sessionId));
+    // An id that already carries the family's tag keeps it; another family's tag does not count.
+    expect(cluster.sessionId('fam-1', sessionId)).toBe(sessionId);
+    expect(cluster.sessionId('fam-2', sessionId)).not.toBe(sessionId);
+  });
+
+  it('refuses what cannot name a key in one slot', () => {
+    expect(() => cluster.session('no-tag-here')).toThrow(InvalidIdError);
+    expect(() => cluster.session('0123abcd')).toThrow(/family tag/);
+    expect(() => cluster.deviceStreams('dev-1')).toThrow(/familyId/);
+    expect(() => cluster.session('0123abcd.x:y')).toThrow(InvalidIdError);
+  });
+
+  it('leaves the single-instance layout exactly as the spec', () => {
+    expect(keys.cluster).toBe(false);
+    expect(keys.sessionId('fam-1', 'abc')).toBe('abc');
+    expect(keys.deviceStreams('dev-1', 'fam-1')).toBe('device_streams:dev-1');
+    expect(keys.sessionPrefixes('anything')).toEqual({
+      session: 'session:',
+      familyStreams: 'family_streams:',
+      deviceStreams: 'device_streams:',
+    });
+    // Cache keys, ingests and the rest are the same in both layouts.
+    expect(cluster.cacheRecent()).toBe(keys.cacheRecent());
+    expect(cluster.ingest('i1')).toBe(keys.ingest('i1'));
+  });
+});

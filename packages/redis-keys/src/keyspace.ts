@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { isCluster, type RedisClient } from './connections.js';
 import { InvalidIdError } from './errors.js';
 import { assertSafeId } from './ids.js';
 import { NAMESPACES, type NamespaceId } from './namespaces.js';
@@ -11,6 +13,26 @@ export interface KeyspaceOptions {
    * @default undefined (keys exactly as the spec)
    */
   namespace?: string | undefined;
+  /**
+   * Redis Cluster layout: keys that a script or a BullMQ queue uses together carry one hash tag,
+   * so they live in one slot. Queues: the prefix `{bull}` (`{bull}:video:transcode:…`). A
+   * family's streams: the family's tag, 8 hex digits of its SHA-256, in the family set, the
+   * device sets and the session keys (`family_streams:{3f2a9c1b}:fam1`,
+   * `device_streams:{3f2a9c1b}:dev1`, `session:{3f2a9c1b}:3f2a9c1b.<uuid>`); session ids
+   * start with that tag so any holder of one can find its key. Other keys are unchanged.
+   * @default false (keys exactly as the spec)
+   */
+  cluster?: boolean | undefined;
+}
+
+/** Key prefixes a session script builds keys from, for one family's slot. */
+export interface SessionPrefixes {
+  /** `session:` (`session:{tag}:` in cluster mode) */
+  readonly session: string;
+  /** `family_streams:` (`family_streams:{tag}:`) */
+  readonly familyStreams: string;
+  /** `device_streams:` (`device_streams:{tag}:`) */
+  readonly deviceStreams: string;
 }
 
 /** Where BullMQ must be pointed for one queue. */
@@ -25,6 +47,8 @@ export interface QueueLocation {
 export interface Keyspace {
   /** The global namespace prefix, when one is set. */
   readonly namespace: string | undefined;
+  /** Whether keys carry Redis Cluster hash tags ({@link KeyspaceOptions.cluster}). */
+  readonly cluster: boolean;
   /** BullMQ prefix of a queue group: `bull:video` or `bull:image`. */
   queuePrefix(group: QueueGroup): string;
   /** BullMQ prefix and name for a spec queue name. */
@@ -50,12 +74,29 @@ export interface Keyspace {
   cacheLock(cacheKey: string): string;
   /** Pub/sub channel on which cache invalidations are broadcast: `cache:invalidate`. */
   cacheInvalidationChannel(): string;
-  /** `session:{sessionId}` */
+  /**
+   * `session:{sessionId}`; in cluster mode `session:{tag}:{sessionId}`, the tag being the
+   * session id's part before its first `.`.
+   * @throws InvalidIdError in cluster mode for a session id without a family tag.
+   */
   session(sessionId: string): string;
-  /** `family_streams:{familyId}` */
+  /** `family_streams:{familyId}`; in cluster mode `family_streams:{tag}:{familyId}`. */
   familyStreams(familyId: string): string;
-  /** `device_streams:{deviceId}` */
-  deviceStreams(deviceId: string): string;
+  /**
+   * `device_streams:{deviceId}`; in cluster mode `device_streams:{tag}:{deviceId}`, with the
+   * tag of `familyId` (required there: a device's sessions live in its family's slot).
+   */
+  deviceStreams(deviceId: string, familyId?: string): string;
+  /**
+   * A session id for a family: `random` as it is, or in cluster mode `{tag}.{random}` (unless
+   * it already starts with the family's tag).
+   */
+  sessionId(familyId: string, random: string): string;
+  /**
+   * The key prefixes session scripts build keys from: for the family of `sessionOrFamily`
+   * (a session id, or `{ familyId }`) in cluster mode; the same for everyone otherwise.
+   */
+  sessionPrefixes(sessionOrFamily: string | { familyId: string }): SessionPrefixes;
   /** `ingest:{ingestId}` */
   ingest(ingestId: string): string;
   /**
@@ -88,7 +129,25 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
   const head = namespace === undefined ? '' : `${namespace}:`;
   const k = (...parts: string[]) => head + parts.join(':');
 
-  const queuePrefix = (group: QueueGroup) => k('bull', group);
+  const cluster = options.cluster === true;
+  const queuePrefix = (group: QueueGroup) => (cluster ? k('{bull}', group) : k('bull', group));
+  const familyTag = (familyId: string) =>
+    createHash('sha256').update(assertSafeId(familyId, 'familyId')).digest('hex').slice(0, 8);
+  const sessionTag = (sessionId: string) => {
+    const tag = assertSafeId(sessionId, 'sessionId').split('.')[0] ?? '';
+    if (!/^[0-9a-f]{8}$/.test(tag) || tag.length === sessionId.length) {
+      throw new InvalidIdError('sessionId', 'in cluster mode starts with its family tag (8 hex digits and a dot)');
+    }
+    return tag;
+  };
+  const prefixes = (tag: string | undefined): SessionPrefixes =>
+    tag === undefined
+      ? { session: k('session', ''), familyStreams: k('family_streams', ''), deviceStreams: k('device_streams', '') }
+      : {
+          session: k('session', `{${tag}}`, ''),
+          familyStreams: k('family_streams', `{${tag}}`, ''),
+          deviceStreams: k('device_streams', `{${tag}}`, ''),
+        };
   const queue = (name: QueueName): QueueLocation => {
     const { group, name: short } = splitQueueName(name);
     return { prefix: queuePrefix(group), name: short };
@@ -96,6 +155,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
 
   return {
     namespace,
+    cluster,
     queuePrefix,
     queue,
     queueKey(name, suffix) {
@@ -123,9 +183,25 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
       return `${cacheKey}:lock`;
     },
     cacheInvalidationChannel: () => k('cache', 'invalidate'),
-    session: (id) => k('session', assertSafeId(id, 'sessionId')),
-    familyStreams: (id) => k('family_streams', assertSafeId(id, 'familyId')),
-    deviceStreams: (id) => k('device_streams', assertSafeId(id, 'deviceId')),
+    session: (id) => (cluster ? prefixes(sessionTag(id)).session + id : k('session', assertSafeId(id, 'sessionId'))),
+    familyStreams: (id) =>
+      cluster ? prefixes(familyTag(id)).familyStreams + id : k('family_streams', assertSafeId(id, 'familyId')),
+    deviceStreams(id, familyId) {
+      const device = assertSafeId(id, 'deviceId');
+      if (!cluster) return k('device_streams', device);
+      if (familyId === undefined) throw new InvalidIdError('familyId', 'is required for a device set in cluster mode');
+      return prefixes(familyTag(familyId)).deviceStreams + device;
+    },
+    sessionId(familyId, random) {
+      const id = assertSafeId(random, 'sessionId');
+      if (!cluster) return id;
+      const tag = familyTag(familyId);
+      return assertSafeId(id.startsWith(`${tag}.`) ? id : `${tag}.${id}`, 'sessionId');
+    },
+    sessionPrefixes(of) {
+      if (!cluster) return prefixes(undefined);
+      return prefixes(typeof of === 'string' ? sessionTag(of) : familyTag(of.familyId));
+    },
     ingest: (id) => k('ingest', assertSafeId(id, 'ingestId')),
     pattern(of) {
       if (of === 'cache') return k('cache', '*');
@@ -143,4 +219,12 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
       return head + row.key.replace(/\{[^}]+\}$/, '');
     },
   };
+}
+
+/**
+ * The keyspace for a connection: the cluster layout on a Redis Cluster, the spec's otherwise.
+ * What every package uses when it is given a connection and no keyspace.
+ */
+export function keyspaceFor(client: RedisClient, options: Omit<KeyspaceOptions, 'cluster'> = {}): Keyspace {
+  return createKeyspace({ ...options, cluster: isCluster(client) });
 }

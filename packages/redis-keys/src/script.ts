@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connections.js';
 
 /** A Lua script run by SHA, loaded on first use. */
 export interface LuaScript {
@@ -10,7 +10,7 @@ export interface LuaScript {
    * (`NOSCRIPT`, for example after a restart or failover) it runs `EVAL`,
    * which also caches it, so the body crosses the network once per server.
    */
-  run(client: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown>;
+  run(client: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown>;
 }
 
 /**

@@ -4,10 +4,12 @@
 -- KEYS[3]  new session key session:{sessionId}
 -- ARGV[1]  sessionId        ARGV[2] userId     ARGV[3] mediaId
 -- ARGV[4]  deviceId         ARGV[5] familyId   ARGV[6] clientRequestId or ''
+-- ARGV[7]  session key prefix (session:)   ARGV[8] device set prefix (device_streams:)
+--          In cluster mode both carry the family's hash tag (session:{tag}:), so every key
+--          this script reaches is in the family's slot.
 -- The store's settings are written into the source when it is created (see
 -- session-store.ts), so they cost no arguments on every call:
---   TTL_SECONDS, FAMILY_LIMIT, DEVICE_LIMIT, EVICT_OLDEST ('1' or '0'),
---   SESSION_PREFIX (session:), DEVICE_PREFIX (device_streams:)
+--   TTL_SECONDS, FAMILY_LIMIT, DEVICE_LIMIT, EVICT_OLDEST ('1' or '0')
 -- Returns {status, a, b}:
 --   {'admitted', now (ms, the session's startedAt), evicted session JSON or ''}
 --   {'replayed', session JSON, ''}               same clientRequestId again: no second slot
@@ -18,7 +20,7 @@ local sessionId, userId, deviceId, crid = ARGV[1], ARGV[2], ARGV[4], ARGV[6]
 local ttl = tonumber('{{TTL_SECONDS}}')
 local familyLimit, deviceLimit = tonumber('{{FAMILY_LIMIT}}'), tonumber('{{DEVICE_LIMIT}}')
 local evictOldest = '{{EVICT_OLDEST}}' == '1'
-local sessPrefix, devPrefix = '{{SESSION_PREFIX}}', '{{DEVICE_PREFIX}}'
+local sessPrefix, devPrefix = ARGV[7], ARGV[8]
 
 -- Ids of a set whose session still exists; the others are removed from the set.
 -- Sessions are only read (and decoded) when they are needed.

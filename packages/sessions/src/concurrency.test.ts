@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { useTestRedis } from '@nself-tv/test-redis';
-import { describe, expect, it } from 'vitest';
+import { createRequestConnection, keyspaceFor, loadRedisConfig } from '@nself-tv/redis-keys';
+import { type RedisClusterHandle, startRedisCluster, useTestRedis } from '@nself-tv/test-redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, sessionKit } from './test-helpers.js';
 
 const redis = useTestRedis();
@@ -11,7 +12,12 @@ const fixture = fileURLToPath(new URL('../test/fixtures/admit-process.mjs', impo
 
 type Tally = { admitted: number; family_limit: number; device_limit: number };
 
-function burst(target: 'family' | 'device', processes: number, perProcess: number): Promise<Tally[]> {
+function burst(
+  target: 'family' | 'device',
+  processes: number,
+  perProcess: number,
+  env: Record<string, string> = { REDIS_URL: redis.url },
+): Promise<Tally[]> {
   const startAt = Date.now() + 1500;
   return Promise.all(
     Array.from(
@@ -21,7 +27,7 @@ function burst(target: 'family' | 'device', processes: number, perProcess: numbe
           const child = spawn(process.execPath, [fixture], {
             env: {
               ...process.env,
-              REDIS_URL: redis.url,
+              ...env,
               NAMESPACE: ns,
               COUNT: String(perProcess),
               TARGET: target,
@@ -55,6 +61,38 @@ describe('limits are exact under concurrency', () => {
     expect(sum(tallies, 'admitted')).toBe(2);
     expect(sum(tallies, 'device_limit')).toBe(498);
     expect(await redis.client.scard(`${ns}:device_streams:shared-device`)).toBe(2);
+  }, 60_000);
+});
+
+describe('limits are exact under concurrency on a Redis Cluster (3 masters)', () => {
+  let cluster: RedisClusterHandle;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  }, 30_000);
+  afterAll(() => cluster.close());
+  const onCluster = () => ({ REDIS_URL: '', ...cluster.env });
+  const setSize = async (key: (keys: ReturnType<typeof keyspaceFor>) => string) => {
+    const connection = createRequestConnection(loadRedisConfig(onCluster()), { commandTimeoutMs: 5000 });
+    try {
+      return await connection.scard(key(keyspaceFor(connection, { namespace: ns })));
+    } finally {
+      connection.disconnect();
+    }
+  };
+
+  it('500 concurrent admissions for one family from 4 processes: exactly 10 admitted', async () => {
+    const tallies = await burst('family', 4, 125, onCluster());
+    expect(sum(tallies, 'admitted')).toBe(10);
+    expect(sum(tallies, 'family_limit')).toBe(490);
+    expect(await setSize((k) => k.familyStreams('shared-family'))).toBe(10);
+  }, 60_000);
+
+  it('500 concurrent admissions for one device from 4 processes: exactly 2 admitted', async () => {
+    // A device's streams are counted within its family on a cluster (they share the family's slot).
+    const tallies = await burst('device', 4, 125, { ...onCluster(), FAMILY: 'device-family' });
+    expect(sum(tallies, 'admitted')).toBe(2);
+    expect(sum(tallies, 'device_limit')).toBe(498);
+    expect(await setSize((k) => k.deviceStreams('shared-device', 'device-family'))).toBe(2);
   }, 60_000);
 });
 

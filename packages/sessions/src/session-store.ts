@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
   assertSafeId,
-  createKeyspace,
   defineLuaScript,
   InvalidIdError,
   type Keyspace,
+  keyspaceFor,
   namespaceTtl,
+  type RedisClient,
 } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
 import admitSource from './admit.lua';
 import endSource from './end.lua';
 import { SessionError } from './errors.js';
@@ -39,8 +39,8 @@ export const SESSION_DEFAULTS = {
 /** Options of {@link createSessionStore}. */
 export interface SessionStoreOptions {
   /** A request-path connection (`createRequestConnection(loadRedisConfig(env, 'sessions'))`). Not closed by the store. */
-  connection: Redis;
-  /** @default createKeyspace() */
+  connection: RedisClient;
+  /** @default keyspaceFor(connection): the spec's keys, or the cluster layout on a cluster */
   keyspace?: Keyspace;
   /** Session TTL, refreshed by heartbeat (`SESSION_TTL_SECONDS`). @default 300 */
   ttlSeconds?: number;
@@ -93,7 +93,7 @@ export interface SessionStore {
   /** Live sessions of a family, pruned of dead ids. */
   listFamily(familyId: string): Promise<Session[]>;
   /** Live sessions of a device, pruned of dead ids. */
-  listDevice(deviceId: string): Promise<Session[]>;
+  listDevice(deviceId: string, familyId?: string): Promise<Session[]>;
 }
 
 function id(value: unknown, field: string): string {
@@ -132,15 +132,25 @@ function positiveInt(value: number, name: string): number {
  * if (!result.ok) reply.code(429).send({ error: result.reason, active: result.active });
  */
 export function createSessionStore(options: SessionStoreOptions): SessionStore {
-  const keys = options.keyspace ?? createKeyspace();
+  const keys = options.keyspace ?? keyspaceFor(options.connection);
   const { connection } = options;
   const ttl = positiveInt(options.ttlSeconds ?? SESSION_DEFAULTS.ttlSeconds, 'ttlSeconds');
   const maxFamily = positiveInt(options.maxFamilyStreams ?? SESSION_DEFAULTS.maxFamilyStreams, 'maxFamilyStreams');
   const maxDevice = positiveInt(options.maxDeviceStreams ?? SESSION_DEFAULTS.maxDeviceStreams, 'maxDeviceStreams');
   const evict = options.evictOldestOnFamilyLimit ? '1' : '0';
-  const sessionPrefix = keys.prefix('session');
-  const familyPrefix = keys.prefix('familyStreams');
-  const devicePrefix = keys.prefix('deviceStreams');
+  // One set of prefixes for everyone, except on a cluster where each family has its slot's.
+  const shared = keys.cluster ? undefined : keys.sessionPrefixes({ familyId: 'any' });
+  const prefixesOf = (of: string | { familyId: string }) => shared ?? keys.sessionPrefixes(of);
+  /** The key of a session, or undefined for an id that cannot name one (untagged, on a cluster). */
+  const sessionKey = (sessionId: string) => {
+    const sid = id(sessionId, 'sessionId');
+    try {
+      return { sid, key: keys.session(sid) };
+    } catch (error) {
+      if (error instanceof InvalidIdError) return { sid, key: undefined };
+      throw error;
+    }
+  };
 
   const emit = (event: SessionEvent) => {
     try {
@@ -155,12 +165,10 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       FAMILY_LIMIT: String(maxFamily),
       DEVICE_LIMIT: String(maxDevice),
       EVICT_OLDEST: evict,
-      SESSION_PREFIX: sessionPrefix,
-      DEVICE_PREFIX: devicePrefix,
     }),
   );
-  const list = async (setKey: string) =>
-    parseSessions(String(await listScript.run(connection, [setKey], [sessionPrefix])));
+  const list = async (setKey: string, familyId: string) =>
+    parseSessions(String(await listScript.run(connection, [setKey], [prefixesOf({ familyId }).session])));
 
   return {
     ttlSeconds: ttl,
@@ -173,11 +181,13 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       const deviceId = id(request.deviceId, 'deviceId');
       const mediaId = id(request.mediaId, 'mediaId');
       const crid = request.clientRequestId === undefined ? '' : id(request.clientRequestId, 'clientRequestId');
-      const sessionId = id(request.sessionId ?? randomUUID(), 'sessionId');
+      // On a cluster the id starts with the family's hash tag, so its key is found from the id alone.
+      const sessionId = id(keys.sessionId(familyId, id(request.sessionId ?? randomUUID(), 'sessionId')), 'sessionId');
+      const prefixes = prefixesOf({ familyId });
       const [status, json, extra] = (await admitScript.run(
         connection,
-        [keys.familyStreams(familyId), keys.deviceStreams(deviceId), keys.session(sessionId)],
-        [sessionId, userId, mediaId, deviceId, familyId, crid],
+        [keys.familyStreams(familyId), keys.deviceStreams(deviceId, familyId), keys.session(sessionId)],
+        [sessionId, userId, mediaId, deviceId, familyId, crid, prefixes.session, prefixes.deviceStreams],
       )) as [string, string | number, string];
       emit({ type: 'admit', result: status as 'admitted', evicted: Boolean(extra) });
       if (status === 'admitted') {
@@ -193,16 +203,18 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async heartbeat(sessionId, caller) {
+      const { sid, key } = sessionKey(sessionId);
+      const userId = id(caller.userId, 'userId');
+      const deviceId = caller.deviceId === undefined ? '' : id(caller.deviceId, 'deviceId');
+      if (key === undefined) {
+        emit({ type: 'heartbeat', result: 'session_not_found' });
+        return { ok: false, reason: 'session_not_found' };
+      }
+      const prefixes = prefixesOf(sid);
       const [status, json, lastHeartbeat] = (await heartbeatScript.run(
         connection,
-        [keys.session(id(sessionId, 'sessionId'))],
-        [
-          id(caller.userId, 'userId'),
-          caller.deviceId === undefined ? '' : id(caller.deviceId, 'deviceId'),
-          ttl,
-          familyPrefix,
-          devicePrefix,
-        ],
+        [key],
+        [userId, deviceId, ttl, prefixes.familyStreams, prefixes.deviceStreams],
       )) as [string, string, number?];
       emit({ type: 'heartbeat', result: status as 'ok' });
       if (status !== 'ok') return { ok: false, reason: status as 'session_not_found' | 'not_owner' };
@@ -219,17 +231,18 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async end(sessionId, caller) {
-      const sid = id(sessionId, 'sessionId');
+      const { sid, key } = sessionKey(sessionId);
+      const userId = id(caller.userId, 'userId');
+      const deviceId = caller.deviceId === undefined ? '' : id(caller.deviceId, 'deviceId');
+      if (key === undefined) {
+        emit({ type: 'end', result: 'already_gone' });
+        return { ok: true, ended: undefined };
+      }
+      const prefixes = prefixesOf(sid);
       const [status, json] = (await endScript.run(
         connection,
-        [keys.session(sid)],
-        [
-          sid,
-          id(caller.userId, 'userId'),
-          caller.deviceId === undefined ? '' : id(caller.deviceId, 'deviceId'),
-          familyPrefix,
-          devicePrefix,
-        ],
+        [key],
+        [sid, userId, deviceId, prefixes.familyStreams, prefixes.deviceStreams],
       )) as [string, string];
       emit({ type: 'end', result: status as 'ended' });
       if (status === 'not_owner') return { ok: false, reason: 'not_owner' };
@@ -237,11 +250,21 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     },
 
     async get(sessionId) {
-      const raw = await connection.get(keys.session(id(sessionId, 'sessionId')));
+      const { key } = sessionKey(sessionId);
+      if (key === undefined) return undefined;
+      const raw = await connection.get(key);
       return raw === null ? undefined : parseSession(raw);
     },
 
-    listFamily: (familyId) => list(keys.familyStreams(id(familyId, 'familyId'))),
-    listDevice: (deviceId) => list(keys.deviceStreams(id(deviceId, 'deviceId'))),
+    listFamily: (familyId) => list(keys.familyStreams(id(familyId, 'familyId')), familyId),
+    async listDevice(deviceId, familyId) {
+      if (keys.cluster && familyId === undefined) {
+        throw new SessionError('INVALID_SESSION_INPUT', 'familyId: required to list a device on a cluster', {
+          field: 'familyId',
+        });
+      }
+      const family = familyId === undefined ? 'any' : id(familyId, 'familyId');
+      return list(keys.deviceStreams(id(deviceId, 'deviceId'), family), family);
+    },
   };
 }

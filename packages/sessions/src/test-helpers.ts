@@ -1,12 +1,12 @@
 // Shared by this package's tests only (not exported).
-import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
-import type { Redis } from 'ioredis';
+
+import { createKeyspace, createRequestConnection, loadRedisConfig, type RedisClient } from '@nself-tv/redis-keys';
 import { afterAll } from 'vitest';
 import { createSessionStore, type SessionStoreOptions } from './session-store.js';
 
 /** Session stores on `url` under `namespace`, with their connections closed after the file. */
 export function sessionKit(url: string, namespace: string) {
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   afterAll(() => {
     for (const c of clients) c.disconnect();
   });

@@ -3,6 +3,8 @@ export { jobApi, killAppProcesses, processesMatching, startAppProcess, until } f
 export type { HarnessProcess } from './harness-processes.js';
 export { HARNESS_MARKER, HARNESS_TITLE, harnessEnv, harnessProcesses } from './harness-processes.js';
 export { runReadmeExample } from './readme-example.js';
+export type { RedisClusterHandle, StartRedisClusterOptions } from './redis-cluster.js';
+export { startRedisCluster } from './redis-cluster.js';
 export type { RedisServerHandle, StartRedisOptions } from './redis-server.js';
 export { freePort, hasRedisServer, REDIS_MISSING_MESSAGE, startRedisServer } from './redis-server.js';
 export type { S3ServerHandle } from './s3-server.js';

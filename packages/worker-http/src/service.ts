@@ -1,6 +1,6 @@
 import type { TvMetrics } from '@nself-tv/metrics';
+import type { RedisClient } from '@nself-tv/redis-keys';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
 /**
@@ -52,7 +52,7 @@ export function configFrom<T>(read: () => T): T {
 /** What every app answers besides its own routes. */
 export interface ProbeOptions {
   /** Pinged by `/ready`. */
-  connection: Redis;
+  connection: RedisClient;
   metrics: TvMetrics;
   /** Extra fields of `/health`, best effort: liveness never depends on Redis. */
   health?: () => Promise<Record<string, unknown>>;

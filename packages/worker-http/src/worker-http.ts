@@ -8,9 +8,8 @@ import {
   QueueError,
   type QueueName,
 } from '@nself-tv/queues';
-import { isSafeId } from '@nself-tv/redis-keys';
+import { isSafeId, type RedisClient } from '@nself-tv/redis-keys';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { workerOpenApi } from './openapi.js';
 import { registerProbes } from './service.js';
 
@@ -19,7 +18,7 @@ export interface WorkerHttpOptions {
   /** The queues this app consumes, by the short name used in the URL (`transcode` → `video:transcode`). */
   queues: Record<string, QueueName>;
   /** Request-path connection for `/ready`. */
-  connection: Redis;
+  connection: RedisClient;
   producer: Producer;
   inspector: JobInspector;
   metrics: TvMetrics;

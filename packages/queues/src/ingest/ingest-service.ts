@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createKeyspace, defineLuaScript, type Keyspace, namespaceTtl } from '@nself-tv/redis-keys';
+import { defineLuaScript, type Keyspace, keyspaceFor, namespaceTtl, type RedisClient } from '@nself-tv/redis-keys';
 import { type HlsLayout, hlsLayout } from '@nself-tv/storage';
-import type { Redis } from 'ioredis';
 import { PayloadError, QueueError } from '../errors.js';
 import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
@@ -31,7 +30,7 @@ export interface StageUpdate {
 
 /** Options of {@link createIngestService}. */
 export interface IngestServiceOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** Used to enqueue the transcode job and, later, the parallel stages. */
   producer: Producer;
   keyspace?: Keyspace;
@@ -89,7 +88,7 @@ function parseState(raw: unknown): IngestState {
 
 /** Creates the ingest service. */
 export function createIngestService(options: IngestServiceOptions): IngestService {
-  const keys = options.keyspace ?? createKeyspace();
+  const keys = options.keyspace ?? keyspaceFor(options.connection);
   const { connection, producer } = options;
   const layout = options.layout ?? hlsLayout();
 

@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { type RedisClusterHandle, startRedisCluster, useTestRedis } from '@nself-tv/test-redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayKit, token } from './test-helpers.js';
+
+// The gateway's session routes against a real 3-master Redis Cluster (REDIS_CLUSTER_NODES).
+const redis = useTestRedis();
+const start = gatewayKit(redis.url, redis.namespace);
+let cluster: RedisClusterHandle;
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 30_000);
+afterAll(() => cluster.close());
+
+describe('stream-gateway on a Redis Cluster', () => {
+  it('admits up to the family limit, heartbeats and ends sessions, as on one Redis', async () => {
+    const gw = await start({ REDIS_URL: '', ...cluster.env, MAX_FAMILY_STREAMS: '2' });
+    const jwt = await token('viewer-c', 'fam-cluster');
+    const admit = (deviceId: string) =>
+      gw.call('POST', '/api/v1/admit', {
+        token: jwt,
+        body: { userId: 'viewer-c', mediaId: 'film-1', deviceId, familyId: 'fam-cluster' },
+      });
+    const first = await admit(randomUUID());
+    expect(first.status).toBe(200);
+    const { sessionId } = first.body.data;
+    expect((await admit(randomUUID())).status).toBe(200);
+    const third = await admit(randomUUID());
+    expect(third.status).toBe(429);
+    expect(third.body.error).toBe('concurrency_limit');
+
+    expect((await gw.call('POST', `/api/v1/heartbeat/${sessionId}`, { token: jwt })).status).toBe(200);
+    expect((await gw.call('DELETE', `/api/v1/session/${sessionId}`, { token: jwt })).status).toBeLessThan(300);
+    expect((await gw.call('POST', `/api/v1/heartbeat/${sessionId}`, { token: jwt })).status).toBe(404);
+    // The freed slot is usable again.
+    expect((await admit(randomUUID())).status).toBe(200);
+  });
+});
