@@ -21,6 +21,12 @@ const benches = ['packages', 'apps']
       return [];
     }
   })
+  // Benches of the repository as a whole (scripts/<name>.bench.mjs), after the packages'.
+  .concat(
+    readdirSync(join(root, 'scripts'))
+      .filter((f) => f.endsWith('.bench.mjs'))
+      .map((f) => ({ dir: root, name: f.replace('.bench.mjs', ''), command: ['node', join('scripts', f)] })),
+  )
   .filter((b) => only.length === 0 || only.some((o) => b.name.includes(o)));
 
 if (benches.length === 0) {
@@ -29,10 +35,11 @@ if (benches.length === 0) {
 }
 
 /** Runs one bench, streaming its output, and returns its BENCH rows. */
-function runBench({ dir, name }) {
+function runBench({ dir, name, command = ['pnpm', 'run', '--silent', 'bench'] }) {
   return new Promise((resolve) => {
-    console.log(`\n### ${name}: pnpm bench${quick ? ' --quick' : ''}`);
-    const child = spawn('pnpm', ['run', '--silent', 'bench', ...(quick ? ['--quick'] : [])], {
+    console.log(`\n### ${name}: ${command.join(' ')}${quick ? ' --quick' : ''}`);
+    const [cmd, ...args] = command;
+    const child = spawn(cmd, [...args, ...(quick ? ['--quick'] : [])], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

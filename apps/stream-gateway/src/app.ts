@@ -89,6 +89,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     ttlSeconds: config.sessions.ttlSeconds,
     maxFamilyStreams: config.sessions.maxFamilyStreams,
     maxDeviceStreams: config.sessions.maxDeviceStreams,
+    waitForReplicas: config.redis.waitForReplicas,
     onEvent: metrics.onSessionEvent,
   });
   const authenticate = await createAuthenticator(config.auth);
@@ -178,6 +179,13 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     }
     if (fe.statusCode === 400) {
       return reply.code(400).send({ error: 'bad_request', message: 'the body is not valid JSON' });
+    }
+    if ((error as { code?: string }).code === 'NOT_REPLICATED') {
+      request.log.warn({ err: error }, 'write not yet on the replicas');
+      return reply.code(503).send({
+        error: 'service_unavailable',
+        message: 'the session store could not confirm the write; retry shortly',
+      });
     }
     const redisDown = /Connection is closed|Stream isn't writeable|ECONNREFUSED|timed out|max retries/i.test(
       fe.message ?? '',

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createProducer } from '@nself-tv/queues';
-import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { createKeyspace, createRequestConnection, keyspaceFor, loadRedisConfig } from '@nself-tv/redis-keys';
 import { createSessionStore } from '@nself-tv/sessions';
-import { scanKeys, useTestRedis } from '@nself-tv/test-redis';
+import { scanKeys, startRedisCluster, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RedisStatus } from './status.js';
 
@@ -82,4 +82,33 @@ describe('nself-tv-redis', () => {
     expect((error as { code: number }).code).toBe(1);
     expect((error as { stderr: string }).stderr).toContain('cannot reach Redis at redis://127.0.0.1:1/0');
   });
+});
+
+describe('nself-tv-redis on a Redis Cluster', () => {
+  it('counts queues, sessions and cache keys over every master (REDIS_CLUSTER_NODES)', async () => {
+    const cluster = await startRedisCluster();
+    const clustered = createRequestConnection(loadRedisConfig(cluster.env), { commandTimeoutMs: 5000 });
+    try {
+      const keys = keyspaceFor(clustered);
+      const clusterProducer = createProducer({ connection: clustered });
+      await clusterProducer.enqueue('video:transcode', job('c1'));
+      await clusterProducer.close();
+      const sessions = createSessionStore({ connection: clustered });
+      // Families land on different masters.
+      for (let i = 0; i < 12; i++) {
+        await sessions.admit({ userId: `u${i}`, familyId: `family-${i}`, deviceId: `d${i}`, mediaId: 'm' });
+      }
+      for (let i = 0; i < 9; i++) await clustered.set(keys.cacheRecommendations(`user-${i}`), '[]');
+      const { stdout } = await run(process.execPath, [cli, '--json'], {
+        env: { PATH: process.env.PATH, ...cluster.env },
+      });
+      const status = JSON.parse(stdout) as RedisStatus;
+      expect(status.queues.find((q) => q.queue === 'video:transcode')).toMatchObject({ waiting: 1 });
+      expect(status.sessions).toEqual({ active: 12, families: 12, devices: 12 });
+      expect(status.cache.recommendations).toBe(9);
+    } finally {
+      clustered.disconnect();
+      await cluster.close();
+    }
+  }, 60_000);
 });

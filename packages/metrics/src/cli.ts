@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createKeyspace, createRequestConnection, describeRedisConfig, loadRedisConfig } from '@nself-tv/redis-keys';
+import { createRequestConnection, describeRedisConfig, keyspaceFor, loadRedisConfig } from '@nself-tv/redis-keys';
 import { collectStatus, renderStatus } from './status.js';
 
 const HELP = `nself-tv-redis: a read-only view of the nself-tv Redis layer
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
   }
   const connection = createRequestConnection(config, { commandTimeoutMs: 5000, connectionName: 'nself-tv-redis' });
   connection.on('error', () => undefined);
-  const keyspace = createKeyspace({ namespace: args.values.namespace });
+  const keyspace = keyspaceFor(connection, { namespace: args.values.namespace });
   try {
     if (args.values.watch !== undefined) {
       const seconds = Number(args.values.watch || 2);

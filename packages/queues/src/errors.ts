@@ -4,6 +4,8 @@ export type QueueErrorCode =
   | 'INVALID_RESULT'
   | 'INVALID_QUEUE_CONFIG'
   | 'REDIS_UNAVAILABLE'
+  /** Written on the master, but fewer replicas than asked have it: the job may exist; retry with its id. */
+  | 'NOT_REPLICATED'
   | 'JOB_TIMEOUT'
   | 'JOB_CANCELLED'
   | 'INGEST_NOT_FOUND';

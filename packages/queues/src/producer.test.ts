@@ -100,3 +100,21 @@ describe('producer when Redis is down', () => {
     }
   });
 });
+
+describe('waitForReplicas', () => {
+  it('reports an enqueue no replica confirmed as NOT_REPLICATED, and the job is there to retry by id', async () => {
+    // This server has no replica: WAIT 1 answers 0 after the timeout.
+    const careful = createProducer({
+      connection: kit.requestConnection(),
+      keyspace: kit.keyspace,
+      waitForReplicas: { replicas: 1, timeoutMs: 100 },
+    });
+    const error = await careful
+      .enqueue('image:optimize', optimizeJob('replicated.jpg'), { jobId: 'replicated-1' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueueError);
+    expect(error).toMatchObject({ code: 'NOT_REPLICATED' });
+    expect(await redis.client.exists(`${ns}:bull:image:optimize:replicated-1`)).toBe(1);
+    await careful.close();
+  });
+});

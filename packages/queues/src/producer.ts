@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type Keyspace, keyspaceFor, type QueueName, type RedisClient } from '@nself-tv/redis-keys';
+import {
+  awaitReplicas,
+  type Keyspace,
+  keyspaceFor,
+  NotReplicatedError,
+  type QueueName,
+  type RedisClient,
+  type ReplicaWait,
+} from '@nself-tv/redis-keys';
 import type { Queue } from 'bullmq';
 import { type QueueOverrides, resolveQueueSettings } from './catalog.js';
 import { whenReady } from './deadline.js';
-import { PayloadError } from './errors.js';
+import { PayloadError, QueueError } from './errors.js';
 import { queueHandles } from './queue-handle.js';
 import { safeId } from './schemas/common.js';
 import { type PayloadInput, parsePayload } from './schemas/registry.js';
@@ -33,13 +41,21 @@ export interface ProducerOptions {
   overrides?: Partial<Record<QueueName, QueueOverrides>>;
   /** Longest an enqueue may take before it rejects with `REDIS_UNAVAILABLE`. @default 2000 */
   timeoutMs?: number;
+  /**
+   * Acknowledge an enqueue only once this many replicas have it (`WAIT`), so a failover cannot
+   * lose an accepted job: `config.waitForReplicas` (`REDIS_WAIT_REPLICAS`). Costs a round trip
+   * to the replica per enqueue, and enqueues fail while no replica answers.
+   * @default undefined (asynchronous replication)
+   */
+  waitForReplicas?: ReplicaWait | undefined;
 }
 
 /** Typed, validating enqueue into the six queues. */
 export interface Producer {
   /**
    * Validates and enqueues one job; returns its id.
-   * @throws PayloadError `INVALID_PAYLOAD` (nothing written), QueueError `REDIS_UNAVAILABLE`.
+   * @throws PayloadError `INVALID_PAYLOAD` (nothing written), QueueError `REDIS_UNAVAILABLE`, or
+   * `NOT_REPLICATED` with `waitForReplicas` (written, but not yet safe from a failover).
    */
   enqueue<Q extends QueueName>(queue: Q, payload: PayloadInput<Q>, options?: EnqueueOptions): Promise<string>;
   /**
@@ -106,6 +122,16 @@ export function createProducer(options: ProducerOptions): Producer {
     resolveQueueSettings(queue, options.overrides?.[queue]),
   );
   const handle = (queue: QueueName) => queues.get(queue);
+  // The job is on the master; it is only reported as enqueued once the replicas asked for have it.
+  const replicated = async (what: string) => {
+    if (!options.waitForReplicas) return;
+    try {
+      await awaitReplicas(options.connection, options.waitForReplicas);
+    } catch (error) {
+      const code = error instanceof NotReplicatedError ? 'NOT_REPLICATED' : 'REDIS_UNAVAILABLE';
+      throw new QueueError(code, `${what}: ${(error as Error).message}`, { cause: error });
+    }
+  };
 
   return {
     async enqueue(queue, payload, enqueueOptions) {
@@ -114,6 +140,7 @@ export function createProducer(options: ProducerOptions): Producer {
       const job = await whenReady(options.connection, timeoutMs, `enqueue to ${queue}`, () =>
         handle(queue).add(queue, data, opts),
       );
+      await replicated(`enqueue to ${queue}`);
       return job.id as string;
     },
     async enqueueBulk(queue, items) {
@@ -126,6 +153,7 @@ export function createProducer(options: ProducerOptions): Producer {
       const added = await whenReady(options.connection, timeoutMs, `bulk enqueue to ${queue}`, () =>
         handle(queue).addBulk(jobs),
       );
+      await replicated(`bulk enqueue to ${queue}`);
       return added.map((job) => job.id as string);
     },
     queue: handle,

@@ -20,6 +20,11 @@ export interface RedisConfig {
    * Sentinel mode (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`): the client asks the sentinels
    * for the current master of `name` and follows failovers.
    */
+  /**
+   * `REDIS_WAIT_REPLICAS` (+ `REDIS_WAIT_TIMEOUT_MS`, default 1000): producers and the session
+   * store acknowledge a write only once this many replicas have it, so a failover cannot lose it.
+   */
+  readonly waitForReplicas?: ReplicaWait | undefined;
   readonly sentinel?:
     | {
         readonly nodes: readonly RedisNode[];
@@ -28,6 +33,12 @@ export interface RedisConfig {
         readonly password: string | undefined;
       }
     | undefined;
+}
+
+/** Replicas a write must reach before it is acknowledged (`WAIT`). */
+export interface ReplicaWait {
+  readonly replicas: number;
+  readonly timeoutMs: number;
 }
 
 /** One `host:port` of a node list. */
@@ -58,6 +69,8 @@ const SUFFIXES = [
   'REDIS_SENTINEL_NAME',
   'REDIS_SENTINEL_USERNAME',
   'REDIS_SENTINEL_PASSWORD',
+  'REDIS_WAIT_REPLICAS',
+  'REDIS_WAIT_TIMEOUT_MS',
 ];
 
 /** `REDIS_HOST` when unset. In the Docker deployment it is set to `redis`. */
@@ -74,6 +87,16 @@ const db = z.coerce
   .number({ error: 'expected a database number' })
   .int('expected an integer')
   .min(0, 'expected 0 or more');
+const waitReplicas = z.coerce
+  .number({ error: 'expected a number of replicas' })
+  .int('expected a whole number')
+  .min(0, 'expected 0 to 16')
+  .max(16, 'expected 0 to 16');
+const waitTimeoutMs = z.coerce
+  .number({ error: 'expected milliseconds' })
+  .int('expected a whole number')
+  .min(1, 'expected 1 to 60000')
+  .max(60_000, 'expected 1 to 60000');
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' });
 const nonEmpty = z.string().min(1, 'must not be empty when set');
 
@@ -161,6 +184,12 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
   if (clusterNodes !== undefined && sentinels !== undefined) {
     throw new RedisConfigError(name('REDIS_SENTINELS'), `cannot be combined with ${name('REDIS_CLUSTER_NODES')}`);
   }
+  const replicas = read(env, name('REDIS_WAIT_REPLICAS'), waitReplicas);
+  const waitTimeout = read(env, name('REDIS_WAIT_TIMEOUT_MS'), waitTimeoutMs);
+  if (replicas && clusterNodes !== undefined) {
+    throw new RedisConfigError(name('REDIS_WAIT_REPLICAS'), `is not supported with ${name('REDIS_CLUSTER_NODES')}`);
+  }
+  const wait = replicas ? { waitForReplicas: { replicas, timeoutMs: waitTimeout ?? 1000 } } : {};
   const url = read(env, name('REDIS_URL'), nonEmpty);
   if (url !== undefined) {
     if (clusterNodes !== undefined || sentinels !== undefined) {
@@ -169,7 +198,7 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
         `names one server; with ${clusterNodes ? name('REDIS_CLUSTER_NODES') : name('REDIS_SENTINELS')} use REDIS_PASSWORD and REDIS_TLS instead`,
       );
     }
-    return { ...fromUrl(name('REDIS_URL'), url), source: name('REDIS_URL') };
+    return { ...fromUrl(name('REDIS_URL'), url), ...wait, source: name('REDIS_URL') };
   }
   const tls = read(env, name('REDIS_TLS'), bool);
   const single = {
@@ -180,6 +209,7 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
     db: read(env, name('REDIS_DB'), db) ?? 0,
     tls: tls === 'true' || tls === '1' || tls === 'yes',
     source: `${name('REDIS_HOST')}/${name('REDIS_PORT')}`,
+    ...wait,
   };
   if (clusterNodes !== undefined) {
     const nodes = nodeList(name('REDIS_CLUSTER_NODES'), clusterNodes);

@@ -1,8 +1,15 @@
 import { type RedisServerHandle, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRedisConfig } from './config.js';
-import type { RedisClient } from './connections.js';
-import { createRequestConnection, createWorkerConnection, reconnectDelay, waitForReady } from './connections.js';
+import {
+  awaitReplicas,
+  createRequestConnection,
+  createWorkerConnection,
+  type RedisClient,
+  reconnectDelay,
+  waitForReady,
+} from './connections.js';
+import { NotReplicatedError } from './errors.js';
 import { getEvictionInfo, queueEvictionWarning } from './eviction.js';
 
 const shared = useTestRedis();
@@ -210,5 +217,60 @@ describe('request-path connection at start-up', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('awaitReplicas (REDIS_WAIT_REPLICAS)', () => {
+  let master: RedisServerHandle;
+  let replica: RedisServerHandle;
+  beforeAll(async () => {
+    master = await startRedisServer();
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+  });
+  afterAll(async () => {
+    await replica.close();
+    await master.close();
+  });
+
+  it('acknowledges a write once the replica has it, and refuses with NOT_REPLICATED when none answers', async () => {
+    const config = loadRedisConfig({ REDIS_URL: master.url, REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '300' });
+    expect(config.waitForReplicas).toEqual({ replicas: 1, timeoutMs: 300 });
+    const client = track(createRequestConnection(config, { commandTimeoutMs: 2000 }));
+    const onReplica = track(createRequestConnection(loadRedisConfig({ REDIS_URL: replica.url })));
+    await waitForReady(client);
+    // The replica may still be syncing: the first acknowledged write proves the link.
+    for (let i = 0; ; i++) {
+      await client.set('replicated', String(i));
+      const ok = await awaitReplicas(client, config.waitForReplicas).then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      if (i > 50) throw new Error('the replica never acknowledged');
+    }
+    expect(await onReplica.get('replicated')).not.toBeNull();
+    await awaitReplicas(client, undefined); // no wait asked: nothing to do
+
+    await replica.stop();
+    await client.set('alone', '1');
+    const started = Date.now();
+    const error = await awaitReplicas(client, config.waitForReplicas).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotReplicatedError);
+    expect(error).toMatchObject({ code: 'NOT_REPLICATED', acknowledged: 0 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    // The write itself is on the master: only its safety is not confirmed.
+    expect(await client.get('alone')).toBe('1');
+  });
+
+  it('rejects a bad REDIS_WAIT_REPLICAS and the combination with a cluster', () => {
+    expect(() => loadRedisConfig({ REDIS_WAIT_REPLICAS: 'two' })).toThrow(/^REDIS_WAIT_REPLICAS: /);
+    expect(() => loadRedisConfig({ REDIS_WAIT_REPLICAS: '17' })).toThrow(/expected 0 to 16/);
+    expect(() => loadRedisConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_WAIT_TIMEOUT_MS: '0' })).toThrow(
+      /^REDIS_WAIT_TIMEOUT_MS/,
+    );
+    expect(() => loadRedisConfig({ REDIS_WAIT_REPLICAS: '1', REDIS_CLUSTER_NODES: 'a:1' })).toThrow(
+      /not supported with REDIS_CLUSTER_NODES/,
+    );
+    expect(loadRedisConfig({ REDIS_WAIT_REPLICAS: '0' }).waitForReplicas).toBeUndefined();
   });
 });

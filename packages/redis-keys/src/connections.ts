@@ -1,5 +1,6 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from './config.js';
+import type { RedisConfig, ReplicaWait } from './config.js';
+import { NotReplicatedError } from './errors.js';
 
 /**
  * A connection to one Redis (directly or through Sentinel) or to a Redis Cluster, as the
@@ -167,4 +168,15 @@ export function waitForReady(client: RedisClient, timeoutMs = 5000): Promise<voi
     };
     client.once('ready', onReady);
   });
+}
+
+/**
+ * Waits until `wait.replicas` replicas have every write `client` sent so far (`WAIT`); does
+ * nothing without `wait`. Call it after a write that is about to be acknowledged.
+ * @throws NotReplicatedError (`NOT_REPLICATED`) when fewer acknowledged within `wait.timeoutMs`.
+ */
+export async function awaitReplicas(client: RedisClient, wait: ReplicaWait | undefined): Promise<void> {
+  if (!wait) return;
+  const acknowledged = Number(await client.call('WAIT', String(wait.replicas), String(wait.timeoutMs)));
+  if (acknowledged < wait.replicas) throw new NotReplicatedError(wait.replicas, acknowledged, wait.timeoutMs);
 }

@@ -1,5 +1,5 @@
 /** Stable codes carried by every error this package throws. */
-export type RedisKeysErrorCode = 'INVALID_ID' | 'INVALID_REDIS_CONFIG';
+export type RedisKeysErrorCode = 'INVALID_ID' | 'INVALID_REDIS_CONFIG' | 'NOT_REPLICATED';
 
 /**
  * Base class of this package's errors. Branch on `code`, never on the message.
@@ -37,5 +37,19 @@ export class RedisConfigError extends RedisKeysError {
   constructor(variable: string, message: string, options?: { cause?: unknown }) {
     super('INVALID_REDIS_CONFIG', `${variable}: ${message}`, options);
     this.variable = variable;
+  }
+}
+
+/**
+ * A write was applied on the master but fewer replicas than asked acknowledged it in time
+ * (`WAIT`, see `REDIS_WAIT_REPLICAS`): a failover now could lose it, so it is not reported as done.
+ */
+export class NotReplicatedError extends RedisKeysError {
+  readonly acknowledged: number;
+
+  constructor(wanted: number, acknowledged: number, timeoutMs: number) {
+    super('NOT_REPLICATED', `${acknowledged} of ${wanted} replica(s) acknowledged the write within ${timeoutMs} ms`);
+    this.name = 'NotReplicatedError';
+    this.acknowledged = acknowledged;
   }
 }

@@ -1,7 +1,8 @@
-export type { RedisConfig, RedisNode, RedisRole } from './config.js';
+export type { RedisConfig, RedisNode, RedisRole, ReplicaWait } from './config.js';
 export { DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, describeRedisConfig, loadRedisConfig } from './config.js';
 export type { RedisClient, RequestConnectionOptions, WorkerConnectionOptions } from './connections.js';
 export {
+  awaitReplicas,
   createRequestConnection,
   createWorkerConnection,
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -12,7 +13,7 @@ export {
   waitForReady,
 } from './connections.js';
 export type { RedisKeysErrorCode } from './errors.js';
-export { InvalidIdError, RedisConfigError, RedisKeysError } from './errors.js';
+export { InvalidIdError, NotReplicatedError, RedisConfigError, RedisKeysError } from './errors.js';
 export type { EvictionInfo } from './eviction.js';
 export { getEvictionInfo, queueEvictionWarning } from './eviction.js';
 export { assertSafeId, isSafeId, MAX_ID_LENGTH, SAFE_ID_PATTERN, safeIdSchema } from './ids.js';

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
   assertSafeId,
+  awaitReplicas,
   defineLuaScript,
   InvalidIdError,
   type Keyspace,
   keyspaceFor,
   namespaceTtl,
   type RedisClient,
+  type ReplicaWait,
 } from '@nself-tv/redis-keys';
 import admitSource from './admit.lua';
 import endSource from './end.lua';
@@ -40,6 +42,14 @@ export const SESSION_DEFAULTS = {
 export interface SessionStoreOptions {
   /** A request-path connection (`createRequestConnection(loadRedisConfig(env, 'sessions'))`). Not closed by the store. */
   connection: RedisClient;
+  /**
+   * Report an admission or an end only once this many replicas have it (`WAIT`), so a failover
+   * cannot lose a stream the family was told about: `config.waitForReplicas`
+   * (`REDIS_WAIT_REPLICAS`). Throws `NotReplicatedError` (`NOT_REPLICATED`, from redis-keys) when
+   * they do not answer in time; an admit retried with the same `clientRequestId` then replays.
+   * @default undefined (asynchronous replication)
+   */
+  waitForReplicas?: ReplicaWait | undefined;
   /** @default keyspaceFor(connection): the spec's keys, or the cluster layout on a cluster */
   keyspace?: Keyspace;
   /** Session TTL, refreshed by heartbeat (`SESSION_TTL_SECONDS`). @default 300 */
@@ -190,6 +200,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         [sessionId, userId, mediaId, deviceId, familyId, crid, prefixes.session, prefixes.deviceStreams],
       )) as [string, string | number, string];
       emit({ type: 'admit', result: status as 'admitted', evicted: Boolean(extra) });
+      if (status === 'admitted') await awaitReplicas(connection, options.waitForReplicas);
       if (status === 'admitted') {
         // The script wrote exactly these fields; only the server time comes back.
         const now = Number(json);
@@ -245,6 +256,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         [sid, userId, deviceId, prefixes.familyStreams, prefixes.deviceStreams],
       )) as [string, string];
       emit({ type: 'end', result: status as 'ended' });
+      if (status === 'ended') await awaitReplicas(connection, options.waitForReplicas);
       if (status === 'not_owner') return { ok: false, reason: 'not_owner' };
       return { ok: true, ended: status === 'ended' ? parseSession(json) : undefined };
     },

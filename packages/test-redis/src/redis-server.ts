@@ -31,6 +31,11 @@ export interface StartRedisOptions {
    */
   dataDir?: string;
   /**
+   * A config file given to redis-server before every other argument, for modes that need one
+   * (`--sentinel` rewrites its file as it learns the topology). @default none
+   */
+  configFile?: string;
+  /**
    * Let the server outlive this process (the demo's `--keep`): no watchdog, its own process
    * group. Stop it with `stop()` or its `pid`. @default false
    */
@@ -120,6 +125,7 @@ export async function startRedisServer(options: StartRedisOptions = {}): Promise
   const start = async () => {
     if (child) return;
     const args = [
+      ...(options.configFile ? [options.configFile] : []),
       '--port',
       String(port),
       '--bind',

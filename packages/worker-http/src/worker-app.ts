@@ -128,7 +128,11 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   // Folders of a worker that was killed outright (SIGKILL, OOM, power loss) are nobody's any more.
   const swept = await sweepStaleTempDirs();
   if (swept.length) log.info({ removed: swept }, 'removed temporary folders of dead worker processes');
-  const producer = createProducer({ connection: requestConnection, overrides: jobOverrides });
+  const producer = createProducer({
+    connection: requestConnection,
+    overrides: jobOverrides,
+    waitForReplicas: redisConfig.waitForReplicas,
+  });
   const inspector = createJobInspector(requestConnection);
   // Whichever worker finishes an ingest drops cache:recent, so the new title shows at once.
   const cache = createCache({ connection: requestConnection });
