@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createRequestConnection, keyspaceFor, loadRedisConfig } from '@nself-tv/redis-keys';
+import { createKeyspace, createRequestConnection, keyspaceFor, loadRedisConfig } from '@nself-tv/redis-keys';
 import { type RedisClusterHandle, startRedisCluster, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, sessionKit } from './test-helpers.js';
 
 const redis = useTestRedis();
 const ns = redis.namespace;
-const kit = sessionKit(redis.url, ns);
+const kit = sessionKit(redis.env, ns);
+const keys = createKeyspace({ namespace: ns, cluster: redis.cluster });
 const fixture = fileURLToPath(new URL('../test/fixtures/admit-process.mjs', import.meta.url));
 
 type Tally = { admitted: number; family_limit: number; device_limit: number };
@@ -16,7 +17,7 @@ function burst(
   target: 'family' | 'device',
   processes: number,
   perProcess: number,
-  env: Record<string, string> = { REDIS_URL: redis.url },
+  env: Record<string, string> = redis.env,
 ): Promise<Tally[]> {
   const startAt = Date.now() + 1500;
   return Promise.all(
@@ -53,14 +54,16 @@ describe('limits are exact under concurrency', () => {
     const tallies = await burst('family', 4, 125);
     expect(sum(tallies, 'admitted')).toBe(10);
     expect(sum(tallies, 'family_limit')).toBe(490);
-    expect(await redis.client.scard(`${ns}:family_streams:shared-family`)).toBe(10);
+    expect(await redis.client.scard(keys.familyStreams('shared-family'))).toBe(10);
   }, 60_000);
 
   it('500 concurrent admissions for one device from 4 processes: exactly 2 admitted', async () => {
-    const tallies = await burst('device', 4, 125);
+    // On one server from 500 families; on a cluster a device's streams count within its family.
+    const family = redis.cluster ? 'device-family' : undefined;
+    const tallies = await burst('device', 4, 125, family ? { ...redis.env, FAMILY: family } : redis.env);
     expect(sum(tallies, 'admitted')).toBe(2);
     expect(sum(tallies, 'device_limit')).toBe(498);
-    expect(await redis.client.scard(`${ns}:device_streams:shared-device`)).toBe(2);
+    expect(await redis.client.scard(keys.deviceStreams('shared-device', family))).toBe(2);
   }, 60_000);
 });
 
@@ -114,7 +117,7 @@ describe('no SET member outlives its session', () => {
     // that expires in the instant between the admission and this check is not a leak.
     const leaked = async (setKey: string, admissionStart: number) => {
       const members = await redis.client.smembers(setKey);
-      const exists = await Promise.all(members.map((m) => redis.client.exists(`${ns}:session:${m}`)));
+      const exists = await Promise.all(members.map((m) => redis.client.exists(keys.session(m))));
       return members.filter((m, i) => exists[i] === 0 && (expiresAt.get(m) ?? 0) < admissionStart - 100);
     };
     let admissions = 0;
@@ -132,8 +135,8 @@ describe('no SET member outlives its session', () => {
           expiresAt.set(result.session.sessionId, Date.now() + 1000);
         }
         // Right after an admission, its family's and device's sets hold no dead ids.
-        expect(await leaked(`${ns}:family_streams:${familyId}`, started)).toEqual([]);
-        expect(await leaked(`${ns}:device_streams:${deviceId}`, started)).toEqual([]);
+        expect(await leaked(keys.familyStreams(familyId), started)).toEqual([]);
+        expect(await leaked(keys.deviceStreams(deviceId, familyId), started)).toEqual([]);
       } else if (op < 7 && live.length > 0) {
         const s = live[random(live.length)];
         if (s && (await store.heartbeat(s.sessionId, { userId: s.userId, deviceId: s.deviceId })).ok) {

@@ -1,3 +1,4 @@
+import { createKeyspace } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { describe, expect, it } from 'vitest';
 import { SessionError } from './errors.js';
@@ -6,7 +7,9 @@ import { request, sessionKit } from './test-helpers.js';
 
 const redis = useTestRedis();
 const ns = redis.namespace;
-const kit = sessionKit(redis.url, ns);
+const kit = sessionKit(redis.env, ns);
+// The spec's keys on one server; the same keys with their family's hash tag on a cluster.
+const keys = createKeyspace({ namespace: ns, cluster: redis.cluster });
 
 describe('admit', () => {
   it('stores the session as JSON with the spec TTL and adds it to both sets, which expire too', async () => {
@@ -15,14 +18,17 @@ describe('admit', () => {
     const result = await store.admit(request(1, { familyId: 'fam-keys' }));
     if (!result.ok) throw new Error('not admitted');
     const { session } = result;
-    const key = `${ns}:session:${session.sessionId}`;
+    const key = keys.session(session.sessionId);
+    if (!redis.cluster) expect(key).toBe(keys.session(session.sessionId));
     expect(await redis.client.type(key)).toBe('string');
     expect(JSON.parse((await redis.client.get(key)) ?? '')).toEqual(session);
     expect(session).toMatchObject({ userId: 'user-1', mediaId: 'media-1', deviceId: 'device-1', familyId: 'fam-keys' });
     expect(session.startedAt).toBe(session.lastHeartbeat);
     expect(Math.abs(session.startedAt - Date.now())).toBeLessThan(5000);
     expect(await redis.client.ttl(key)).toBeGreaterThan(295);
-    for (const set of [`${ns}:family_streams:fam-keys`, `${ns}:device_streams:device-1`]) {
+    const sets = [keys.familyStreams('fam-keys'), keys.deviceStreams('device-1', 'fam-keys')];
+    if (!redis.cluster) expect(sets).toEqual([`${ns}:family_streams:fam-keys`, `${ns}:device_streams:device-1`]);
+    for (const set of sets) {
       expect(await redis.client.type(set)).toBe('set');
       expect(await redis.client.smembers(set)).toEqual([session.sessionId]);
       expect(await redis.client.ttl(set)).toBeGreaterThan(295);
@@ -53,7 +59,7 @@ describe('admit', () => {
     expect(last).toMatchObject({ ok: false, reason: 'family_limit' });
     if (last?.ok !== false) throw new Error('unexpected');
     expect(last.active).toHaveLength(10);
-    expect(await redis.client.scard(`${ns}:family_streams:fam-eleven`)).toBe(10);
+    expect(await redis.client.scard(keys.familyStreams('fam-eleven'))).toBe(10);
   });
 
   it('a retried admission with the same clientRequestId takes no second slot', async () => {
@@ -64,7 +70,7 @@ describe('admit', () => {
     if (!first.ok || !again.ok) throw new Error('unexpected');
     expect(again.replayed).toBe(true);
     expect(again.session.sessionId).toBe(first.session.sessionId);
-    expect(await redis.client.scard(`${ns}:family_streams:fam-retry`)).toBe(1);
+    expect(await redis.client.scard(keys.familyStreams('fam-retry'))).toBe(1);
     // Another user cannot replay someone else's request id.
     const other = await store.admit(request(2, r));
     expect(other.ok && other.replayed).toBe(false);
@@ -82,7 +88,7 @@ describe('admit', () => {
     if (!c.ok) throw new Error('not admitted');
     expect(c.evicted?.sessionId).toBe(b.session.sessionId);
     expect(await store.get(b.session.sessionId)).toBeUndefined();
-    expect(await redis.client.sismember(`${ns}:device_streams:device-b`, b.session.sessionId)).toBe(0);
+    expect(await redis.client.sismember(keys.deviceStreams('device-b', 'fam-evict'), b.session.sessionId)).toBe(0);
     expect((await store.listFamily('fam-evict')).map((s) => s.userId).sort()).toEqual(['user-a', 'user-c']);
   });
 
@@ -111,7 +117,7 @@ describe('heartbeat and end', () => {
     const store = kit.store();
     const a = await store.admit(request('hb', { familyId: 'fam-hb' }));
     if (!a.ok) throw new Error('unexpected');
-    const key = `${ns}:session:${a.session.sessionId}`;
+    const key = keys.session(a.session.sessionId);
     await redis.client.expire(key, 100);
     await new Promise((r) => setTimeout(r, 10));
     const hb = await store.heartbeat(a.session.sessionId, { userId: 'user-hb', deviceId: 'device-hb' });
@@ -147,9 +153,9 @@ describe('heartbeat and end', () => {
     });
     expect(await store.end(sid, { userId: 'user-end' })).toMatchObject({ ok: true, ended: { sessionId: sid } });
     expect(await store.end(sid, { userId: 'user-end' })).toEqual({ ok: true, ended: undefined });
-    expect(await redis.client.exists(`${ns}:session:${sid}`)).toBe(0);
-    expect(await redis.client.sismember(`${ns}:family_streams:fam-end`, sid)).toBe(0);
-    expect(await redis.client.sismember(`${ns}:device_streams:device-end`, sid)).toBe(0);
+    expect(await redis.client.exists(keys.session(sid))).toBe(0);
+    expect(await redis.client.sismember(keys.familyStreams('fam-end'), sid)).toBe(0);
+    expect(await redis.client.sismember(keys.deviceStreams('device-end', 'fam-end'), sid)).toBe(0);
   });
 });
 
@@ -171,7 +177,7 @@ describe('expiry without a sweeper', () => {
     expect(c.ok).toBe(true);
     // The admission pruned the dead ids: only the new session is left.
     if (!c.ok) throw new Error('unexpected');
-    expect(await redis.client.smembers(`${ns}:device_streams:tv-exp`)).toEqual([c.session.sessionId]);
+    expect(await redis.client.smembers(keys.deviceStreams('tv-exp', 'fam-exp'))).toEqual([c.session.sessionId]);
   });
 
   it('lists and counts live sessions only, pruning dead ids', async () => {
@@ -179,10 +185,10 @@ describe('expiry without a sweeper', () => {
     const a = await store.admit(request('l1', { familyId: 'fam-list', deviceId: 'dev-list' }));
     const b = await store.admit(request('l2', { familyId: 'fam-list', deviceId: 'dev-list' }));
     if (!a.ok || !b.ok) throw new Error('unexpected');
-    await redis.client.del(`${ns}:session:${a.session.sessionId}`);
+    await redis.client.del(keys.session(a.session.sessionId));
     expect((await store.listFamily('fam-list')).map((s) => s.sessionId)).toEqual([b.session.sessionId]);
-    expect((await store.listDevice('dev-list')).map((s) => s.sessionId)).toEqual([b.session.sessionId]);
-    expect(await redis.client.smembers(`${ns}:family_streams:fam-list`)).toEqual([b.session.sessionId]);
+    expect((await store.listDevice('dev-list', 'fam-list')).map((s) => s.sessionId)).toEqual([b.session.sessionId]);
+    expect(await redis.client.smembers(keys.familyStreams('fam-list'))).toEqual([b.session.sessionId]);
     expect(await store.listFamily('fam-nobody')).toEqual([]);
   });
 });
