@@ -114,11 +114,10 @@ export function bindEntry<T, P extends unknown[]>(def: EntryDefinition<T, P>, ca
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, pollMs));
+      // Two commands sent together, not a pipeline: on a cluster the entry and its lock may sit in
+      // different slots, and a pipeline across slots fails (the waiter would then load as well).
       const got = await redis(name, 'get', async () => {
-        const [[, raw], [, held]] = ((await connection.pipeline().get(key).exists(lockKey).exec()) ?? []) as [
-          [unknown, string | null],
-          [unknown, number],
-        ];
+        const [raw, held] = await Promise.all([connection.get(key), connection.exists(lockKey)]);
         return { raw, held };
       });
       if (got === SKIPPED) return undefined;

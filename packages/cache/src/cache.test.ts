@@ -7,7 +7,7 @@ import { type EntryDefinition, entries } from './entries.js';
 import { cacheKit, countingLoader } from './test-helpers.js';
 
 const redis = useTestRedis();
-const kit = cacheKit(redis.url, redis.namespace);
+const kit = cacheKit(redis.env, redis.namespace);
 const ns = redis.namespace;
 const items = z.array(z.object({ id: z.string() }));
 const list = [{ id: 'a' }, { id: 'b' }];
@@ -78,7 +78,7 @@ describe('cache-aside', () => {
         const child = spawn(process.execPath, [fixture], {
           env: {
             ...process.env,
-            REDIS_URL: redis.url,
+            ...redis.env,
             NAMESPACE: ns,
             COUNTER_KEY: counterKey,
             START_AT: String(startAt),

@@ -5,8 +5,8 @@ import { afterAll } from 'vitest';
 import { type Cache, type CacheOptions, createCache } from './cache.js';
 import type { CacheEvent } from './events.js';
 
-/** Caches on `url` under `namespace`, with their connections closed after the file. */
-export function cacheKit(url: string, namespace: string) {
+/** Caches on the Redis `env` names (a server or a cluster) under `namespace`, closed after the file. */
+export function cacheKit(env: Record<string, string>, namespace: string) {
   const clients: RedisClient[] = [];
   const caches: Cache[] = [];
   afterAll(async () => {
@@ -14,19 +14,21 @@ export function cacheKit(url: string, namespace: string) {
     for (const c of clients) c.disconnect();
   });
   const connection = (commandTimeoutMs = 200) => {
-    const client = createRequestConnection(loadRedisConfig({ REDIS_URL: url }), { commandTimeoutMs });
+    const client = createRequestConnection(loadRedisConfig(env), { commandTimeoutMs });
     client.on('error', () => undefined);
     clients.push(client);
     return client;
   };
+  // Cache keys are the same on a server and on a cluster.
+  const keyspace = createKeyspace({ namespace, cluster: env.REDIS_CLUSTER_NODES !== undefined });
   return {
-    keyspace: createKeyspace({ namespace }),
+    keyspace,
     connection,
     cache(options: Partial<CacheOptions> = {}, commandTimeoutMs = 200) {
       const events: CacheEvent[] = [];
       const cache = createCache({
         connection: connection(commandTimeoutMs),
-        keyspace: createKeyspace({ namespace }),
+        keyspace,
         onEvent: (e) => events.push(e),
         ...options,
       });
