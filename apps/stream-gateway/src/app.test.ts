@@ -1,4 +1,4 @@
-import { namespaceTtl, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
+import { createKeyspace, namespaceTtl, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { SESSION_DEFAULTS } from '@nself-tv/sessions';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { jwtVerify } from 'jose';
@@ -8,7 +8,8 @@ import { AUTH_SECRET, gatewayKit, PLAYBACK_SECRET, token } from './test-helpers.
 
 const redis = useTestRedis();
 const ns = redis.namespace;
-const start = gatewayKit(redis.url, ns);
+const start = gatewayKit(redis);
+const keyspace = createKeyspace({ namespace: ns, cluster: redis.cluster });
 
 describe('admission and limits', () => {
   it('admits with a signed playback token and stores the session under the spec keys', async () => {
@@ -25,8 +26,8 @@ describe('admission and limits', () => {
     expect(protectedHeader.alg).toBe('HS256');
     expect(payload).toMatchObject({ sub: 'alice', mediaId: 'movie-1', deviceId: 'tv-1', sessionId, familyId: 'fam-a' });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(4 * 3600);
-    expect(await redis.client.ttl(`${ns}:session:${sessionId}`)).toBeGreaterThan(295);
-    expect(await redis.client.smembers(`${ns}:family_streams:fam-a`)).toEqual([sessionId]);
+    expect(await redis.client.ttl(keyspace.session(sessionId))).toBeGreaterThan(295);
+    expect(await redis.client.smembers(keyspace.familyStreams('fam-a'))).toEqual([sessionId]);
     expect(res.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
   });
 
@@ -55,7 +56,7 @@ describe('admission and limits', () => {
     const a = await gw.call('POST', '/api/v1/admit', { token: t, body });
     const b = await gw.call('POST', '/api/v1/admit', { token: t, body });
     expect(b.body.data.sessionId).toBe(a.body.data.sessionId);
-    expect(await redis.client.scard(`${ns}:family_streams:fam-c`)).toBe(1);
+    expect(await redis.client.scard(keyspace.familyStreams('fam-c'))).toBe(1);
   });
 
   it('limits admissions per user', async () => {
@@ -141,7 +142,7 @@ describe('authentication and ownership', () => {
     }
     expect((await gw.call('GET', '/api/v1/sessions/fam-e', { token: stranger })).status).toBe(403);
     expect((await gw.call('DELETE', `/api/v1/session/${sid}`, { token: stranger })).status).toBe(200);
-    expect(await redis.client.exists(`${ns}:session:${sid}`)).toBe(1);
+    expect(await redis.client.exists(keyspace.session(sid))).toBe(1);
     const list = await gw.call('GET', '/api/v1/sessions/fam-e', { token: sibling });
     expect(list.body).toMatchObject({ count: 1, familyId: 'fam-e' });
     expect(list.body.data[0]).toMatchObject({ sessionId: sid, userId: 'erin', deviceId: 'tv-e' });
@@ -150,7 +151,7 @@ describe('authentication and ownership', () => {
       sessionId: sid,
     });
     expect((await gw.call('DELETE', `/api/v1/session/${sid}`, { token: owner })).status).toBe(200);
-    expect(await redis.client.exists(`${ns}:session:${sid}`)).toBe(0);
+    expect(await redis.client.exists(keyspace.session(sid))).toBe(0);
   });
 
   it('refuses ids in the body that disagree with the token, and restricted roles', async () => {
@@ -308,7 +309,7 @@ describe('operations', () => {
   });
 
   it('refuses to start without strong secrets', () => {
-    const base = { REDIS_URL: redis.url, AUTH_JWT_SECRET: AUTH_SECRET, PLAYBACK_JWT_SECRET: PLAYBACK_SECRET };
+    const base = { ...redis.env, AUTH_JWT_SECRET: AUTH_SECRET, PLAYBACK_JWT_SECRET: PLAYBACK_SECRET };
     expect(() => loadGatewayConfig({ ...base, PLAYBACK_JWT_SECRET: undefined })).toThrow(/PLAYBACK_JWT_SECRET/);
     expect(() => loadGatewayConfig({ ...base, PLAYBACK_JWT_SECRET: 'short' })).toThrow(/at least 32 bytes/);
     expect(() => loadGatewayConfig({ ...base, AUTH_JWT_SECRET: 'short' })).toThrow(/AUTH_JWT_SECRET/);
@@ -320,7 +321,7 @@ describe('operations', () => {
   });
 
   it('takes the session TTL and limits from the one place the key layout and the store use', () => {
-    const base = { REDIS_URL: redis.url, AUTH_JWT_SECRET: AUTH_SECRET, PLAYBACK_JWT_SECRET: PLAYBACK_SECRET };
+    const base = { ...redis.env, AUTH_JWT_SECRET: AUTH_SECRET, PLAYBACK_JWT_SECRET: PLAYBACK_SECRET };
     const { sessions } = loadGatewayConfig(base);
     expect(sessions).toMatchObject(SESSION_DEFAULTS);
     expect(SESSION_DEFAULTS.ttlSeconds).toBe(namespaceTtl('session'));

@@ -5,16 +5,18 @@ import { gatewayKit, token } from './test-helpers.js';
 
 // The gateway's session routes against a real 3-master Redis Cluster (REDIS_CLUSTER_NODES).
 const redis = useTestRedis();
-const start = gatewayKit(redis.url, redis.namespace);
+const start = gatewayKit(redis);
 let cluster: RedisClusterHandle;
+// On a cluster run the run's own cluster serves; otherwise this file starts one.
 beforeAll(async () => {
-  cluster = await startRedisCluster();
+  if (!redis.cluster) cluster = await startRedisCluster();
 }, 30_000);
-afterAll(() => cluster.close());
+afterAll(() => cluster?.close());
+const clusterEnv = () => (redis.cluster ? redis.env : cluster.env);
 
 describe('stream-gateway on a Redis Cluster', () => {
   it('admits up to the family limit, heartbeats and ends sessions, as on one Redis', async () => {
-    const gw = await start({ REDIS_URL: '', ...cluster.env, MAX_FAMILY_STREAMS: '2' });
+    const gw = await start({ REDIS_URL: '', ...clusterEnv(), MAX_FAMILY_STREAMS: '2' });
     const jwt = await token('viewer-c', 'fam-cluster');
     const admit = (deviceId: string) =>
       gw.call('POST', '/api/v1/admit', {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayKit } from './test-helpers.js';
 
 const redis = useTestRedis();
-const start = gatewayKit(redis.url, redis.namespace);
+const start = gatewayKit(redis);
 let jwksServer: Server;
 let jwksUrl = '';
 const issuerKeys = await generateKeyPair('RS256');

@@ -1,6 +1,7 @@
 // Shared by this app's tests only.
 import { Writable } from 'node:stream';
 import { createRequestConnection, keyspaceFor } from '@nself-tv/redis-keys';
+import type { TestRedis } from '@nself-tv/test-redis';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { afterAll } from 'vitest';
@@ -44,7 +45,7 @@ export function token(
   return jwt.sign(new TextEncoder().encode(options.secret ?? AUTH_SECRET));
 }
 
-/** Starts gateways on port 0 against `redisUrl` under `namespace`; closes them after the file. */
+/** Starts gateways on port 0 against the run's Redis under `namespace`; closes them after the file. */
 export interface TestGateway {
   app: FastifyInstance;
   address: string;
@@ -57,16 +58,18 @@ export interface TestGateway {
 }
 
 export function gatewayKit(
-  redisUrl: string,
-  namespace: string,
+  redis: Pick<TestRedis, 'env' | 'namespace'>,
 ): (env?: Record<string, string>) => Promise<TestGateway> {
+  const { namespace } = redis;
   const apps: FastifyInstance[] = [];
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.close()));
   });
   return async (env: Record<string, string> = {}) => {
+    // A test that names its own Redis gets only that one.
+    const own = env.REDIS_URL !== undefined || env.REDIS_CLUSTER_NODES !== undefined;
     const config = loadGatewayConfig({
-      REDIS_URL: redisUrl,
+      ...(own ? {} : redis.env),
       AUTH_JWT_SECRET: AUTH_SECRET,
       PLAYBACK_JWT_SECRET: PLAYBACK_SECRET,
       LOG_LEVEL: 'info',

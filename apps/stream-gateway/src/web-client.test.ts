@@ -5,13 +5,14 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, tools } from '@nself-tv/media-tools';
+import { createKeyspace } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaybackSigner } from './playback-url.js';
 import { gatewayKit, PLAYBACK_SECRET, token } from './test-helpers.js';
 
 const redis = useTestRedis();
-const start = gatewayKit(redis.url, redis.namespace);
+const start = gatewayKit(redis);
 let mediaRoot: string;
 
 beforeAll(async () => {
@@ -88,7 +89,11 @@ describe('the web client, unchanged', () => {
 
     const end = await raw('DELETE', `/api/v1/session/${sessionId}`, { 'content-type': 'application/json' }, '');
     expect(end.status).toBe(200);
-    expect(await redis.client.exists(`${redis.namespace}:session:${sessionId}`)).toBe(0);
+    expect(
+      await redis.client.exists(
+        createKeyspace({ namespace: redis.namespace, cluster: redis.cluster }).session(sessionId),
+      ),
+    ).toBe(0);
   });
 
   it('keeps the status codes and bodies the client branches on', async () => {

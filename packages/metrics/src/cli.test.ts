@@ -12,13 +12,17 @@ const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const redis = useTestRedis();
 const ns = redis.namespace;
-const keyspace = createKeyspace({ namespace: ns });
-const connection = createRequestConnection(loadRedisConfig({ REDIS_URL: redis.url }), { commandTimeoutMs: 5000 });
+const keyspace = createKeyspace({ namespace: ns, cluster: redis.cluster });
+const connection = createRequestConnection(loadRedisConfig(redis.env), { commandTimeoutMs: 5000 });
 const producer = createProducer({ connection, keyspace });
 afterAll(async () => {
   await producer.close();
   connection.disconnect();
 });
+
+// One server is named with --url; a cluster by REDIS_CLUSTER_NODES, as an operator would.
+const target = redis.cluster ? [] : ['--url', redis.url];
+const cliEnv = { env: { ...process.env, ...redis.env } };
 
 const job = (m: string) => ({
   mediaId: m,
@@ -44,12 +48,12 @@ describe('nself-tv-redis', () => {
     const foreign = [
       `other-${ns}:session:x`,
       `other-${ns}:cache:recommendations:x`,
-      `other-${ns}:bull:video:transcode:wait`,
+      `other-${keyspace.queueKey('video:transcode', 'wait')}`,
     ];
     for (const key of foreign) await connection.set(key, 'x');
 
     const before = (await scanKeys(redis.client, '*')).length;
-    const { stdout } = await run(process.execPath, [cli, '--json', '--url', redis.url, '--namespace', ns]);
+    const { stdout } = await run(process.execPath, [cli, '--json', ...target, '--namespace', ns], cliEnv);
     const status = JSON.parse(stdout) as RedisStatus;
     expect((await scanKeys(redis.client, '*')).length).toBe(before);
 
@@ -66,7 +70,7 @@ describe('nself-tv-redis', () => {
   });
 
   it('prints a table for people and explains its figures in --help', async () => {
-    const table = await run(process.execPath, [cli, '--url', redis.url, '--namespace', ns]);
+    const table = await run(process.execPath, [cli, ...target, '--namespace', ns], cliEnv);
     expect(table.stdout).toMatch(/video:transcode\s+2/);
     expect(table.stdout).toContain('policy noeviction');
     const help = await run(process.execPath, [cli, '--help']);

@@ -2,6 +2,7 @@ import { createJobInspector, createProducer } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
 import parse from 'parse-prometheus-text-format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from './names.js';
@@ -9,8 +10,8 @@ import { createTvMetrics } from './tv-metrics.js';
 
 const redis = useTestRedis();
 const ns = redis.namespace;
-const keyspace = createKeyspace({ namespace: ns });
-const connection = createRequestConnection(loadRedisConfig({ REDIS_URL: redis.url }), { commandTimeoutMs: 5000 });
+const keyspace = createKeyspace({ namespace: ns, cluster: redis.cluster });
+const connection = createRequestConnection(loadRedisConfig(redis.env), { commandTimeoutMs: 5000 });
 const inspector = createJobInspector(connection, keyspace);
 const producer = createProducer({ connection, keyspace });
 afterAll(async () => {
@@ -25,6 +26,13 @@ const job = (m: string) => ({
   source: { bucket: 'media', key: `${m}.mkv` },
   output: { bucket: 'media', prefix: `${m}/` },
 });
+
+const masters = () => (redis.client instanceof Cluster ? redis.client.nodes('master') : [redis.client]);
+/** Commands processed so far, over every master of a cluster. */
+async function commandsProcessed() {
+  const infos = await Promise.all(masters().map((m) => m.info('stats')));
+  return infos.reduce((sum, info) => sum + Number(/total_commands_processed:(\d+)/.exec(info)?.[1]), 0);
+}
 
 async function scrape(metrics: ReturnType<typeof createTvMetrics>) {
   const text = await metrics.metrics();
@@ -89,7 +97,7 @@ describe('/metrics exposition', () => {
     metrics.onSessionEvent({ type: 'admit', result: 'device_limit', evicted: false });
     metrics.onSessionEvent({ type: 'heartbeat', result: 'ok' });
     metrics.onSessionEvent({ type: 'heartbeat', result: 'session_not_found' });
-    for (const id of ['s1', 's2']) await connection.set(keyspace.session(id), '{}', 'EX', 60);
+    for (const id of ['s1', 's2']) await connection.set(keyspace.session(keyspace.sessionId('f', id)), '{}', 'EX', 60);
 
     const { get, sample } = await scrape(metrics);
     const value = (name: string, labels: Record<string, string>) =>
@@ -136,7 +144,7 @@ describe('/metrics exposition', () => {
 
   it('issues a constant number of Redis commands per scrape: 10 jobs or 100,000 waiting', async () => {
     const measure = async (namespace: string, jobs: number) => {
-      const ks = createKeyspace({ namespace });
+      const ks = createKeyspace({ namespace, cluster: redis.cluster });
       const loc = ks.queue('video:transcode');
       const queue = new Queue(loc.name, { connection, prefix: loc.prefix });
       for (let i = 0; i < jobs; i += 5000) {
@@ -148,16 +156,15 @@ describe('/metrics exposition', () => {
       const local = createJobInspector(connection, ks);
       const metrics = createTvMetrics({ queues: local, keyspace: ks, defaultMetrics: false });
       await metrics.metrics(); // load scripts once
-      const before = await redis.client.info('stats');
+      const before = await commandsProcessed();
       const t0 = performance.now();
       const text = await metrics.metrics();
       const ms = performance.now() - t0;
-      const after = await redis.client.info('stats');
+      const after = await commandsProcessed();
       await local.close();
-      const processed = (info: string) => Number(/total_commands_processed:(\d+)/.exec(info)?.[1]);
       expect(text).toContain(`state="waiting"} ${jobs}`);
-      // Minus one: the INFO that read `before`.
-      return { commands: processed(after) - processed(before) - 1, ms };
+      // Minus the INFO that read `before` on each server.
+      return { commands: after - before - masters().length, ms };
     };
     const small = await measure(`${ns}-small`, 10);
     const large = await measure(`${ns}-large`, 100_000);

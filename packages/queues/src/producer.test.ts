@@ -1,5 +1,5 @@
 import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
-import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
+import { scanKeys, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_OPTIONS } from './catalog.js';
 import { PayloadError, QueueError } from './errors.js';
@@ -10,15 +10,14 @@ const redis = useTestRedis();
 const kit = queueTestKit(redis);
 const producer = createProducer({ connection: kit.requestConnection(), keyspace: kit.keyspace });
 afterAll(() => producer.close());
-const ns = redis.namespace;
 
 describe('producer against a real Redis', () => {
   it('writes N jobs to bull:video:transcode:wait with exactly the spec default options', async () => {
     const n = 25;
     for (let i = 0; i < n; i++) await producer.enqueue('video:transcode', transcodeJob(`m${i}`));
-    expect(await redis.client.llen(`${ns}:bull:video:transcode:wait`)).toBe(n);
-    const [first] = await redis.client.lrange(`${ns}:bull:video:transcode:wait`, -1, -1);
-    const hash = await redis.client.hgetall(`${ns}:bull:video:transcode:${first}`);
+    expect(await redis.client.llen(kit.keyspace.queueKey('video:transcode', 'wait'))).toBe(n);
+    const [first] = await redis.client.lrange(kit.keyspace.queueKey('video:transcode', 'wait'), -1, -1);
+    const hash = await redis.client.hgetall(kit.keyspace.queueKey('video:transcode', first ?? ''));
     const opts = JSON.parse(hash.opts ?? '{}');
     expect(opts).toMatchObject(DEFAULT_JOB_OPTIONS);
     // BullMQ stores a few bookkeeping fields of its own next to ours; none may change the spec's values.
@@ -30,32 +29,37 @@ describe('producer against a real Redis', () => {
     await producer.enqueue('image:optimize', optimizeJob());
     const keys = await redis.keys();
     expect(keys.length).toBeGreaterThan(0);
-    for (const key of keys) expect(key).toMatch(new RegExp(`^${ns}:bull:(video|image):`));
-    expect(await redis.client.type(`${ns}:bull:image:optimize:wait`)).toBe('list');
-    expect(await redis.client.type(`${ns}:bull:image:optimize:meta`)).toBe('hash');
+    const prefixes = [kit.keyspace.queuePrefix('video'), kit.keyspace.queuePrefix('image')].map((p) => `${p}:`);
+    for (const key of keys)
+      expect(
+        prefixes.some((p) => key.startsWith(p)),
+        key,
+      ).toBe(true);
+    expect(await redis.client.type(kit.keyspace.queueKey('image:optimize', 'wait'))).toBe('list');
+    expect(await redis.client.type(kit.keyspace.queueKey('image:optimize', 'meta'))).toBe('hash');
   });
 
   it('makes one job for a repeated job id', async () => {
     const a = await producer.enqueue('image:optimize', optimizeJob('x.png'), { jobId: 'opt-x' });
     const b = await producer.enqueue('image:optimize', optimizeJob('x.png'), { jobId: 'opt-x' });
     expect([a, b]).toEqual(['opt-x', 'opt-x']);
-    const wait = await redis.client.lrange(`${ns}:bull:image:optimize:wait`, 0, -1);
+    const wait = await redis.client.lrange(kit.keyspace.queueKey('image:optimize', 'wait'), 0, -1);
     expect(wait.filter((id) => id === 'opt-x')).toHaveLength(1);
   });
 
   it('puts prioritized jobs in the prioritized sorted set', async () => {
     await producer.enqueue('image:poster', { ...transcodeJob('p1') }, { priority: 5 });
-    expect(await redis.client.zcard(`${ns}:bull:image:poster:prioritized`)).toBe(1);
+    expect(await redis.client.zcard(kit.keyspace.queueKey('image:poster', 'prioritized'))).toBe(1);
   });
 
   it('writes nothing for an invalid payload and names the field', async () => {
-    const before = await redis.keys('bull:video:trickplay:*');
+    const before = await scanKeys(redis.client, `${kit.keyspace.queuePrefix('video')}:trickplay:*`);
     const error = await producer
       .enqueue('video:trickplay', { ...transcodeJob(), intervalSeconds: -1 } as never)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PayloadError);
     expect((error as PayloadError).field).toBe('intervalSeconds');
-    expect(await redis.keys('bull:video:trickplay:*')).toEqual(before);
+    expect(await scanKeys(redis.client, `${kit.keyspace.queuePrefix('video')}:trickplay:*`)).toEqual(before);
   });
 
   it('rejects job ids that BullMQ or the key rule forbid', async () => {
@@ -75,7 +79,7 @@ describe('producer against a real Redis', () => {
       .enqueueBulk('video:subtitle', [{ payload: transcodeJob('ok') }, { payload: { ...transcodeJob(), mediaId: '' } }])
       .catch((e: unknown) => e);
     expect((error as PayloadError).field).toBe('[1].payload.mediaId');
-    expect(await redis.client.llen(`${ns}:bull:video:subtitle:wait`)).toBe(3);
+    expect(await redis.client.llen(kit.keyspace.queueKey('video:subtitle', 'wait'))).toBe(3);
   });
 });
 
@@ -114,7 +118,7 @@ describe('waitForReplicas', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueError);
     expect(error).toMatchObject({ code: 'NOT_REPLICATED' });
-    expect(await redis.client.exists(`${ns}:bull:image:optimize:replicated-1`)).toBe(1);
+    expect(await redis.client.exists(kit.keyspace.queueKey('image:optimize', 'replicated-1'))).toBe(1);
     await careful.close();
   });
 });

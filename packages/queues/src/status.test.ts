@@ -77,7 +77,10 @@ describe('job inspector', () => {
 
 describe('inspector on an empty Redis', () => {
   it('writes nothing', async () => {
-    const other = createJobInspector(kit.requestConnection(), createKeyspace({ namespace: `${redis.namespace}-ro` }));
+    const other = createJobInspector(
+      kit.requestConnection(),
+      createKeyspace({ namespace: `${redis.namespace}-ro`, cluster: redis.cluster }),
+    );
     await other.counts();
     await other.getJob('nothing');
     await other.close();
@@ -104,7 +107,7 @@ describe('retention cleaner', () => {
       const [pass] = await cleaner.runOnce();
       expect(pass?.failed).toBeGreaterThanOrEqual(1);
       expect(await inspector.getJob('old-fail')).toBeUndefined();
-      expect(await redis.client.zcard(`${redis.namespace}:bull:image:optimize:failed`)).toBe(0);
+      expect(await redis.client.zcard(kit.keyspace.queueKey('image:optimize', 'failed'))).toBe(0);
     } finally {
       await cleaner.stop();
     }
@@ -123,8 +126,8 @@ describe('retention cleaner', () => {
         await waitFor(async () => (await inspector.getJob(id))?.state === 'failed');
       }
       const age = JOB_RETENTION.failedAgeSeconds * 1000;
-      const hash = (id: string) => `${redis.namespace}:bull:image:optimize:${id}`;
-      const failedSet = `${redis.namespace}:bull:image:optimize:failed`;
+      const hash = (id: string) => kit.keyspace.queueKey('image:optimize', id);
+      const failedSet = kit.keyspace.queueKey('image:optimize', 'failed');
       // As if they had failed a week and six days ago: the job's finishedOn and its score in the failed set.
       for (const [id, at] of [
         ['week-old', Date.now() - age - 60_000],

@@ -12,8 +12,8 @@ import { afterAll } from 'vitest';
 
 /** Connections and a keyspace under the test file's namespace, closed after the file. */
 export function queueTestKit(redis: TestRedis) {
-  const config = loadRedisConfig({ REDIS_URL: redis.url });
-  const keyspace = createKeyspace({ namespace: redis.namespace });
+  const config = loadRedisConfig(redis.env);
+  const keyspace = createKeyspace({ namespace: redis.namespace, cluster: redis.cluster });
   const clients: RedisClient[] = [];
   const track = (client: RedisClient) => {
     client.on('error', () => undefined);

@@ -9,7 +9,7 @@ import { optimizeJob, queueTestKit, waitFor } from './test-helpers.js';
 const redis = useTestRedis();
 const kit = queueTestKit(redis);
 const producer = createProducer({ connection: kit.requestConnection(), keyspace: kit.keyspace });
-const queue = new Queue('optimize', { connection: kit.workerConnection(), prefix: `${redis.namespace}:bull:image` });
+const queue = new Queue('optimize', { connection: kit.workerConnection(), prefix: kit.keyspace.queuePrefix('image') });
 const children: ChildProcess[] = [];
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -24,7 +24,7 @@ function startWorker(env: Record<string, string>) {
   const child = spawn(process.execPath, [fixture], {
     env: {
       ...process.env,
-      REDIS_URL: redis.url,
+      ...redis.env,
       NAMESPACE: redis.namespace,
       QUEUE_IMAGE_OPTIMIZE_LOCK_DURATION_MS: '2000',
       QUEUE_IMAGE_OPTIMIZE_STALLED_INTERVAL_MS: '1000',

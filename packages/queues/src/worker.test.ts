@@ -16,7 +16,7 @@ import type { WorkerEvent } from './worker-events.js';
 const redis = useTestRedis();
 const kit = queueTestKit(redis);
 const producer = createProducer({ connection: kit.requestConnection(), keyspace: kit.keyspace });
-const raw = new Queue('optimize', { connection: kit.workerConnection(), prefix: `${redis.namespace}:bull:image` });
+const raw = new Queue('optimize', { connection: kit.workerConnection(), prefix: kit.keyspace.queuePrefix('image') });
 const workers: QueueWorker[] = [];
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.close(1000)));
@@ -205,13 +205,13 @@ describe('graceful shutdown', () => {
         }),
       {
         connection: kit.workerConnection(),
-        keyspace: createKeyspace({ namespace: `${redis.namespace}x` }),
+        keyspace: createKeyspace({ namespace: `${redis.namespace}x`, cluster: redis.cluster }),
         onEvent: (e) => events.push(e),
       },
     );
     const queue = new Queue('optimize', {
       connection: kit.workerConnection(),
-      prefix: `${redis.namespace}x:bull:image`,
+      prefix: createKeyspace({ namespace: `${redis.namespace}x`, cluster: redis.cluster }).queuePrefix('image'),
     });
     try {
       const job = await queue.add('image:optimize', optimizeJob('long.jpg'), { attempts: 3 });

@@ -1,4 +1,5 @@
 import { type RedisServerHandle, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
+import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRedisConfig } from './config.js';
 import {
@@ -23,6 +24,16 @@ const track = (client: RedisClient) => {
 afterAll(() => {
   for (const c of clients) c.disconnect();
 });
+
+/** The connection `client` sends commands on `key` through (itself, or the key's master on a cluster). */
+async function nodeServing(client: RedisClient | Redis | Cluster, key: string): Promise<Redis> {
+  if (!(client instanceof Cluster)) return client;
+  const slot = Number(await client.call('CLUSTER', 'KEYSLOT', key));
+  const owner = client.slots[slot]?.[0];
+  const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  if (!node) throw new Error(`no connection to the master of slot ${slot}`);
+  return node;
+}
 
 const waitFor = async (check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -53,12 +64,16 @@ describe('each environment form connects', () => {
   const port = () => new URL(shared.url).port;
   const key = () => `${shared.namespace}:form`;
 
-  it.each([
-    ['REDIS_URL', () => ({ REDIS_URL: shared.url })],
-    ['REDIS_HOST + REDIS_PORT', () => ({ REDIS_HOST: '127.0.0.1', REDIS_PORT: port() })],
-    ['REDIS_URL with a database', () => ({ REDIS_URL: `${shared.url}/4` })],
-    ['REDIS_HOST + REDIS_DB', () => ({ REDIS_HOST: '127.0.0.1', REDIS_PORT: port(), REDIS_DB: '4' })],
-  ])('%s', async (_label, env) => {
+  // A cluster has no databases and is reached by its node list only; a single server by every form.
+  const forms: [string, () => Record<string, string | undefined>][] = shared.cluster
+    ? [['REDIS_CLUSTER_NODES', () => shared.env]]
+    : [
+        ['REDIS_URL', () => ({ REDIS_URL: shared.url })],
+        ['REDIS_HOST + REDIS_PORT', () => ({ REDIS_HOST: '127.0.0.1', REDIS_PORT: port() })],
+        ['REDIS_URL with a database', () => ({ REDIS_URL: `${shared.url}/4` })],
+        ['REDIS_HOST + REDIS_DB', () => ({ REDIS_HOST: '127.0.0.1', REDIS_PORT: port(), REDIS_DB: '4' })],
+      ];
+  it.each(forms)('%s', async (_label, env) => {
     const config = loadRedisConfig(env());
     const client = track(createRequestConnection(config));
     await waitForReady(client);
@@ -147,14 +162,18 @@ describe('request-path connection fails fast', () => {
 
 describe('worker connection survives outages', () => {
   it('reconnects after CLIENT KILL and keeps its queued commands', async () => {
-    const config = loadRedisConfig({ REDIS_URL: shared.url });
+    const config = loadRedisConfig(shared.env);
     const worker = track(createWorkerConnection(config, { connectionName: `${shared.namespace}-worker` }));
-    await worker.ping();
-    const id = await worker.client('ID');
-    await shared.client.call('CLIENT', 'KILL', 'ID', String(id));
-    expect(await worker.set(`${shared.namespace}:after-kill`, '1')).toBe('OK');
-    expect(await worker.client('ID')).not.toBe(id);
-    expect(await worker.client('GETNAME')).toBe(`${shared.namespace}-worker`);
+    const key = `${shared.namespace}:after-kill`;
+    await worker.set(key, '0');
+    // The connection that serves the key (on a cluster, the one to the key's master).
+    const served = await nodeServing(worker, key);
+    const id = await served.client('ID');
+    await (await nodeServing(shared.client, key)).call('CLIENT', 'KILL', 'ID', String(id));
+    expect(await worker.set(key, '1')).toBe('OK');
+    const after = await nodeServing(worker, key);
+    expect(await after.client('ID')).not.toBe(id);
+    expect(await after.client('GETNAME')).toBe(`${shared.namespace}-worker`);
   });
 
   it('reconnects after a server restart; commands issued while down complete afterwards', async () => {
@@ -179,7 +198,7 @@ describe('eviction policy check', () => {
   it('is silent for noeviction and warns for an evicting server', async () => {
     const evicting = await startRedisServer({ args: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] });
     try {
-      const safe = track(createWorkerConnection(loadRedisConfig({ REDIS_URL: shared.url })));
+      const safe = track(createWorkerConnection(loadRedisConfig(shared.env)));
       const lru = track(createWorkerConnection(loadRedisConfig({ REDIS_URL: evicting.url })));
       expect(await getEvictionInfo(safe)).toMatchObject({ policy: 'noeviction', safeForQueues: true });
       expect(await queueEvictionWarning(safe)).toBeUndefined();
@@ -197,7 +216,7 @@ describe('eviction policy check', () => {
 
 describe('request-path connection at start-up', () => {
   it('lets commands sent before the first connection wait for it', async () => {
-    const client = track(createRequestConnection(loadRedisConfig({ REDIS_URL: shared.url })));
+    const client = track(createRequestConnection(loadRedisConfig(shared.env)));
     expect(client.status).not.toBe('ready');
     expect(await client.ping()).toBe('PONG');
   });

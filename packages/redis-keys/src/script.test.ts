@@ -1,4 +1,5 @@
 import { useTestRedis } from '@nself-tv/test-redis';
+import { Cluster } from 'ioredis';
 import { expect, it } from 'vitest';
 import { defineLuaScript } from './script.js';
 
@@ -7,10 +8,16 @@ const redis = useTestRedis();
 it('runs by SHA and falls back to EVAL after SCRIPT FLUSH', async () => {
   const script = defineLuaScript("return redis.call('INCRBY', KEYS[1], ARGV[1])");
   const key = `${redis.namespace}:counter`;
-  await redis.client.script('FLUSH');
-  expect(await redis.client.script('EXISTS', script.sha)).toEqual([0]);
+  // On a cluster each master has its own script cache: flush them all, and the key's master loads it.
+  const masters = redis.client instanceof Cluster ? redis.client.nodes('master') : [redis.client];
+  const loadedOn = async () =>
+    (await Promise.all(masters.map((m) => m.script('EXISTS', script.sha) as Promise<number[]>))).filter(
+      ([n]) => n === 1,
+    ).length;
+  await Promise.all(masters.map((m) => m.script('FLUSH')));
+  expect(await loadedOn()).toBe(0);
   expect(await script.run(redis.client, [key], [2])).toBe(2);
-  expect(await redis.client.script('EXISTS', script.sha)).toEqual([1]);
+  expect(await loadedOn()).toBe(1);
   expect(await script.run(redis.client, [key], [3])).toBe(5);
 });
 

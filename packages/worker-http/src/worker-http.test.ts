@@ -16,8 +16,8 @@ import { startWorkerApp } from './worker-app.js';
 import { registerWorkerRoutes } from './worker-http.js';
 
 const redis = useTestRedis();
-const keyspace = createKeyspace({ namespace: redis.namespace });
-const connection = createRequestConnection(loadRedisConfig({ REDIS_URL: redis.url }), { commandTimeoutMs: 2000 });
+const keyspace = createKeyspace({ namespace: redis.namespace, cluster: redis.cluster });
+const connection = createRequestConnection(loadRedisConfig(redis.env), { commandTimeoutMs: 2000 });
 const producer = createProducer({ connection, keyspace });
 const inspector = createJobInspector(connection, keyspace);
 const apps: ReturnType<typeof Fastify>[] = [];
@@ -72,7 +72,7 @@ describe('worker HTTP surface', () => {
     const queued = await call('POST', '/api/v1/jobs/optimize', optimize, 'secret-token');
     expect(queued.status).toBe(202);
     expect(queued.body).toMatchObject({ queue: 'image:optimize', status: 'queued' });
-    expect(await redis.client.llen(`${redis.namespace}:bull:image:optimize:wait`)).toBe(1);
+    expect(await redis.client.llen(keyspace.queueKey('image:optimize', 'wait'))).toBe(1);
     const bad = await call('POST', '/api/v1/jobs/optimize', { ...optimize, quality: 500 }, 'secret-token');
     expect(bad).toMatchObject({ status: 400, body: { error: 'bad_request', field: 'quality' } });
     expect((await call('POST', '/api/v1/jobs/transcode', optimize, 'secret-token')).status).toBe(404);
@@ -184,8 +184,8 @@ describe('ingests over HTTP', () => {
     expect(first.location).toBe('/api/v1/ingests/lib-req-42');
     // A retry of the same request is the same ingest: one transcode job, not two.
     expect((await post(movie)).body).toMatchObject({ ingestId: 'lib-req-42', replayed: true });
-    expect(await redis.client.zcard(`${redis.namespace}:bull:video:transcode:prioritized`)).toBe(0);
-    expect(await redis.client.llen(`${redis.namespace}:bull:video:transcode:wait`)).toBe(1);
+    expect(await redis.client.zcard(keyspace.queueKey('video:transcode', 'prioritized'))).toBe(0);
+    expect(await redis.client.llen(keyspace.queueKey('video:transcode', 'wait'))).toBe(1);
     // The same key for another title is a client bug, not a retry.
     expect((await post({ ...movie, mediaId: 'film-2' })).status).toBe(409);
     for (const [body, headers, field] of [
@@ -218,7 +218,7 @@ describe('ingests over HTTP', () => {
     const cancelled = await cancel('lib-req-42');
     expect(cancelled.status).toBe(200);
     expect(((await cancelled.json()) as { status: string }).status).toBe('cancelled');
-    expect(await redis.client.llen(`${redis.namespace}:bull:video:transcode:wait`)).toBe(0);
+    expect(await redis.client.llen(keyspace.queueKey('video:transcode', 'wait'))).toBe(0);
     expect((await cancel('no-such-ingest')).status).toBe(404);
 
     const doc = (await call('GET', '/openapi.json')).body;
@@ -229,7 +229,7 @@ describe('ingests over HTTP', () => {
 
 describe('service shell', () => {
   it('startWorkerApp reports a bad setting as a ConfigError naming the variable, without exiting', async () => {
-    const env = { REDIS_URL: redis.url, MEDIA_ROOT: tmpdir() };
+    const env = { ...redis.env, MEDIA_ROOT: tmpdir() };
     for (const [bad, message] of [
       [{ PORT: 'eighty' }, /^PORT: /],
       [{ QUEUE_IMAGE_POSTER_ATTEMPTS: 'lots' }, /QUEUE_IMAGE_POSTER_ATTEMPTS: expected a whole number/],

@@ -247,7 +247,7 @@ describe('ingest pipeline', () => {
       trickplay: 'pending',
       posters: 'pending',
     });
-    expect(await redis.client.exists(`${redis.namespace}:bull:video:trickplay:${ingestId}-trickplay`)).toBe(0);
+    expect(await redis.client.exists(kit.keyspace.queueKey('video:trickplay', `${ingestId}-trickplay`))).toBe(0);
     expect(completions).not.toContain(ingestId);
   });
 
@@ -292,7 +292,7 @@ describe('ingest pipeline', () => {
     await waitFor(async () => (await (await transcodeQueue.getJob(jobKey))?.getState()) === 'failed');
     expect((await transcodeQueue.getJob(jobKey))?.failedReason).toMatch(/cancelled/);
     expect((await ingest.get(ingestId))?.status).toBe('cancelled');
-    expect(await redis.client.exists(`${redis.namespace}:bull:video:trickplay:${ingestId}-trickplay`)).toBe(0);
+    expect(await redis.client.exists(kit.keyspace.queueKey('video:trickplay', `${ingestId}-trickplay`))).toBe(0);
   });
 
   it('cancel removes a job that has not started', async () => {
