@@ -1,3 +1,5 @@
+export type { DashboardMode, DashboardOptions } from './dashboard.js';
+export { dashboardPathProblem, registerQueueDashboard } from './dashboard.js';
 export type { ProbeOptions, RunningService } from './service.js';
 export { ConfigError, configFrom, parseEnv, registerProbes, runService, serviceEnvFields } from './service.js';
 export type { WorkerAppOptions, WorkerLimits, WorkerProcessors } from './worker-app.js';

@@ -28,6 +28,7 @@ import { type MediaStorage, storageFromEnv, sweepStaleTempDirs } from '@nself-tv
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { dashboardPathProblem, registerQueueDashboard } from './dashboard.js';
 import { ConfigError, configFrom, parseEnv, type RunningService, runService, serviceEnvFields } from './service.js';
 import { registerWorkerRoutes } from './worker-http.js';
 
@@ -65,6 +66,15 @@ const envSchema = (defaultPort: number) =>
     MAX_VIDEO_PIXELS: z.coerce.number().int().min(64).max(1_000_000_000).default(DEFAULT_MAX_VIDEO_PIXELS),
     FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+    DASHBOARD: z.enum(['off', 'read-only', 'read-write']).default('off'),
+    DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    DASHBOARD_PATH: z
+      .string()
+      .default('/admin/queues')
+      .superRefine((path, ctx) => {
+        const problem = dashboardPathProblem(path);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
   });
 
 /** Past the shutdown deadline, this long for aborted jobs to unwind before the process leaves regardless. */
@@ -104,6 +114,18 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     redact: ['req.headers.authorization'],
   });
 
+  // The dashboard is never open to everyone: its own token, or the app's.
+  const dashboardTokens =
+    config.DASHBOARD === 'off'
+      ? []
+      : config.DASHBOARD_TOKEN
+        ? [config.DASHBOARD_TOKEN]
+        : [config.API_TOKEN, config.DASHBOARD === 'read-only' ? config.API_READ_TOKEN : undefined].filter(
+            (t): t is string => t !== undefined,
+          );
+  if (config.DASHBOARD !== 'off' && dashboardTokens.length === 0) {
+    throw new ConfigError(`DASHBOARD: ${config.DASHBOARD} needs DASHBOARD_TOKEN or API_TOKEN`);
+  }
   const redisConfig = configFrom(() => loadRedisConfig(env));
   const settings = configFrom(() => queuesOf(name).map((q) => queueSettingsFromEnv(q, env)));
   // Jobs enqueued over HTTP and an ingest's fan-out both get the configured attempts and backoff.
@@ -190,6 +212,16 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     ...(options.ingestRoutes ? { ingest } : {}),
   });
   if (!config.API_TOKEN) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
+  const dashboard =
+    config.DASHBOARD === 'off'
+      ? undefined
+      : await registerQueueDashboard(app, {
+          connection: requestConnection,
+          path: config.DASHBOARD_PATH,
+          mode: config.DASHBOARD,
+          tokens: dashboardTokens,
+          title: `nself-tv ${name} queues`,
+        });
 
   const stop = async (signal: string) => {
     log.info(
@@ -204,7 +236,9 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       await app.close().catch(() => undefined);
       await Promise.all(workers.map((w) => w.close()));
       await cleaner.stop().catch(() => undefined);
-      await Promise.all([producer.close(), inspector.close(), cache.close()]).catch(() => undefined);
+      await Promise.all([producer.close(), inspector.close(), cache.close(), dashboard?.close()]).catch(
+        () => undefined,
+      );
       await Promise.all([workerConnection.quit(), requestConnection.quit()]).catch(() => undefined);
       return true;
     })();
@@ -233,6 +267,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       redis: describeRedisConfig(redisConfig),
       mediaRoot,
       queues: settings.map((s) => `${s.queue}×${s.concurrency}`),
+      dashboard: dashboard ? `${config.DASHBOARD_PATH} (${config.DASHBOARD})` : 'off',
     },
     `${name} listening`,
   );
