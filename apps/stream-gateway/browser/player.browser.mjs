@@ -5,14 +5,13 @@
 // screenshot in browser-results/. Not part of `npm test`: it needs chromium (installed here
 // with apt-get when missing and running as root).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, ensureChromium } from '@nself-tv/test-redis';
 import { chromium } from 'playwright-core';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = join(here, '..', '..', '..');
 const results = join(here, '..', 'browser-results');
@@ -20,18 +19,7 @@ const say = (line) => console.log(`[browser] ${line}`);
 const fail = (message) => {
   throw new Error(message);
 };
-
-if (!existsSync(CHROMIUM)) {
-  if (process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0) {
-    say('chromium is missing; installing it with apt-get');
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  }
-  if (!existsSync(CHROMIUM)) fail(`no browser at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
-}
+const CHROMIUM = ensureChromium(say);
 
 // A real ingest on the real apps: the demo, kept running.
 const dir = await mkdtemp(join(tmpdir(), 'nself-browser-'));
@@ -62,16 +50,7 @@ const stopAll = () => {
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--autoplay-policy=no-user-gesture-required',
-  ],
+  args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
 });
 let ok = false;
 try {

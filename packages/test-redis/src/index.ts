@@ -1,5 +1,6 @@
 export type { AppProcess, JsonReply } from './app-process.js';
 export { jobApi, killAppProcesses, processesMatching, startAppProcess, until } from './app-process.js';
+export { CHROMIUM_ARGS, ensureChromium } from './chromium.js';
 export type { HarnessProcess } from './harness-processes.js';
 export { HARNESS_MARKER, HARNESS_TITLE, harnessEnv, harnessProcesses } from './harness-processes.js';
 export { runReadmeExample } from './readme-example.js';
