@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -6,6 +5,7 @@ import { QUEUE_CATALOG } from '@nself-tv/queues';
 import { type Keyspace, keyspaceFor, QUEUE_NAMES, type RedisClient } from '@nself-tv/redis-keys';
 import { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAcceptedToken } from './tokens.js';
 
 /** What the dashboard lets an operator do. */
 export type DashboardMode = 'read-only' | 'read-write';
@@ -39,12 +39,6 @@ export function dashboardPathProblem(path: string): string | undefined {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 const REALM = 'Basic realm="nself-tv queues", charset="UTF-8"';
-
-const sameToken = (given: string, expected: string) => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
 
 /** The token a request presents: `Bearer <token>`, or Basic with the token as password (any user name). */
 function presentedToken(header: string | undefined): string | undefined {
@@ -120,7 +114,7 @@ export async function registerQueueDashboard(
     async (scope) => {
       scope.addHook('onRequest', (request, reply, done) => {
         const token = presentedToken(request.headers.authorization);
-        if (token === undefined || !tokens.some((t) => sameToken(token, t))) {
+        if (token === undefined || !isAcceptedToken(token, tokens)) {
           refuse(reply, 401, 'unauthorized', 'the queue dashboard needs its token (HTTP Basic password or Bearer)');
           return;
         }

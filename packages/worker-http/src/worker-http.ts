@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { TvMetrics } from '@nself-tv/metrics';
 import {
   type IngestService,
@@ -12,6 +11,7 @@ import { isSafeId, type RedisClient } from '@nself-tv/redis-keys';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { workerOpenApi } from './openapi.js';
 import { registerProbes } from './service.js';
+import { isAcceptedToken } from './tokens.js';
 
 /** Options of {@link registerWorkerRoutes}. */
 export interface WorkerHttpOptions {
@@ -43,12 +43,6 @@ class HttpProblem extends Error {
     super(message);
   }
 }
-
-const sameToken = (given: string, expected: string) => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
 
 /** Fastify's own errors, in our shape. */
 function fromFastify(error: FastifyError, bodyLimit: number): HttpProblem | undefined {
@@ -90,7 +84,7 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
     const header = request.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
     const accepted = [apiToken, access === 'read' ? readToken : undefined].filter((t): t is string => !!t);
-    if (!given || !accepted.some((token) => sameToken(given, token))) {
+    if (!given || !isAcceptedToken(given, accepted)) {
       throw new HttpProblem(401, 'unauthorized', 'Authorization: Bearer <API_TOKEN> is required');
     }
   };
