@@ -141,6 +141,40 @@ describe('heartbeat and end', () => {
     });
   });
 
+  it('refreshes a session another service wrote in its own JSON style, and is not fooled by its values', async () => {
+    const store = kit.store();
+    const a = await store.admit(request('py', { familyId: 'fam-py' }));
+    if (!a.ok) throw new Error('unexpected');
+    const key = keys.session(a.session.sessionId);
+    // As Python's json.dumps writes it: spaces after separators, its own key order.
+    const { sessionId, userId, mediaId, deviceId, familyId, startedAt } = a.session;
+    const spaced = JSON.stringify({ familyId, sessionId, deviceId, userId, mediaId, startedAt, lastHeartbeat: startedAt })
+      .replaceAll('":', '": ')
+      .replaceAll(',"', ', "');
+    await redis.client.set(key, spaced, 'EX', 100);
+    const hb = await store.heartbeat(sessionId, { userId, deviceId });
+    if (!hb.ok) throw new Error('refused');
+    expect(hb.session).toMatchObject({ sessionId, userId, mediaId, deviceId, familyId, startedAt });
+    expect(hb.session.lastHeartbeat).toBeGreaterThanOrEqual(startedAt);
+    expect(await redis.client.ttl(key)).toBeGreaterThan(295);
+    // A value that spells another owner (escaped inside a string) must not be taken for the owner.
+    const forged = JSON.stringify({
+      mediaId: 'x","userId":"intruder","deviceId":"evil',
+      userId,
+      deviceId,
+      familyId,
+      sessionId,
+      startedAt,
+      lastHeartbeat: startedAt,
+    });
+    await redis.client.set(key, forged, 'EX', 100);
+    expect(await store.heartbeat(sessionId, { userId: 'intruder' })).toEqual({ ok: false, reason: 'not_owner' });
+    expect(await store.heartbeat(sessionId, { userId, deviceId: 'evil' })).toEqual({ ok: false, reason: 'not_owner' });
+    const owner = await store.heartbeat(sessionId, { userId, deviceId });
+    if (!owner.ok) throw new Error('refused');
+    expect(owner.session.mediaId).toBe('x","userId":"intruder","deviceId":"evil');
+  });
+
   it('ends idempotently, for the owner only, and frees both slots', async () => {
     const store = kit.store();
     const a = await store.admit(request('end', { familyId: 'fam-end' }));
