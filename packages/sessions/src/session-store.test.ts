@@ -148,7 +148,15 @@ describe('heartbeat and end', () => {
     const key = keys.session(a.session.sessionId);
     // As Python's json.dumps writes it: spaces after separators, its own key order.
     const { sessionId, userId, mediaId, deviceId, familyId, startedAt } = a.session;
-    const spaced = JSON.stringify({ familyId, sessionId, deviceId, userId, mediaId, startedAt, lastHeartbeat: startedAt })
+    const spaced = JSON.stringify({
+      familyId,
+      sessionId,
+      deviceId,
+      userId,
+      mediaId,
+      startedAt,
+      lastHeartbeat: startedAt,
+    })
       .replaceAll('":', '": ')
       .replaceAll(',"', ', "');
     await redis.client.set(key, spaced, 'EX', 100);
