@@ -1,8 +1,7 @@
 import { createJobInspector, createProducer } from '@nself-tv/queues';
-import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { createKeyspace, createRequestConnection, loadRedisConfig, masterNodes } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { Queue } from 'bullmq';
-import { Cluster } from 'ioredis';
 import parse from 'parse-prometheus-text-format';
 import { afterAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMES } from './names.js';
@@ -27,10 +26,9 @@ const job = (m: string) => ({
   output: { bucket: 'media', prefix: `${m}/` },
 });
 
-const masters = () => (redis.client instanceof Cluster ? redis.client.nodes('master') : [redis.client]);
 /** Commands processed so far, over every master of a cluster. */
 async function commandsProcessed() {
-  const infos = await Promise.all(masters().map((m) => m.info('stats')));
+  const infos = await Promise.all((await masterNodes(redis.client)).map((m) => m.info('stats')));
   return infos.reduce((sum, info) => sum + Number(/total_commands_processed:(\d+)/.exec(info)?.[1]), 0);
 }
 
@@ -164,7 +162,7 @@ describe('/metrics exposition', () => {
       await local.close();
       expect(text).toContain(`state="waiting"} ${jobs}`);
       // Minus the INFO that read `before` on each server.
-      return { commands: after - before - masters().length, ms };
+      return { commands: after - before - (await masterNodes(redis.client)).length, ms };
     };
     const small = await measure(`${ns}-small`, 10);
     const large = await measure(`${ns}-large`, 100_000);

@@ -171,6 +171,16 @@ export function waitForReady(client: RedisClient, timeoutMs = 5000): Promise<voi
 }
 
 /**
+ * The connections that hold keys: `client` itself, or every master of a cluster (once the
+ * cluster client has read its slot table). For commands that must reach each server: SCAN, INFO.
+ */
+export async function masterNodes(client: RedisClient): Promise<Redis[]> {
+  if (!isCluster(client)) return [client];
+  await waitForReady(client, 10_000);
+  return client.nodes('master');
+}
+
+/**
  * Waits until `wait.replicas` replicas have every write `client` sent so far (`WAIT`); does
  * nothing without `wait`. Call it after a write that is about to be acknowledged.
  * @throws NotReplicatedError (`NOT_REPLICATED`) when fewer acknowledged within `wait.timeoutMs`.

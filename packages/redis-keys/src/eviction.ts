@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isCluster, type RedisClient, waitForReady } from './connections.js';
+import { masterNodes, type RedisClient } from './connections.js';
 
 /** What the server says about memory limits and eviction. */
 export interface EvictionInfo {
@@ -22,9 +22,7 @@ function field(info: string, name: string): string | undefined {
  */
 export async function getEvictionInfo(client: RedisClient): Promise<EvictionInfo> {
   // On a cluster every master holds queue keys: the first one that may evict speaks for all.
-  if (isCluster(client)) await waitForReady(client, 10_000);
-  const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
-  const all = await Promise.all(nodes.map(readEviction));
+  const all = await Promise.all((await masterNodes(client)).map(readEviction));
   return all.find((e) => !e.safeForQueues) ?? (all[0] as EvictionInfo);
 }
 

@@ -8,6 +8,7 @@ export {
   DEFAULT_COMMAND_TIMEOUT_MS,
   duplicateConnection,
   isCluster,
+  masterNodes,
   nodeOptions,
   reconnectDelay,
   waitForReady,

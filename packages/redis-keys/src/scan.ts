@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { isCluster, type RedisClient, waitForReady } from './connections.js';
+import { masterNodes, type RedisClient } from './connections.js';
 
 /**
  * The keys matching `pattern`, page by page (SCAN, never KEYS). On a Redis Cluster every master
@@ -10,10 +9,7 @@ import { isCluster, type RedisClient, waitForReady } from './connections.js';
  * for await (const page of scanKeys(connection, 'session:*')) count += page.length;
  */
 export async function* scanKeys(client: RedisClient, pattern: string, count = 500): AsyncGenerator<string[]> {
-  // A cluster client knows its masters once it has read the slot table.
-  if (isCluster(client)) await waitForReady(client, 10_000);
-  const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
-  for (const node of nodes) {
+  for (const node of await masterNodes(client)) {
     let cursor = '0';
     do {
       const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);

@@ -1,6 +1,6 @@
 import { useTestRedis } from '@nself-tv/test-redis';
-import { Cluster } from 'ioredis';
 import { expect, it } from 'vitest';
+import { masterNodes } from './connections.js';
 import { defineLuaScript } from './script.js';
 
 const redis = useTestRedis();
@@ -9,7 +9,7 @@ it('runs by SHA and falls back to EVAL after SCRIPT FLUSH', async () => {
   const script = defineLuaScript("return redis.call('INCRBY', KEYS[1], ARGV[1])");
   const key = `${redis.namespace}:counter`;
   // On a cluster each master has its own script cache: flush them all, and the key's master loads it.
-  const masters = redis.client instanceof Cluster ? redis.client.nodes('master') : [redis.client];
+  const masters = await masterNodes(redis.client);
   const loadedOn = async () =>
     (await Promise.all(masters.map((m) => m.script('EXISTS', script.sha) as Promise<number[]>))).filter(
       ([n]) => n === 1,

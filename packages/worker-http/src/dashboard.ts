@@ -2,7 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { QUEUE_CATALOG } from '@nself-tv/queues';
-import { type Keyspace, keyspaceFor, QUEUE_NAMES, type RedisClient } from '@nself-tv/redis-keys';
+import { type Keyspace, keyspaceFor, QUEUE_NAMES, type RedisClient, splitQueueName } from '@nself-tv/redis-keys';
 import { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAcceptedToken } from './tokens.js';
@@ -90,12 +90,11 @@ export async function registerQueueDashboard(
 
   const queues = QUEUE_NAMES.map((name) => {
     const location = keyspace.queue(name);
-    const [group] = name.split(':');
     const queue = new Queue(location.name, { connection: options.connection, prefix: location.prefix });
     const adapter = new BullMQAdapter(queue, {
       readOnlyMode,
       // Shown as `video:transcode`; the display prefix also keeps same-named queues of different groups apart.
-      prefix: `${group}:`,
+      prefix: `${splitQueueName(name).group}:`,
       delimiter: ':',
       description: `${QUEUE_CATALOG[name].consumer}, concurrency ${QUEUE_CATALOG[name].concurrency}`,
     });
