@@ -13,11 +13,15 @@ import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 
 const quick = process.argv.includes('--quick');
-const DURATION = quick ? 3 : 10;
+const DURATION = quick ? 3 : Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 20;
 const AUTH = 'bench-auth-secret-long-enough-0123456789abcdef';
 const server = await startRedisServer();
 const children = [];
+// However the bench ends, its servers end with it.
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 
 // The bench's servers, started the way the tests start apps; their logs are only drained.
 function start(script, readyMessage, env) {
@@ -53,13 +57,18 @@ const gateway = await start('../dist/main.js', 'stream-gateway listening', {
 });
 const bare = await start('./bare-server.mjs', 'listening', {});
 const statics = await start('./static-server.mjs', 'listening', { MEDIA_ROOT: mediaRoot });
-const token = await new SignJWT({
-  'https://hasura.io/jwt/claims': { 'x-hasura-user-id': 'bench', 'x-hasura-family-id': 'bench-fam' },
-})
-  .setProtectedHeader({ alg: 'HS256' })
-  .setExpirationTime('1h')
-  .sign(new TextEncoder().encode(AUTH));
+const signFor = (userId) =>
+  new SignJWT({
+    'https://hasura.io/jwt/claims': { 'x-hasura-user-id': userId, 'x-hasura-family-id': 'bench-fam' },
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(AUTH));
+const token = await signFor('bench');
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+// Admissions are rate-limited per user (at most 100000 a minute), so the admit+end cycles
+// take turns among as many users as there are connections, as real traffic comes from many.
+const cycleTokens = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => signFor(`bench-user-${i}`)));
 
 const run = (opts) =>
   new Promise((resolve, reject) =>
@@ -90,7 +99,7 @@ async function paired(opts, perResult = (r) => r.requests.average, baseline = ba
 }
 
 await run({ ...bareGet, duration: 2 });
-let device = 0;
+let cycle = 0;
 const cycles = await paired(
   {
     url: gateway,
@@ -99,9 +108,16 @@ const cycles = await paired(
         method: 'POST',
         path: '/api/v1/admit',
         headers,
+        // autocannon starts each cycle with an empty context: a new device, the next user.
         setupRequest: (req, context) => {
-          context.device ??= `bench-device-${device++}`;
-          return { ...req, body: JSON.stringify({ mediaId: 'm', deviceId: context.device }) };
+          const n = cycle++;
+          context.authorization = `Bearer ${cycleTokens[n % CONNECTIONS]}`;
+          context.device = `bench-device-${n}`;
+          return {
+            ...req,
+            headers: { ...headers, authorization: context.authorization },
+            body: JSON.stringify({ mediaId: 'm', deviceId: context.device }),
+          };
         },
         onResponse: (status, body, context) => {
           context.sid = status === 200 ? JSON.parse(body).data.sessionId : 'none';
@@ -109,19 +125,28 @@ const cycles = await paired(
       },
       {
         method: 'DELETE',
-        headers: { authorization: headers.authorization },
-        setupRequest: (req, context) => ({ ...req, path: `/api/v1/session/${context.sid}` }),
+        setupRequest: (req, context) => ({
+          ...req,
+          headers: { authorization: context.authorization },
+          path: `/api/v1/session/${context.sid}`,
+        }),
       },
     ],
   },
   (r) => r.requests.average / 2,
 );
-const admitted = await fetch(`${gateway}/api/v1/admit`, {
-  method: 'POST',
-  headers,
-  body: JSON.stringify({ mediaId: 'm', deviceId: 'hb-device' }),
-});
-const sid = (await admitted.json()).data.sessionId;
+// The session the heartbeats refresh, and the one the players play on.
+async function admit(mediaId, deviceId) {
+  const res = await fetch(`${gateway}/api/v1/admit`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ mediaId, deviceId }),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`admit answered ${res.status}: ${JSON.stringify(body)}`);
+  return body.data;
+}
+const sid = (await admit('m', 'hb-device')).sessionId;
 // As the web client sends it: no body, the device (optionally) in X-Device-Id.
 const heartbeats = await paired({
   url: `${gateway}/api/v1/heartbeat/${sid}`,
@@ -137,12 +162,7 @@ const heartbeatsWithBody = await paired({ url: `${gateway}/api/v1/heartbeat/${si
 
 // Segment serving: players fetching the same segment over and over, through the gateway's
 // signed, session-checked route and from the bare static server.
-const played = await fetch(`${gateway}/api/v1/admit`, {
-  method: 'POST',
-  headers,
-  body: JSON.stringify({ mediaId: 'bench-film', deviceId: 'player-device' }),
-});
-const mediaUrl = (await played.json()).data.mediaUrl;
+const { mediaUrl } = await admit('bench-film', 'player-device');
 const segmentUrl = mediaUrl.replace('master.m3u8', 'seg_001.ts');
 if ((await fetch(segmentUrl)).status !== 200) throw new Error('the gateway does not serve the segment');
 await run({ url: segmentUrl, duration: 2 });
