@@ -3,6 +3,8 @@
 // players next to the same files from a bare @fastify/static server, as
 // ratios with p99, in one run.
 // Usage: node bench/gateway.bench.mjs [--quick]   (after pnpm build)
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ const CONNECTIONS = 20;
 const AUTH = 'bench-auth-secret-long-enough-0123456789abcdef';
 const server = await startRedisServer();
 const children = [];
+const pids = new Map(); // server address -> its process id, for the CPU accounting
 // However the bench ends, its servers end with it.
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
@@ -32,7 +35,10 @@ function start(script, readyMessage, env) {
     { keepOutput: false },
   );
   children.push(app.child);
-  return app.address;
+  return app.address.then((address) => {
+    pids.set(address, app.child.pid);
+    return address;
+  });
 }
 
 // A real HLS in a media root, as the ingest lays it out: 720p, 4 s segments.
@@ -70,12 +76,36 @@ const headers = { authorization: `Bearer ${token}`, 'content-type': 'application
 // take turns among as many users as there are connections, as real traffic comes from many.
 const cycleTokens = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => signFor(`bench-user-${i}`)));
 
-const run = (opts) =>
-  new Promise((resolve, reject) =>
-    autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }, (err, res) =>
-      err ? reject(err) : resolve(res),
-    ),
+// Where the time goes: CPU time per request of the server under test, of Redis and of the
+// load generator (this process), from /proc. Undefined where there is no /proc.
+const tickMicros = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+function cpuMicros(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * tickMicros; // utime + stime
+  } catch {
+    return undefined;
+  }
+}
+function cpuNow(url) {
+  const own = process.cpuUsage();
+  return {
+    server: cpuMicros(pids.get(new URL(url).origin)),
+    redis: cpuMicros(server.pid),
+    generator: own.user + own.system,
+  };
+}
+
+const run = async (opts) => {
+  const before = cpuNow(opts.url);
+  const res = await new Promise((resolve, reject) =>
+    autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }, (err, r) => (err ? reject(err) : resolve(r))),
   );
+  const after = cpuNow(opts.url);
+  res.cpu = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] - before[k]) / res.requests.total]));
+  return res;
+};
 
 // This machine's throughput drifts between runs, so every measurement alternates with the
 // baseline (ROUNDS pairs) and is compared with the baseline runs around it.
@@ -89,7 +119,11 @@ async function paired(opts, perResult = (r) => r.requests.average, baseline = ba
     ours.push(await run(opts));
   }
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cpu = (results) =>
+    Object.fromEntries(Object.keys(results[0].cpu).map((k) => [k, mean(results.map((r) => r.cpu[k]))]));
   return {
+    cpu: cpu(ours),
+    rawCpu: cpu(base),
     ours: mean(ours.map(perResult)),
     p99: Math.max(...ours.map((r) => r.latency.p99)),
     raw: mean(base.map((r) => r.requests.average)),
@@ -194,6 +228,15 @@ const segRatio = mb(viaGateway) / mb(viaStatic);
 console.log(
   `| segment serving, ${CONNECTIONS} players (MB/s, p99 ms) vs @fastify/static | ${mb(viaGateway).toFixed(0)} (${viaGateway.latency.p99}) | ${mb(viaStatic).toFixed(0)} (${viaStatic.latency.p99}) | ${segRatio.toFixed(2)} | ≥ 0.8 ${segRatio >= 0.8 ? 'met' : 'NOT met'} |`,
 );
+// Where the rest goes: the three processes share this machine's cores, so every microsecond
+// of CPU one of them spends on a request is a microsecond the others cannot.
+const us = (v) => (v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(1));
+console.log('\n| CPU µs per request (ours / bare route) | server | Redis | load generator |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const r of rows) {
+  const cell = (k) => `${us(r.cpu[k])} / ${us(r.rawCpu[k])}`;
+  console.log(`| ${r.what.split(' vs ')[0]} | ${cell('server')} | ${cell('redis')} | ${cell('generator')} |`);
+}
 if (errors > 0) console.log(`\n${errors} requests failed or were not 2xx during the run`);
 console.log(
   `BENCH ${JSON.stringify({ package: 'stream-gateway', what: 'segment serving MB/s vs @fastify/static', ours: mb(viaGateway), raw: mb(viaStatic), ratio: segRatio, goal: '>= 0.8' })}`,
