@@ -122,8 +122,10 @@ describe('heartbeat and end', () => {
     await new Promise((r) => setTimeout(r, 10));
     const hb = await store.heartbeat(a.session.sessionId, { userId: 'user-hb', deviceId: 'device-hb' });
     if (!hb.ok) throw new Error('refused');
-    expect(hb.session.lastHeartbeat).toBeGreaterThan(a.session.lastHeartbeat);
-    expect(hb.expiresAt).toBe(hb.session.lastHeartbeat + 300_000);
+    expect(hb.lastHeartbeat).toBeGreaterThan(a.session.lastHeartbeat);
+    expect(hb.expiresAt).toBe(hb.lastHeartbeat + 300_000);
+    // What the result says is what Redis holds.
+    expect((await store.get(a.session.sessionId))?.lastHeartbeat).toBe(hb.lastHeartbeat);
     expect(await redis.client.ttl(key)).toBeGreaterThan(295);
     expect(await store.heartbeat(a.session.sessionId, { userId: 'user-x', deviceId: 'device-hb' })).toEqual({
       ok: false,
@@ -162,8 +164,16 @@ describe('heartbeat and end', () => {
     await redis.client.set(key, spaced, 'EX', 100);
     const hb = await store.heartbeat(sessionId, { userId, deviceId });
     if (!hb.ok) throw new Error('refused');
-    expect(hb.session).toMatchObject({ sessionId, userId, mediaId, deviceId, familyId, startedAt });
-    expect(hb.session.lastHeartbeat).toBeGreaterThanOrEqual(startedAt);
+    expect(hb.lastHeartbeat).toBeGreaterThanOrEqual(startedAt);
+    expect(await store.get(sessionId)).toEqual({
+      sessionId,
+      userId,
+      mediaId,
+      deviceId,
+      familyId,
+      startedAt,
+      lastHeartbeat: hb.lastHeartbeat,
+    });
     expect(await redis.client.ttl(key)).toBeGreaterThan(295);
     // A value that spells another owner (escaped inside a string) must not be taken for the owner.
     const forged = JSON.stringify({
@@ -180,7 +190,7 @@ describe('heartbeat and end', () => {
     expect(await store.heartbeat(sessionId, { userId, deviceId: 'evil' })).toEqual({ ok: false, reason: 'not_owner' });
     const owner = await store.heartbeat(sessionId, { userId, deviceId });
     if (!owner.ok) throw new Error('refused');
-    expect(owner.session.mediaId).toBe('x","userId":"intruder","deviceId":"evil');
+    expect((await store.get(sessionId))?.mediaId).toBe('x","userId":"intruder","deviceId":"evil');
   });
 
   it('ends idempotently, for the owner only, and frees both slots', async () => {

@@ -24,7 +24,6 @@ import {
   type Session,
 } from './session.js';
 
-const heartbeatScript = defineLuaScript(heartbeatSource);
 const endScript = defineLuaScript(endSource);
 const listScript = defineLuaScript(listSource);
 
@@ -177,6 +176,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       EVICT_OLDEST: evict,
     }),
   );
+  const heartbeatScript = defineLuaScript(fillTemplate(heartbeatSource, { TTL_SECONDS: String(ttl) }));
   const list = async (setKey: string, familyId: string) =>
     parseSessions(String(await listScript.run(connection, [setKey], [prefixesOf({ familyId }).session])));
 
@@ -222,23 +222,20 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         return { ok: false, reason: 'session_not_found' };
       }
       const prefixes = prefixesOf(sid);
-      const [status, json, lastHeartbeat] = (await heartbeatScript.run(
-        connection,
-        [key],
-        [userId, deviceId, ttl, prefixes.familyStreams, prefixes.deviceStreams],
-      )) as [string, string, number?];
-      emit({ type: 'heartbeat', result: status as 'ok' });
-      if (status !== 'ok') return { ok: false, reason: status as 'session_not_found' | 'not_owner' };
-      // Heartbeats are the hottest call and most callers only need the expiry: the session is parsed on first read.
-      let session: Session | undefined;
-      return {
-        ok: true,
-        expiresAt: Number(lastHeartbeat) + ttl * 1000,
-        get session() {
-          session ??= parseSession(json);
-          return session;
-        },
-      };
+      const lastHeartbeat = Number(
+        await heartbeatScript.run(
+          connection,
+          [key],
+          [userId, deviceId, prefixes.familyStreams, prefixes.deviceStreams],
+        ),
+      );
+      if (lastHeartbeat > 0) {
+        emit({ type: 'heartbeat', result: 'ok' });
+        return { ok: true, lastHeartbeat, expiresAt: lastHeartbeat + ttl * 1000 };
+      }
+      const reason = lastHeartbeat === 0 ? 'session_not_found' : 'not_owner';
+      emit({ type: 'heartbeat', result: reason });
+      return { ok: false, reason };
     },
 
     async end(sessionId, caller) {

@@ -32,7 +32,13 @@ export type AdmitResult =
 
 /** Outcome of a heartbeat. */
 export type HeartbeatResult =
-  | { ok: true /** Parsed on first read. */; readonly session: Session; expiresAt: number }
+  | {
+      ok: true;
+      /** The session's new `lastHeartbeat` (ms, Redis's clock). Read the whole session with `get()`. */
+      lastHeartbeat: number;
+      /** When the session lapses without another heartbeat (ms). */
+      expiresAt: number;
+    }
   | { ok: false; reason: 'session_not_found' | 'not_owner' };
 
 /** Outcome of ending a session. Ending one that is already gone succeeds. */
