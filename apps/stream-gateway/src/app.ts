@@ -19,6 +19,7 @@ import { type Caller, createAuthenticator, hmacKey } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { registerDevPlayer } from './dev-player.js';
 import { HttpError } from './http-error.js';
+import { isoTime as iso } from './iso-time.js';
 import { openApiDocument } from './openapi.js';
 import { registerPlayback } from './playback.js';
 import { PlaybackSigner } from './playback-url.js';
@@ -57,7 +58,6 @@ function badRequest(error: z.ZodError): HttpError {
 }
 
 const HEARTBEAT_ROUTE = '/api/v1/heartbeat/:sessionId';
-const iso = (ms: number) => new Date(ms).toISOString();
 const view = (s: Session) => ({
   sessionId: s.sessionId,
   userId: s.userId,
@@ -281,12 +281,17 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   app.post(HEARTBEAT_ROUTE, async (request) => {
     const caller = await callerOf(request);
     const sessionId = pathId(request, 'sessionId');
-    const body = heartbeatBody.safeParse(request.body);
-    if (!body.success) throw badRequest(body.error);
+    // The web client sends no body: nothing to check.
+    let body: z.infer<typeof heartbeatBody>;
+    if (request.body !== undefined) {
+      const parsed = heartbeatBody.safeParse(request.body);
+      if (!parsed.success) throw badRequest(parsed.error);
+      body = parsed.data;
+    }
     // The token's user must own the session; a device id, when the client sends one, must match too.
     const result = await sessions.heartbeat(sessionId, {
       userId: caller.userId,
-      deviceId: deviceIdOf(request, body.data),
+      deviceId: deviceIdOf(request, body),
     });
     // Someone else's session looks exactly like a missing one.
     if (!result.ok) throw new HttpError(404, 'session_not_found', 'no such session; admit again');
