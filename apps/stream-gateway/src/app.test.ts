@@ -289,6 +289,7 @@ describe('operations', () => {
     const lines = gw.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request completed');
     const heartbeats = lines.filter((l) => l.url === '/api/v1/heartbeat/:sessionId');
     expect(heartbeats.map((l) => l.status)).toEqual([404]);
+    expect(heartbeats[0]?.reqId).toMatch(/^[0-9a-f-]{36}$/); // the request's logger, built when it first writes
     expect(lines.some((l) => l.url === '/api/v1/admit' && l.status === 200)).toBe(true);
     // Counted all the same.
     expect((await gw.call('GET', '/metrics')).body.text).toContain('nself_tv_stream_heartbeats_total{result="ok"} 1');

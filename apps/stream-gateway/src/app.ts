@@ -24,6 +24,7 @@ import { openApiDocument } from './openapi.js';
 import { registerPlayback } from './playback.js';
 import { PlaybackSigner } from './playback-url.js';
 import { RateLimiter } from './rate-limit.js';
+import { RequestLogger } from './request-logger.js';
 
 /** What {@link buildGateway} needs besides the configuration. */
 export interface GatewayDeps {
@@ -116,6 +117,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     // Playback signatures are a path parameter of about 150 characters.
     routerOptions: { maxParamLength: 512 },
     genReqId: () => randomUUID(),
+    // A request's child logger is built when the request first writes a line: most heartbeats never do.
+    childLoggerFactory: RequestLogger.factory,
     // Fastify's own 404/400 bodies are replaced by ours below.
     return503OnClosing: true,
   });
