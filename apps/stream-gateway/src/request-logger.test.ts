@@ -27,8 +27,8 @@ describe('RequestLogger', () => {
       [50, 'request failed', 'r-1'],
       [40, 'formatted value', 'r-1'],
     ]);
-    expect(lines[0]?.status).toBe(200);
-    expect((lines[1]?.err as { message: string }).message).toBe('boom');
+    expect(lines[0]).toMatchObject({ status: 200 });
+    expect(lines[1]).toMatchObject({ err: { message: 'boom' } });
     expect(log.bindings()).toEqual({ reqId: 'r-1' });
   });
 
