@@ -28,20 +28,25 @@ export class RequestLogger implements FastifyBaseLogger {
     return this.#child;
   }
 
+  /** The logger whose level applies: the child once built (its level may be set), else the parent's. */
+  #current(): Logger {
+    return this.#child ?? this.#parent;
+  }
+
   #write(level: Level, args: unknown[]): void {
-    if (!(this.#child ?? this.#parent).isLevelEnabled(level)) return;
+    if (!this.#current().isLevelEnabled(level)) return;
     const logger = this.#logger();
     Reflect.apply(logger[level], logger, args);
   }
 
   get level(): string {
-    return (this.#child ?? this.#parent).level;
+    return this.#current().level;
   }
   set level(level: string) {
     this.#logger().level = level;
   }
   isLevelEnabled(level: string): boolean {
-    return (this.#child ?? this.#parent).isLevelEnabled(level);
+    return this.#current().isLevelEnabled(level);
   }
   bindings(): Bindings {
     return this.#logger().bindings();
