@@ -354,6 +354,32 @@ describe('every audio and subtitle track reaches the player', () => {
     for (const v of parseMasterPlaylist(text)) expect(v.attributes.SUBTITLES).toBe('subs');
     const vtt = await readFile(media(subs.tracks[0]?.key as string), 'utf8');
     expect(vtt).toMatch(/^WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:\d+,LOCAL:00:00:00\.\d{3}\n/);
+    // The map names the first video frame's real PTS (what players align cues to), read here
+    // from the packets of every variant's first segment: all rungs start at the same time.
+    const mapped = Number(/MPEGTS:(\d+)/.exec(vtt)?.[1]);
+    for (const variant of parseMasterPlaylist(text)) {
+      const playlistKey = join(result.masterPlaylistKey, '..', variant.uri);
+      const first = parseMediaPlaylist(await readFile(media(playlistKey), 'utf8')).segments[0]?.uri ?? '';
+      const pts = await run(tools.ffprobe, [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'packet=pts',
+        '-of',
+        'csv=p=0',
+        media(join(playlistKey, '..', first)),
+      ]);
+      const firstPts = Math.min(
+        ...pts
+          .split('\n')
+          .map((l) => Number.parseInt(l, 10))
+          .filter(Number.isFinite),
+      );
+      expect(firstPts).toBeGreaterThan(0);
+      expect(mapped).toBe(firstPts);
+    }
     expect(vtt).toContain('Hello there.');
     // Running the stage again (a retry) leaves one subtitles group, not two.
     await subtitles(

@@ -152,12 +152,36 @@ async function hlsContext(
   const out = await withLocalFile(storage, { bucket: location.bucket, key: segmentKey }, (segmentPath) =>
     run(
       tools.ffprobe,
-      ['-v', 'error', '-show_entries', 'stream=start_time', '-of', 'csv=p=0', ...inputArgs(segmentPath)],
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=start_time',
+        '-of',
+        'csv=p=0',
+        ...inputArgs(segmentPath),
+      ],
       { signal },
     ),
   );
-  const start = Math.min(...out.split('\n').map(Number).filter(Number.isFinite));
-  return { location, text, firstPts: Math.round((Number.isFinite(start) ? start : 0) * 90_000) };
+  // Players map cues onto the video's clock: the first video frame's PTS. ffprobe ends its
+  // output with a newline, and an empty line is not a time (Number('') would be 0).
+  const start = firstTime(out);
+  if (start === undefined) return undefined;
+  return { location, text, firstPts: Math.round(start * 90_000) };
+}
+
+/** The first number of ffprobe's csv lines, skipping blank lines and `N/A`. */
+export function firstTime(csv: string): number | undefined {
+  const times = csv
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== 'N/A')
+    .map(Number)
+    .filter(Number.isFinite);
+  return times.length ? Math.min(...times) : undefined;
 }
 
 /**
