@@ -150,6 +150,38 @@ describe('symbolic links', () => {
     expect(await readFile(join(root, 'other', 'private.txt'), 'utf8')).toBe('other family');
   });
 
+  it('keeps a read inside `within`: a link from one media item into another is refused', async () => {
+    await store.write(at('library/b/r720/seg_000.ts'), 'b’s segment');
+    await store.write(at('library/a/r720/own.ts'), 'a’s segment');
+    await mkdir(join(root, 'media', 'library', 'a', 'r720'), { recursive: true });
+    await symlink(
+      join(root, 'media', 'library', 'b', 'r720', 'seg_000.ts'),
+      join(root, 'media', 'library', 'a', 'r720', 'seg_000.ts'),
+    );
+    await symlink(join(root, 'media', 'library', 'b'), join(root, 'media', 'library', 'a', 'b-folder'));
+    await symlink(join(root, 'media', 'library', 'b'), join(root, 'media', 'library', 'linked-item'));
+    const inA = (key: string) => ({ bucket: 'media', key: `library/a/${key}`, within: 'library/a/' });
+    for (const key of ['r720/seg_000.ts', 'b-folder/r720/seg_000.ts']) {
+      await expect(store.read(inA(key))).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+      await expect(store.stat(inA(key))).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+      const stream = store.createReadStream(inA(key));
+      await expect(new Promise((ok, fail) => stream.on('data', ok).on('error', fail))).rejects.toMatchObject({
+        code: 'INVALID_LOCATION',
+      });
+      // Without `within` the bucket is the only fence: the same link is followed.
+      expect((await store.read(at(`library/a/${key}`))).toString()).toBe('b’s segment');
+    }
+    // An item folder that is itself a link leads elsewhere too.
+    await expect(
+      store.read({ bucket: 'media', key: 'library/linked-item/r720/seg_000.ts', within: 'library/linked-item/' }),
+    ).rejects.toMatchObject({ code: 'INVALID_LOCATION' });
+    // A key outside its own `within`, and the item's own files.
+    await expect(store.read({ ...inA('x'), key: 'library/b/r720/seg_000.ts' })).rejects.toMatchObject({
+      code: 'INVALID_LOCATION',
+    });
+    expect((await store.read(inA('r720/own.ts'))).toString()).toBe('a’s segment');
+  });
+
   it('refuses a bucket that is itself a link, and follows links that stay inside the bucket', async () => {
     await symlink(outside, join(root, 'linked'));
     await expect(store.read({ bucket: 'linked', key: 'secret.srt' })).rejects.toMatchObject({

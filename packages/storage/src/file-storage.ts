@@ -76,7 +76,19 @@ export function createFileStorage(options: FileStorageOptions): MediaStorage {
       if (isMissing(error)) return undefined;
       throw error;
     }
-    assertInside(real, await bucketReal(location.bucket), where(location));
+    const bucketDir = await bucketReal(location.bucket);
+    assertInside(real, bucketDir, where(location));
+    if (location.within !== undefined) {
+      // The lexical folder under the real bucket: a folder that is itself a link counts as leaving.
+      if (!location.key.startsWith(location.within)) escapes(where(location));
+      const scope = join(bucketDir, ...location.within.split('/').filter(Boolean));
+      if (!real.startsWith(`${scope}${sep}`)) {
+        throw new StorageError(
+          'INVALID_LOCATION',
+          `${where(location)} leaves ${location.within} through a symbolic link`,
+        );
+      }
+    }
     return real;
   }
 

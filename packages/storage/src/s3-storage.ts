@@ -69,6 +69,10 @@ function checked(location: StorageLocation): StorageLocation {
   if (bad) throw new StorageError('INVALID_LOCATION', `bucket '${String(location.bucket)}': ${bad}`);
   const problem = keyProblem(location.key);
   if (problem) throw new StorageError('INVALID_LOCATION', `key '${String(location.key)}': ${problem}`);
+  // An object store has no links: staying inside `within` is the key's own prefix.
+  if (location.within !== undefined && !location.key.startsWith(location.within)) {
+    throw new StorageError('INVALID_LOCATION', `key '${location.key}' leaves ${location.within}`);
+  }
   return location;
 }
 

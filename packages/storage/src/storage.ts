@@ -4,6 +4,12 @@ import type { Readable } from 'node:stream';
 export interface StorageLocation {
   readonly bucket: string;
   readonly key: string;
+  /**
+   * A key prefix (ending in `/`) the object must stay inside, by real path too: a symbolic link
+   * planted under one media item's folder cannot lead into another's. Reads only; the key must
+   * start with it. @default the whole bucket
+   */
+  readonly within?: string;
 }
 
 /** An object found by {@link MediaStorage.list}. */
