@@ -15,8 +15,10 @@ import { jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
 import type { z } from 'zod';
 import { admitBody, heartbeatBody } from './api-schemas.js';
+import { type AccessPolicy, anyFamilyPolicy, ownerPolicy, remotePolicy } from './access-policy.js';
 import { type Caller, createAuthenticator, hmacKey } from './auth.js';
 import type { GatewayConfig } from './config.js';
+import { registerCors } from './cors.js';
 import { registerDevPlayer } from './dev-player.js';
 import { HttpError } from './http-error.js';
 import { isoTime as iso } from './iso-time.js';
@@ -36,6 +38,13 @@ export interface GatewayDeps {
   logStream?: NodeJS.WritableStream;
   /** The media store playback reads. @default the one `STORAGE` names (the filesystem store at `MEDIA_ROOT`) */
   storage?: MediaStorage;
+  /** Who may play what, asked at admit. @default the one `PLAYBACK_ACCESS` names (the ingest's record) */
+  accessPolicy?: AccessPolicy;
+}
+
+/** A request's path for the log: no query (tokens), no playback signature. */
+function loggedPath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/^\/play\/([^/]*)\/[^/]*/, '/play/$1/<signature>');
 }
 
 /** The request's device id, from the body or `X-Device-Id`; `undefined` when the client sends none. */
@@ -114,6 +123,8 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     // One line per request, written when it completes (below), instead of two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    // Behind nginx or a load balancer: whose X-Forwarded-Proto/Host make admit's mediaUrl.
+    trustProxy: config.trustProxy,
     // Playback signatures are a path parameter of about 150 characters.
     routerOptions: { maxParamLength: 512 },
     genReqId: () => randomUUID(),
@@ -148,7 +159,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     request.log[level](
       {
         method: request.method,
-        url: request.routeOptions.url ?? request.url.split('?')[0],
+        url: request.routeOptions.url ?? loggedPath(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       },
@@ -156,6 +167,16 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     );
     done();
   });
+
+  const storage = deps.storage ?? config.playbackFiles.storage;
+  const mayPlay: AccessPolicy =
+    deps.accessPolicy ??
+    (config.access.kind === 'owner'
+      ? ownerPolicy(storage, config.playbackFiles.layout)
+      : config.access.kind === 'any'
+        ? anyFamilyPolicy
+        : remotePolicy(config.access.url));
+  if (config.corsOrigins.length) await registerCors(app, config.corsOrigins);
 
   const callerOf = async (request: FastifyRequest): Promise<Caller> => {
     const caller = await authenticate(request.headers.authorization);
@@ -248,6 +269,14 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       reply.header('retry-after', String(wait));
       throw new HttpError(429, 'rate_limited', `too many admissions; retry in ${wait} s`);
     }
+    let decision: Awaited<ReturnType<AccessPolicy>>;
+    try {
+      decision = await mayPlay(caller, body.mediaId);
+    } catch (error) {
+      request.log.warn({ err: error }, 'the access policy could not decide');
+      throw new HttpError(503, 'service_unavailable', 'who may play this cannot be checked right now; retry shortly');
+    }
+    if (!decision.allow) throw new HttpError(403, 'policy_denied', decision.message);
     const result = await sessions.admit({
       userId: caller.userId,
       familyId: caller.familyId,
@@ -319,7 +348,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   });
 
   const playback = registerPlayback(app, {
-    storage: deps.storage ?? config.playbackFiles.storage,
+    storage,
     layout: config.playbackFiles.layout,
     signer: new PlaybackSigner(config.playback.secret),
     session: (sessionId) => sessions.get(sessionId),

@@ -51,6 +51,15 @@ export interface GatewayConfig {
   };
   /** Serve the development player at `/dev/player` (`DEV_PLAYER`). */
   devPlayer: boolean;
+  /**
+   * Who may play what, decided at admit (`PLAYBACK_ACCESS`): `owner` (the families the ingest
+   * recorded), `any` (every signed-in family), or the URL of the deployment's decision endpoint.
+   */
+  access: { kind: 'owner' } | { kind: 'any' } | { kind: 'remote'; url: string };
+  /** Origins whose web apps may call the gateway from the browser (`CORS_ORIGINS`); empty: none, `['*']`: any. */
+  corsOrigins: string[];
+  /** Proxies whose `X-Forwarded-*` headers are believed (`TRUST_PROXY`), as Fastify's `trustProxy`. */
+  trustProxy: boolean | string[];
 }
 
 const int = (min: number, max: number) =>
@@ -88,7 +97,29 @@ const schema = z.object({
   PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   PLAYBACK_URL_TTL_SECONDS: int(60, 86_400).default(1800),
   DEV_PLAYER: z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).default('false'),
+  PLAYBACK_ACCESS: z
+    .union([z.enum(['owner', 'any']), z.url({ protocol: /^https?$/, error: 'expected owner, any or an http(s) URL' })])
+    .default('owner'),
+  CORS_ORIGINS: list
+    .pipe(
+      z.array(
+        z.union([
+          z.literal('*'),
+          z
+            .url({ protocol: /^https?$/, error: 'expected * or origins like https://tv.example.com' })
+            .refine((o) => new URL(o).origin === o, 'an origin is scheme://host[:port], with no path'),
+        ]),
+      ),
+    )
+    .default([]),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'expected true, false or proxy addresses (CIDR)')
+    .default('false'),
 });
+
+const trustProxyOf = (value: string): boolean | string[] =>
+  value === 'true' ? true : value === 'false' ? false : value.split(',');
 
 const secret = (name: string, value: string | undefined): Uint8Array => {
   const bytes = new TextEncoder().encode(value ?? '');
@@ -108,6 +139,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   }
   const authSecret = e.AUTH_JWT_SECRET ? secret('AUTH_JWT_SECRET', e.AUTH_JWT_SECRET) : undefined;
   const playbackSecret = secret('PLAYBACK_JWT_SECRET', e.PLAYBACK_JWT_SECRET);
+  // One secret for both would let a playback token (handed to players, put in URLs) pass as a caller token.
+  if (e.AUTH_JWT_SECRET !== undefined && e.AUTH_JWT_SECRET === e.PLAYBACK_JWT_SECRET) {
+    throw new ConfigError('PLAYBACK_JWT_SECRET must differ from AUTH_JWT_SECRET');
+  }
   const layout = configFrom(() => hlsLayoutFromEnv(env));
   const redis = configFrom(() => loadRedisConfig(env, 'sessions'));
   return {
@@ -142,5 +177,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       urlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,
     },
     devPlayer: e.DEV_PLAYER === 'true' || e.DEV_PLAYER === '1',
+    access:
+      e.PLAYBACK_ACCESS === 'owner' || e.PLAYBACK_ACCESS === 'any'
+        ? { kind: e.PLAYBACK_ACCESS }
+        : { kind: 'remote', url: e.PLAYBACK_ACCESS },
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
   };
 }

@@ -34,9 +34,13 @@ export class PlaybackSigner {
     const dot = token.indexOf('.');
     if (dot <= 0) return undefined;
     const body = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.mac(body), 'base64url');
+    // The MAC is compared as the exact text it was sent as: decoding first would let other
+    // spellings of the same bytes (trailing bits, stray characters base64 decoders skip) verify.
+    const given = Buffer.from(token.slice(dot + 1), 'latin1');
+    const expected = Buffer.from(this.mac(body), 'latin1');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    // The body, too, must be the one spelling the signer writes.
+    if (!/^[A-Za-z0-9_-]+$/.test(body)) return undefined;
     try {
       const g = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
         s?: unknown;

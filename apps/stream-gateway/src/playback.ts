@@ -8,6 +8,7 @@ import { type HlsLayout, keyProblem, type MediaStorage, StorageError } from '@ns
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './http-error.js';
 import type { PlaybackGrant, PlaybackSigner } from './playback-url.js';
+import { rewritePlaylist } from './playlist-rewrite.js';
 
 /** What {@link registerPlayback} needs. */
 export interface PlaybackDeps {
@@ -41,6 +42,8 @@ const TYPES: Record<string, { type: string; kind: PlaybackEvent['kind'] }> = {
   '.jpg': { type: 'image/jpeg', kind: 'image' },
   '.webp': { type: 'image/webp', kind: 'image' },
 };
+/** A media playlist of a 3 h film with 4 s segments is about 150 KB; a stored one over this is not ours. */
+const MAX_PLAYLIST_BYTES = 8 * 1024 * 1024;
 /** Playlists change (the subtitle stage rewrites the master); segments never do. */
 const PLAYLIST_CACHE = 'private, max-age=2';
 const SEGMENT_CACHE = 'private, max-age=31536000, immutable';
@@ -89,73 +92,72 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
 
   const baseUrl = (request: FastifyRequest) =>
     (deps.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
+  const sign = (sessionId: string, mediaId: string, ttl: number) =>
+    signer.sign({ sessionId, mediaId, exp: Math.floor(Date.now() / 1000) + ttl });
   const signed = (request: FastifyRequest, sessionId: string, mediaId: string, ttl: number) =>
-    `${baseUrl(request)}/play/${encodeURIComponent(mediaId)}/${signer.sign({
-      sessionId,
-      mediaId,
-      exp: Math.floor(Date.now() / 1000) + ttl,
-    })}`;
+    `${baseUrl(request)}/play/${encodeURIComponent(mediaId)}/${sign(sessionId, mediaId, ttl)}`;
 
-  /** Every URI of a playlist, made absolute under a fresh signature for the same grant. */
-  const rewrite = (text: string, playlistPath: string, childBase: string) => {
-    const dir = posix.dirname(playlistPath);
-    const to = (uri: string) => {
-      if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/')) return uri;
-      const path = posix.normalize(posix.join(dir === '.' ? '' : dir, uri));
-      return path.startsWith('..') ? uri : `${childBase}/${path}`;
-    };
-    return text
-      .split('\n')
-      .map((line) => {
-        const trimmed = line.trim();
-        if (trimmed === '') return line;
-        if (!trimmed.startsWith('#')) return to(trimmed);
-        return line.replace(/URI="([^"]*)"/g, (_m, uri: string) => `URI="${to(uri)}"`);
-      })
-      .join('\n');
-  };
-
-  const kindOf = (path: string) =>
-    TYPES[posix.extname(path).toLowerCase()] ?? { type: 'application/octet-stream', kind: 'other' as const };
+  /** Only the kinds of file an HLS item is made of are served; anything else (the access record) is no file. */
+  const kindOf = (path: string) => TYPES[posix.extname(path).toLowerCase()];
   const record = (result: PlaybackEvent['result'], kind: PlaybackEvent['kind'], bytes: number) =>
     metrics.onPlaybackEvent({ result, kind, bytes });
 
+  /** The stored object of `path` in the item, fenced to the item's folder (no link leads into another item). */
   const locate = (mediaId: string, path: string) => {
-    const key = `${layout.prefixFor(mediaId)}${path}`;
-    const problem = keyProblem(key);
-    if (problem || path === '') throw new HttpError(404, 'not_found', 'no such file');
-    return { bucket: layout.bucket, key };
+    let prefix: string;
+    try {
+      prefix = layout.prefixFor(mediaId);
+    } catch {
+      throw new HttpError(404, 'not_found', 'no such media');
+    }
+    const key = `${prefix}${path}`;
+    if (path === '' || keyProblem(key) || !kindOf(path)) throw new HttpError(404, 'not_found', 'no such file');
+    return { bucket: layout.bucket, key, within: prefix };
+  };
+  const notFound = (error: unknown) => {
+    if (error instanceof StorageError) return new HttpError(404, 'not_found', 'no such file');
+    return error;
   };
 
-  /** Sends one file of a media item: a playlist rewritten, anything else with ranges and validators. */
+  /**
+   * Sends one file of a media item: a playlist rewritten as it streams (`base` leads from the
+   * folder the client asked in to the item's freshly signed root), anything else with ranges and validators.
+   */
   const send = async (
     request: FastifyRequest,
     reply: FastifyReply,
     grant: PlaybackGrant,
     path: string,
+    base: (signature: string) => string,
   ): Promise<FastifyReply> => {
-    const { type, kind } = kindOf(path);
     const location = locate(grant.mediaId, path);
+    const { type, kind } = kindOf(path) as { type: string; kind: PlaybackEvent['kind'] };
     const head = request.method === 'HEAD';
     if (kind === 'playlist') {
-      let text: string;
+      let size: number | undefined;
       try {
-        text = (await storage.read(location)).toString('utf8');
+        size = (await storage.stat(location))?.bytes;
       } catch (error) {
-        if (error instanceof StorageError) throw new HttpError(404, 'not_found', 'no such file');
-        throw error;
+        throw notFound(error);
       }
-      const body = rewrite(text, path, signed(request, grant.sessionId, grant.mediaId, deps.childTtlSeconds));
-      record('ok', kind, head ? 0 : Buffer.byteLength(body));
+      if (size === undefined) throw new HttpError(404, 'not_found', 'no such file');
+      if (size > MAX_PLAYLIST_BYTES) {
+        throw new HttpError(500, 'internal_error', 'this playlist is larger than the gateway serves');
+      }
       reply.header('content-type', type).header('cache-control', PLAYLIST_CACHE);
-      return reply.send(head ? '' : body);
+      record('ok', kind, head ? 0 : size);
+      if (head) return reply.send('');
+      const target = {
+        playlistPath: path,
+        base: base(sign(grant.sessionId, grant.mediaId, deps.childTtlSeconds)),
+      };
+      return reply.send(Readable.from(rewritePlaylist(storage.createReadStream(location), target)));
     }
     let stat: Awaited<ReturnType<MediaStorage['stat']>>;
     try {
       stat = await storage.stat(location);
     } catch (error) {
-      if (error instanceof StorageError) throw new HttpError(404, 'not_found', 'no such file');
-      throw error;
+      throw notFound(error);
     }
     if (!stat) throw new HttpError(404, 'not_found', 'no such file');
     const etag = `"${createHash('sha1')
@@ -204,7 +206,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
       const status = error instanceof HttpError ? error.status : 500;
       const result =
         status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not_found' : 'error';
-      record(result, kindOf(path).kind, 0);
+      record(result, kindOf(path)?.kind ?? 'other', 0);
       throw error;
     }
   };
@@ -219,7 +221,9 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     return counted(params['*'], async () => {
       const mediaId = mediaIdOf(params.mediaId);
       const grant = await authorize(mediaId, params.sig);
-      return send(request, reply, grant, params['*']);
+      // From `/play/<id>/<sig>/<dir…>/` up to `/play/<id>/`: one `../` per folder, one for the signature.
+      const up = '../'.repeat(params['*'].split('/').length);
+      return send(request, reply, grant, params['*'], (signature) => `${up}${signature}/`);
     });
   };
   // Fastify answers HEAD with this route too; `send` then reads no bytes.
@@ -241,20 +245,41 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
         mediaId,
         exp: Math.floor(Date.now() / 1000) + deps.childTtlSeconds,
       };
-      return send(request, reply, grant, 'master.m3u8');
+      // From `/api/stream/<id>/` to `/play/<id>/<sig>/`.
+      return send(
+        request,
+        reply,
+        grant,
+        'master.m3u8',
+        (signature) => `../../../play/${encodeURIComponent(mediaId)}/${signature}/`,
+      );
     }),
   );
 
-  // For nginx `auth_request` (or a CDN's token check): the same rules, no bytes.
+  // For nginx `auth_request` (or a CDN's token check): the same rules, no bytes. nginx turns any
+  // answer other than 2xx, 401 and 403 into a 500 for the viewer, so every refusal is one of those.
   app.get('/api/v1/playback/authorize', async (request, reply) => {
     const original = request.headers['x-original-uri'];
     const uri = typeof original === 'string' ? (original.split('?')[0] ?? '') : '';
     const m = /^\/play\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
     if (!m) throw new HttpError(401, 'unauthorized', 'X-Original-URI must be a /play/<mediaId>/<signature>/<path> URI');
-    const [, rawMedia, sig, path] = m as unknown as [string, string, string, string];
-    const mediaId = mediaIdOf(decodeURIComponent(rawMedia));
+    const [, rawMedia, sig, rawPath] = m as unknown as [string, string, string, string];
+    const decode = (text: string) => {
+      try {
+        return decodeURIComponent(text);
+      } catch {
+        throw new HttpError(403, 'policy_denied', 'X-Original-URI has a malformed escape');
+      }
+    };
+    const mediaId = decode(rawMedia);
+    if (!isSafeId(mediaId)) throw new HttpError(403, 'policy_denied', 'no such media');
     await authorize(mediaId, sig);
-    locate(mediaId, decodeURIComponent(path));
+    // The file itself, by real path: nginx follows links, so one planted under this item that
+    // leads into another is refused here before nginx serves its bytes.
+    const exists = await Promise.resolve()
+      .then(() => storage.stat(locate(mediaId, decode(rawPath))))
+      .catch(() => undefined);
+    if (!exists) throw new HttpError(403, 'policy_denied', 'no such file');
     return reply.code(204).send();
   });
 

@@ -81,6 +81,8 @@ export function gatewayKit(
       AUTH_JWT_SECRET: AUTH_SECRET,
       PLAYBACK_JWT_SECRET: PLAYBACK_SECRET,
       LOG_LEVEL: 'info',
+      // Session tests admit any media id; who may play what has its own tests (PLAYBACK_ACCESS=owner).
+      PLAYBACK_ACCESS: 'any',
       ...env,
     });
     const logs: string[] = [];

@@ -32,12 +32,23 @@ beforeAll(async () => {
     join(dir, 'trickplay', 'trickplay.vtt'),
     'WEBVTT\n\n00:00:00.000 --> 00:00:06.000\nsprite_000.jpg#xywh=0,0,320,180\n',
   );
+  // Who may play it, as the ingest records it.
+  await writeFile(
+    join(dir, 'access.json'),
+    JSON.stringify({ familyIds: ['fam-client', 'fam-codes', 'fam-play', 'fam-end'] }),
+  );
   await writeFile(join(mediaRoot, 'secret.txt'), 'outside the media root');
   await symlink(join(mediaRoot, 'secret.txt'), join(dir, 'link.ts'));
 });
 afterAll(() => rm(mediaRoot, { recursive: true, force: true }));
 
-const gateway = () => start({ MEDIA_ROOT: mediaRoot, LOG_LEVEL: 'info' });
+const gateway = () => start({ MEDIA_ROOT: mediaRoot, LOG_LEVEL: 'info', PLAYBACK_ACCESS: 'owner' });
+/** The non-comment lines of a playlist, resolved against the URL it was fetched from. */
+const urisOf = (text: string, from: string) =>
+  text
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => new URL(l, from).href);
 
 /** The client's admit body: its own ids and its own statements about role and ratings. */
 const clientAdmit = (deviceId: string, extra: Record<string, unknown> = {}) => ({
@@ -136,13 +147,17 @@ describe('playback gated by the session', () => {
     expect(master.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
     expect(master.headers.get('cache-control')).toBe('private, max-age=2');
     const text = await master.text();
-    const uris = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    // Relative URIs under a fresh signature: a player stays on the host and path it came through.
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
+      expect(line).toMatch(/^\.\.\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\/[^/]+\/index\.m3u8$/);
+    }
+    const uris = urisOf(text, mediaUrl);
     expect(uris.length).toBeGreaterThan(1);
     for (const uri of uris) expect(uri).toMatch(new RegExp(`^${gw.address}/play/film-1/[^/]+/[^/]+/index\\.m3u8$`));
     // Attribute URIs (the audio rendition) are signed too.
-    expect(text).toMatch(new RegExp(`URI="${gw.address}/play/film-1/[^/]+/audio/index\\.m3u8"`));
+    expect(text).toMatch(/URI="\.\.\/[^/"]+\/audio\/index\.m3u8"/);
     const media = await (await fetch(uris[0] as string)).text();
-    const segment = media.split('\n').find((l) => l && !l.startsWith('#')) as string;
+    const segment = urisOf(media, uris[0] as string)[0] as string;
     const seg = await fetch(segment);
     expect(seg.status).toBe(200);
     expect(seg.headers.get('content-type')).toBe('video/mp2t');
@@ -180,8 +195,8 @@ describe('playback gated by the session', () => {
     });
     const { sessionId, mediaUrl, token: playbackToken } = admit.body.data;
     const master = await (await fetch(mediaUrl)).text();
-    const variant = master.split('\n').find((l) => l && !l.startsWith('#')) as string;
-    const segment = (await (await fetch(variant)).text()).split('\n').find((l) => l && !l.startsWith('#')) as string;
+    const variant = urisOf(master, mediaUrl)[0] as string;
+    const segment = urisOf(await (await fetch(variant)).text(), variant)[0] as string;
     expect((await fetch(segment)).status).toBe(200);
 
     const sig = mediaUrl.split('/').at(-2) as string;

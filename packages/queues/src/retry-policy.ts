@@ -16,6 +16,7 @@ export const FINAL_ERROR_CODES: ReadonlySet<string> = new Set([
   'INVALID_LOCATION',
   'NOT_FOUND',
   'ACCESS_DENIED',
+  'INVALID_RECORD',
   // @nself-tv/media-tools
   'TOOL_MISSING',
   'REFUSED_INPUT',

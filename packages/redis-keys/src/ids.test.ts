@@ -3,7 +3,7 @@ import { InvalidIdError } from './errors.js';
 import { assertSafeId, isSafeId, MAX_ID_LENGTH } from './ids.js';
 
 describe('assertSafeId', () => {
-  it.each(['a', 'session-1', 'user_42', 'v1.2.3', '3f2c9a1e-6b1d-4c8e-9a4f-0c5b2d7e8f90', 'A'.repeat(MAX_ID_LENGTH)])(
+  it.each(['a', 'session-1', 'user_42', 'v1.2.3', '.hidden', '..a', 'a..', '._', '3f2c9a1e-6b1d-4c8e-9a4f-0c5b2d7e8f90', 'A'.repeat(MAX_ID_LENGTH)])(
     'accepts %s',
     (id) => {
       expect(assertSafeId(id, 'sessionId')).toBe(id);
@@ -28,6 +28,9 @@ describe('assertSafeId', () => {
     ['DEL', 'a\u007fb', 'U+007F'],
     ['non-ASCII', 'café', 'U+00E9'],
     ['slash', 'a/b', "'/'"],
+    ['a dot', '.', 'only dots'],
+    ['two dots', '..', 'only dots'],
+    ['many dots', '.'.repeat(MAX_ID_LENGTH), 'only dots'],
   ])('rejects %s with INVALID_ID', (_label, id, detail) => {
     expect(isSafeId(id)).toBe(false);
     try {
