@@ -44,16 +44,27 @@ if (output('pnpm', ['--version']) !== PNPM_VERSION) {
 // redis-server (unless REDIS_URL points at one) for the tests and the demo; ffmpeg for the
 // video tests, sprites and the demo; docker-compose (no engine needed) for the check of
 // compose.yaml. As root on Debian/Ubuntu they are installed with apt-get.
+// The suite (test:*) also talks to the real software around the apps: nginx (the documented
+// auth_request configuration) and Prometheus (promtool rule tests, a real scrape).
+const forTests = (process.argv[2] ?? '').startsWith('test');
 const missing = [];
 if (!process.env.REDIS_URL && !output('redis-server', ['--version'])) missing.push('redis-server');
 if (!output('ffmpeg', ['-version']) || !output('ffprobe', ['-version'])) missing.push('ffmpeg');
 if (!output('docker-compose', ['--version'])) missing.push('docker-compose');
+// nginx prints its version on stderr: what counts is that it runs.
+const runs = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+if (forTests && !runs('nginx', ['-v'])) missing.push('nginx-light');
+if (forTests && !runs('promtool', ['--version'])) missing.push('prometheus');
 if (missing.length && process.getuid?.() === 0 && output('apt-get', ['--version'])) {
   say(`${missing.join(' and ')} missing; installing with apt-get`);
   run('apt-get', ['update', '-qq']);
   run('apt-get', ['install', '-y', '-qq', ...missing]);
 }
-const stillMissing = missing.filter((tool) => !output(tool, [tool === 'ffmpeg' ? '-version' : '--version']));
+const probe = { ffmpeg: ['ffmpeg', '-version'], 'nginx-light': ['nginx', '-v'], prometheus: ['promtool', '--version'] };
+const stillMissing = missing.filter((pkg) => {
+  const [tool, flag] = probe[pkg] ?? [pkg, '--version'];
+  return !runs(tool, [flag]);
+});
 if (stillMissing.length) {
   fail([
     `Needed and not installed: ${stillMissing.join(', ')}.`,

@@ -134,7 +134,7 @@ describe('/metrics exposition', () => {
     expect(Number(get(METRIC_NAMES.redisConnectedClients)?.metrics[0]?.value)).toBeGreaterThanOrEqual(1);
     expect(Number(get(METRIC_NAMES.redisMemoryUsed)?.metrics[0]?.value)).toBeGreaterThan(100_000);
     expect(Number(get(METRIC_NAMES.redisCommandsProcessed)?.metrics[0]?.value)).toBeGreaterThan(0);
-    expect(get(METRIC_NAMES.redisKeyspaceHits)?.type).toBe('GAUGE');
+    expect(get(METRIC_NAMES.redisKeyspaceHits)?.type).toBe('COUNTER');
     expect(Number(get(METRIC_NAMES.redisEvictionPolicyNoeviction)?.metrics[0]?.value)).toBe(1);
     expect(get('process_cpu_user_seconds_total')).toBeDefined();
     expect(get('redis_used_memory_bytes')).toBeUndefined();

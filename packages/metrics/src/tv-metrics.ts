@@ -20,6 +20,12 @@ export interface TvMetricsOptions {
    */
   queues?: { counts(): Promise<QueueCounts[]> };
   /**
+   * The queues this process works on: their job counters start at 0 instead of appearing at 1
+   * with the first event, so `increase()` and `rate()` see that first failure or stall.
+   * @default none (series appear with their first event)
+   */
+  queueNames?: readonly string[];
+  /**
    * Redis to read `INFO` from (redis_exporter names) and to count live sessions
    * with SCAN for `nself_tv_stream_sessions_active`. @default none
    */
@@ -51,6 +57,9 @@ export interface PlaybackEvent {
   kind: 'playlist' | 'segment' | 'subtitle' | 'image' | 'other';
   bytes: number;
 }
+
+const PLAYBACK_KINDS: readonly PlaybackEvent['kind'][] = ['playlist', 'segment', 'subtitle', 'image', 'other'];
+const PLAYBACK_RESULTS: readonly PlaybackEvent['result'][] = ['ok', 'unauthorized', 'forbidden', 'not_found', 'error'];
 
 const CACHE_RESULT: Partial<Record<CacheEvent['type'], string>> = {
   hit: 'hit',
@@ -172,6 +181,19 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
     registers: [register],
   });
 
+  // Every series a process can count is exported from its start, at 0: a counter that first
+  // appears at 1 looks like no increase to Prometheus, and a ratio of two counters is empty
+  // while one of them has no series yet.
+  for (const queue of options.queueNames ?? []) {
+    for (const counter of [completed, failed, retried, stalled]) counter.inc({ queue }, 0);
+  }
+  for (const result of ['admitted', 'family_limit', 'device_limit']) admissions.inc({ result }, 0);
+  for (const result of ['ok', 'session_not_found', 'not_owner']) heartbeats.inc({ result }, 0);
+  for (const kind of PLAYBACK_KINDS) {
+    playbackBytes.inc({ kind }, 0);
+    for (const result of PLAYBACK_RESULTS) playbackRequests.inc({ result, kind }, 0);
+  }
+
   if (redis) {
     // One INFO per scrape feeds all of these: the gauges' collect calls start in
     // the same tick and share the pending read.
@@ -201,11 +223,25 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
     fromInfo(N.redisConnectedClients, 'Redis connected_clients.', (f) => infoNumber(f, 'connected_clients'));
     fromInfo(N.redisMemoryUsed, 'Redis used_memory in bytes.', (f) => infoNumber(f, 'used_memory'));
     fromInfo(N.redisMemoryMax, 'Redis maxmemory in bytes (0 = no limit).', (f) => infoNumber(f, 'maxmemory'));
-    fromInfo(N.redisCommandsProcessed, 'Redis total_commands_processed.', (f) =>
-      infoNumber(f, 'total_commands_processed'),
-    );
-    fromInfo(N.redisKeyspaceHits, 'Redis keyspace_hits.', (f) => infoNumber(f, 'keyspace_hits'));
-    fromInfo(N.redisKeyspaceMisses, 'Redis keyspace_misses.', (f) => infoNumber(f, 'keyspace_misses'));
+    // Counters, as redis_exporter exports them: Prometheus then handles a Redis restart as a reset.
+    const counterFromInfo = (name: string, help: string, field: string) =>
+      new Counter({
+        name,
+        help,
+        registers: [register],
+        async collect() {
+          try {
+            const value = infoNumber(await readInfo(), field);
+            this.reset();
+            this.inc(value);
+          } catch {
+            // Leave the last value.
+          }
+        },
+      });
+    counterFromInfo(N.redisCommandsProcessed, 'Redis total_commands_processed.', 'total_commands_processed');
+    counterFromInfo(N.redisKeyspaceHits, 'Redis keyspace_hits.', 'keyspace_hits');
+    counterFromInfo(N.redisKeyspaceMisses, 'Redis keyspace_misses.', 'keyspace_misses');
     fromInfo(
       N.redisEvictionPolicyNoeviction,
       '1 when maxmemory-policy is noeviction (required for queues), else 0.',

@@ -8,7 +8,11 @@ export type QueueErrorCode =
   | 'NOT_REPLICATED'
   | 'JOB_TIMEOUT'
   | 'JOB_CANCELLED'
-  | 'INGEST_NOT_FOUND';
+  | 'INGEST_NOT_FOUND'
+  /** The ingest id (an `Idempotency-Key`) names an ingest started with another request. */
+  | 'INGEST_CONFLICT'
+  /** The media item belongs to another family: an ingest of it would overwrite that family's HLS. */
+  | 'MEDIA_OWNED';
 
 /** Base class of this package's errors. Branch on `code`. */
 export class QueueError extends Error {

@@ -12,7 +12,7 @@ export { DEFAULT_JOB_OPTIONS, jobOverridesFromEnv, QUEUE_CATALOG, queueSettingsF
 export type { PayloadIssue, QueueErrorCode } from './errors.js';
 export { PayloadError, QueueError } from './errors.js';
 // Ingest pipelines.
-export type { IngestService, IngestServiceOptions, StageUpdate } from './ingest/ingest-service.js';
+export type { IngestService, IngestServiceOptions, IngestStart, StageUpdate } from './ingest/ingest-service.js';
 export { createIngestService } from './ingest/ingest-service.js';
 export type {
   ExternalStageName,
@@ -22,6 +22,7 @@ export type {
   StageStatus,
 } from './ingest/stages.js';
 export type { IngestRequest, IngestStage, IngestState } from './ingest/state.js';
+export { MAX_INGEST_ID_LENGTH } from './ingest/state.js';
 export type { JobContext } from './job-run.js';
 // Enqueueing.
 export type { EnqueueOptions, Producer, ProducerOptions } from './producer.js';

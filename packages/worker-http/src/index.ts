@@ -5,4 +5,4 @@ export { ConfigError, configFrom, parseEnv, registerProbes, runService, serviceE
 export type { WorkerAppOptions, WorkerLimits, WorkerProcessors } from './worker-app.js';
 export { runWorkerApp, startWorkerApp } from './worker-app.js';
 export type { WorkerHttpOptions } from './worker-http.js';
-export { registerWorkerRoutes } from './worker-http.js';
+export { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';

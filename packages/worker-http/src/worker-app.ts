@@ -30,7 +30,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { dashboardPathProblem, registerQueueDashboard } from './dashboard.js';
 import { ConfigError, configFrom, parseEnv, type RunningService, runService, serviceEnvFields } from './service.js';
-import { registerWorkerRoutes } from './worker-http.js';
+import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
 
 /** The processors of an app, one per queue it consumes. */
 export type WorkerProcessors = { [Q in QueueName]?: QueueProcessor<Q> };
@@ -161,12 +161,21 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const ingest = createIngestService({
     connection: workerConnection,
     producer,
+    // The ingest records who may play what it makes, where the gateway reads it at admit.
+    storage,
     onCompleted: async (state) => {
       await cache.invalidateRecent();
       log.info({ ingestId: state.ingestId, mediaId: state.mediaId }, 'ingest completed; cache:recent invalidated');
     },
   });
-  const metrics = createTvMetrics({ queues: inspector, redis: requestConnection });
+  // Only this app's queues: another app (and every replica of this one) reports the same
+  // queue's counts from the same Redis, so dashboards and alerts take the max per queue.
+  const ownQueues = new Set(settings.map((s) => s.queue));
+  const metrics = createTvMetrics({
+    queues: { counts: async () => (await inspector.counts()).filter((c) => ownQueues.has(c.queue)) },
+    queueNames: [...ownQueues],
+    redis: requestConnection,
+  });
 
   const onEvent = (event: WorkerEvent) => {
     metrics.onWorkerEvent(event);
@@ -199,6 +208,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: WORKER_ROUTER_OPTIONS,
   });
   registerWorkerRoutes(app, {
     queues: options.routes,

@@ -1,19 +1,23 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTvMetrics } from '@nself-tv/metrics';
 import {
   createIngestService,
   createJobInspector,
   createProducer,
   type IngestService,
+  MAX_INGEST_ID_LENGTH,
   payloadJsonSchema,
 } from '@nself-tv/queues';
+import { createFileStorage } from '@nself-tv/storage';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './service.js';
 import { startWorkerApp } from './worker-app.js';
-import { registerWorkerRoutes } from './worker-http.js';
+import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
 
 const redis = useTestRedis();
 const keyspace = createKeyspace({ namespace: redis.namespace, cluster: redis.cluster });
@@ -29,7 +33,7 @@ afterAll(async () => {
 });
 
 async function start(apiToken: string | undefined, readToken?: string, extra: { ingest?: IngestService } = {}) {
-  const app = Fastify({ bodyLimit: 4096 });
+  const app = Fastify({ bodyLimit: 4096, routerOptions: WORKER_ROUTER_OPTIONS });
   registerWorkerRoutes(app, {
     ...extra,
     readToken,
@@ -123,7 +127,7 @@ describe('worker HTTP surface', () => {
       [await post(json('{"constructor":{"prototype":{"polluted":true}}}')), 400, undefined],
       [await post(json(JSON.stringify({ ...optimize, pad: 'x'.repeat(5000) }))), 400, undefined],
       [await post({ type: 'application/xml', text: '<job/>' }), 415, undefined],
-      [await post({ type: 'text/plain', text: 'hello' }), 400, undefined],
+      [await post({ type: 'text/plain', text: 'hello' }), 415, undefined],
       [await post(json('')), 400, undefined],
       [await call('GET', '/api/v1/nothing-here'), 404, undefined],
     ] as const;
@@ -224,6 +228,91 @@ describe('ingests over HTTP', () => {
     const doc = (await call('GET', '/openapi.json')).body;
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/ingests', '/api/v1/ingests/{id}']));
     expect(doc.components.schemas.IngestRequest.required).toEqual(['mediaId', 'familyId', 'source']);
+  });
+});
+
+describe('ingest keys across families and retries', () => {
+  it('a key names one request: another family, output, renditions or stages is 409 and tells nothing; long keys read back', async () => {
+    const mediaRoot = await mkdtemp(join(tmpdir(), 'ingest-keys-'));
+    try {
+      const storage = createFileStorage({ root: mediaRoot });
+      const ingest = createIngestService({ connection, producer, keyspace, storage });
+      const call = await start('secret-token', undefined, { ingest });
+      const post = (body: unknown, key: string) =>
+        fetch(`${call.address}/api/v1/ingests`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify(body),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+      const movie = {
+        mediaId: 'film-k',
+        familyId: 'fam-a',
+        source: { bucket: 'media', key: 'uploads/secret-title.mkv' },
+      };
+      expect((await post(movie, 'key-1')).body).toMatchObject({ ingestId: 'key-1', replayed: false });
+      for (const other of [
+        { ...movie, familyId: 'fam-b' },
+        { ...movie, output: { bucket: 'media', prefix: 'elsewhere/' } },
+        { ...movie, renditions: ['240p'] },
+        { ...movie, externalStages: ['database'] },
+        { ...movie, thumbnails: { trickplayIntervalSeconds: 10 } },
+      ]) {
+        const res = await post(other, 'key-1');
+        expect(res.status, JSON.stringify(other)).toBe(409);
+        expect(res.body.error).toBe('conflict');
+        // Nothing of the first ingest is told to whoever reused its key.
+        expect(JSON.stringify(res.body)).not.toMatch(/secret-title|film-k|fam-a/);
+      }
+      expect((await post(movie, 'key-1')).body).toMatchObject({ replayed: true });
+
+      // The ingest recorded who may play the item; another family cannot ingest into it.
+      expect(JSON.parse(await readFile(join(mediaRoot, 'media', 'library', 'film-k', 'access.json'), 'utf8'))).toEqual({
+        familyIds: ['fam-a'],
+      });
+      const taken = await post({ ...movie, familyId: 'fam-b' }, 'key-2');
+      expect(taken).toMatchObject({ status: 409, body: { error: 'conflict' } });
+      expect(await ingest.get('key-2')).toBeUndefined();
+
+      // Concurrent first attempts: exactly one says replayed: false.
+      const racing = await Promise.all(
+        Array.from({ length: 8 }, () => post({ ...movie, mediaId: 'film-race' }, 'key-race')),
+      );
+      expect(racing.map((r) => r.status)).toEqual(Array(8).fill(202));
+      expect(racing.filter((r) => r.body.replayed === false)).toHaveLength(1);
+      expect(await redis.client.llen(keyspace.queueKey('video:transcode', 'wait'))).toBeGreaterThan(0);
+
+      // The longest key accepted still fits every stage's job id, and reads back; one longer is 400 before anything is written.
+      const longest = 'k'.repeat(MAX_INGEST_ID_LENGTH);
+      expect((await post({ ...movie, mediaId: 'film-long' }, longest)).status).toBe(202);
+      const back = await fetch(`${call.address}/api/v1/ingests/${longest}`, {
+        headers: { authorization: 'Bearer secret-token' },
+      });
+      expect(back.status).toBe(200);
+      const jobId = ingest.jobIdFor(longest, 'subtitles');
+      expect(jobId.length).toBeLessThanOrEqual(128);
+      const tooLong = 'k'.repeat(MAX_INGEST_ID_LENGTH + 1);
+      expect((await post({ ...movie, mediaId: 'film-longer' }, tooLong)).status).toBe(400);
+      expect(await ingest.get(tooLong)).toBeUndefined();
+      // A job id of 128 characters reads back too.
+      const job = await fetch(`${call.address}/api/v1/jobs/${'j'.repeat(128)}`, {
+        headers: { authorization: 'Bearer secret-token' },
+      });
+      expect(job.status).toBe(404);
+      expect(((await job.json()) as { error: string }).error).toBe('not_found');
+    } finally {
+      await rm(mediaRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('a body that is not JSON is 415, as the document says', async () => {
+    const call = await start('secret-token');
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'text/plain; charset=utf-8']) {
+      const res = await call('POST', '/api/v1/jobs/optimize', undefined, 'secret-token', {
+        type,
+        text: JSON.stringify(optimize),
+      });
+      expect(res, type).toMatchObject({ status: 415, body: { error: 'unsupported_media_type' } });
+    }
   });
 });
 

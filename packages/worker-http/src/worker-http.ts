@@ -2,6 +2,7 @@ import type { TvMetrics } from '@nself-tv/metrics';
 import {
   type IngestService,
   type JobInspector,
+  MAX_INGEST_ID_LENGTH,
   PayloadError,
   type Producer,
   QueueError,
@@ -31,6 +32,13 @@ export interface WorkerHttpOptions {
   /** Serves `POST/GET/DELETE /api/v1/ingests` through this service (the video-processor). @default off */
   ingest?: IngestService;
 }
+
+/**
+ * Router options the worker routes need from the Fastify instance they are added to: every safe
+ * id (up to 128 characters) must be readable back at `/api/v1/jobs/:id` and `/api/v1/ingests/:id`
+ * (Fastify's default stops path parameters at 100).
+ */
+export const WORKER_ROUTER_OPTIONS = { maxParamLength: 256 } as const;
 
 /** Every error body: a stable `error` code, a message for people, the field at fault when there is one. */
 class HttpProblem extends Error {
@@ -76,6 +84,9 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
   const { queues, connection, producer, inspector, metrics, apiToken, readToken } = options;
   const mine = new Set(Object.values(queues));
   const countsOfMine = async () => (await inspector.counts()).filter((c) => mine.has(c.queue));
+  // Bodies are JSON only: Fastify's own text/plain parser would turn a wrong content type into a
+  // string that fails the schema (400) instead of the 415 the API documents.
+  app.removeContentTypeParser('text/plain');
 
   const authorize = (request: FastifyRequest, access: 'read' | 'write') => {
     if (!apiToken && !(access === 'read' && readToken)) {
@@ -180,11 +191,11 @@ function registerIngestRoutes(
     }
     const header = request.headers['idempotency-key'];
     const key = typeof header === 'string' ? header : undefined;
-    if (key !== undefined && !isSafeId(key)) {
+    if (key !== undefined && (!isSafeId(key) || key.length > MAX_INGEST_ID_LENGTH)) {
       throw new HttpProblem(
         400,
         'bad_request',
-        "Idempotency-Key: 1-128 of letters, digits, '-', '_' and '.'",
+        `Idempotency-Key: 1-${MAX_INGEST_ID_LENGTH} of letters, digits, '-', '_' and '.', not only dots`,
         'Idempotency-Key',
       );
     }
@@ -193,22 +204,17 @@ function registerIngestRoutes(
       throw new HttpProblem(400, 'bad_request', 'ingestId and Idempotency-Key differ; send one of them', 'ingestId');
     }
     const ingestId = key ?? (typeof asked === 'string' ? asked : undefined);
-    const before = ingestId === undefined ? undefined : await ingest.get(ingestId);
     const request_ = { ...(body as Record<string, unknown>), ...(ingestId ? { ingestId } : {}) };
-    const state = await ingest.start(request_ as Parameters<IngestService['start']>[0]);
-    const sent = request_ as { mediaId?: unknown; source?: { bucket?: unknown; key?: unknown } };
-    if (
-      state.mediaId !== sent.mediaId ||
-      state.source.bucket !== sent.source?.bucket ||
-      state.source.key !== sent.source?.key
-    ) {
-      throw new HttpProblem(
-        409,
-        'conflict',
-        `ingest ${state.ingestId} already exists for media ${state.mediaId} from ${state.source.bucket}/${state.source.key}`,
-      );
+    let started: Awaited<ReturnType<IngestService['begin']>>;
+    try {
+      started = await ingest.begin(request_ as Parameters<IngestService['begin']>[0]);
+    } catch (error) {
+      if (error instanceof QueueError && (error.code === 'INGEST_CONFLICT' || error.code === 'MEDIA_OWNED')) {
+        throw new HttpProblem(409, 'conflict', error.message);
+      }
+      throw error;
     }
-    const replayed = before !== undefined;
+    const { state, replayed } = started;
     return reply
       .code(202)
       .header('location', `/api/v1/ingests/${state.ingestId}`)

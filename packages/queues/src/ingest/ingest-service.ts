@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { defineLuaScript, type Keyspace, keyspaceFor, namespaceTtl, type RedisClient } from '@nself-tv/redis-keys';
-import { type HlsLayout, hlsLayout } from '@nself-tv/storage';
+import { type HlsLayout, hlsLayout, type MediaStorage, recordMediaAccess } from '@nself-tv/storage';
 import { PayloadError, QueueError } from '../errors.js';
 import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
@@ -53,6 +53,20 @@ export interface IngestServiceOptions {
    * @default none
    */
   onCompleted?: (state: IngestState) => Promise<void>;
+  /**
+   * The media store the HLS goes to. When set, an ingest into the layout records its family as
+   * the item's owner (`access.json`, read by the gateway at admit) and refuses an item another
+   * family owns (`MEDIA_OWNED`). @default none (nothing recorded; the gateway then admits nobody
+   * under `PLAYBACK_ACCESS=owner`)
+   */
+  storage?: MediaStorage;
+}
+
+/** What {@link IngestService.begin} answers. */
+export interface IngestStart {
+  state: IngestState;
+  /** True when the ingest already existed (a retry), whichever of two concurrent calls got there first. */
+  replayed: boolean;
 }
 
 /** Starts, reads, advances and cancels ingests stored under `Keyspace.ingest(id)`. */
@@ -64,6 +78,13 @@ export interface IngestService {
    * @throws PayloadError `INVALID_PAYLOAD` (nothing written), QueueError `REDIS_UNAVAILABLE`.
    */
   start(request: IngestRequest): Promise<IngestState>;
+  /**
+   * {@link start}, saying whether the ingest already existed. A request with a known `ingestId`
+   * that differs from the first in any field (family, media, source, output, renditions,
+   * thumbnails, stages) is refused with `INGEST_CONFLICT`, whoever sent it.
+   * @throws as {@link start}, and QueueError `INGEST_CONFLICT` or `MEDIA_OWNED`
+   */
+  begin(request: IngestRequest): Promise<IngestStart>;
   /** The current state, or `undefined` when unknown or expired. */
   get(ingestId: string): Promise<IngestState | undefined>;
   /** Updates one stage atomically; returns the new state. @throws QueueError `INGEST_NOT_FOUND` */
@@ -82,6 +103,26 @@ export interface IngestService {
 
 const TTL = namespaceTtl('ingest');
 
+/** JSON with object keys sorted, so one request always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const tryPrefix = (layout: HlsLayout, mediaId: string) => {
+  try {
+    return layout.prefixFor(mediaId);
+  } catch {
+    return undefined;
+  }
+};
+
 function parseState(raw: unknown): IngestState {
   return ingestStateSchema.parse(JSON.parse(String(raw)));
 }
@@ -96,6 +137,10 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     jobIdFor: (ingestId, stage) => `${ingestId}-${stage}`,
 
     async start(request) {
+      return (await service.begin(request)).state;
+    },
+
+    async begin(request) {
       const parsed = ingestRequestSchema.safeParse(request);
       if (!parsed.success) {
         throw new PayloadError(
@@ -115,6 +160,31 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       }
       const req = { ...rest, output };
       const ingestId = req.ingestId ?? randomUUID();
+      // Every field of the request but its id: a retry must send the same, or it is another request.
+      const { ingestId: _id, ...asked_ } = parsed.data;
+      const requestHash = createHash('sha256').update(canonicalJson(asked_)).digest('hex');
+      const replay = async (): Promise<IngestStart | undefined> => {
+        const existing = await service.get(ingestId);
+        if (!existing) return undefined;
+        // States written before the hash was kept compare by what they hold.
+        const same = existing.requestHash
+          ? existing.requestHash === requestHash
+          : existing.familyId === req.familyId && existing.mediaId === req.mediaId;
+        if (!same) {
+          // Nothing of the other ingest is told: it may be another family's.
+          throw new QueueError('INGEST_CONFLICT', `ingest id ${ingestId} was used for another request`);
+        }
+        return { state: existing, replayed: true };
+      };
+      const known = await replay();
+      if (known) return known;
+      const inLayout = output.bucket === layout.bucket && output.prefix === tryPrefix(layout, req.mediaId);
+      if (options.storage && inLayout) {
+        const owner = await recordMediaAccess(options.storage, layout, req.mediaId, req.familyId);
+        if (owner === 'taken') {
+          throw new QueueError('MEDIA_OWNED', `media ${req.mediaId} belongs to another family`);
+        }
+      }
       const key = keys.ingest(ingestId);
       const [seconds, micros] = await connection.time();
       const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
@@ -131,6 +201,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         source: req.source,
         output: req.output,
         thumbnails: req.thumbnails,
+        requestHash,
         stages,
       };
       const jobId = service.jobIdFor(ingestId, 'transcode');
@@ -138,8 +209,9 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       for (const stage of state.stages) if (stage.name === 'probe') stage.jobId = jobId;
       const created = await connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX');
       if (created === null) {
-        const existing = await service.get(ingestId);
-        if (existing) return existing;
+        // Another call with this id got there first: the same answer as a later retry.
+        const raced = await replay();
+        if (raced) return raced;
       }
       try {
         await producer.enqueue(
@@ -169,7 +241,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         });
         throw error;
       }
-      return state;
+      return { state, replayed: false };
     },
 
     async get(ingestId) {

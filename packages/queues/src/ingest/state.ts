@@ -1,3 +1,4 @@
+import { MAX_ID_LENGTH } from '@nself-tv/redis-keys';
 import { z } from 'zod';
 import { outputLocation, safeId, storageLocation } from '../schemas/common.js';
 import { RENDITION_NAMES, thumbnailInterval } from '../schemas/video.js';
@@ -8,6 +9,9 @@ import {
   INGEST_TRICKPLAY_INTERVAL_SECONDS,
   STAGE_DEFINITIONS,
 } from './stages.js';
+
+/** Longest ingest id: its stages' job ids, `<ingestId>-<stage>`, stay within the id rule's 128 characters. */
+export const MAX_INGEST_ID_LENGTH = MAX_ID_LENGTH - 1 - Math.max(...INGEST_STAGE_NAMES.map((n) => n.length));
 
 const stageStatus = z.enum(['pending', 'running', 'completed', 'failed', 'skipped']);
 
@@ -42,6 +46,8 @@ export const ingestStateSchema = z.object({
   output: outputLocation,
   /** The thumbnail intervals every stage uses (absent in states written before they were recorded). */
   thumbnails: z.object({ trickplayIntervalSeconds: z.number(), spriteIntervalSeconds: z.number() }).optional(),
+  /** SHA-256 of the request that started it: a retry with the same id must be the same request. */
+  requestHash: z.string().optional(),
   stages: z.array(ingestStageSchema),
 });
 
@@ -51,8 +57,11 @@ export type IngestState = z.infer<typeof ingestStateSchema>;
 /** What {@link IngestService.start} takes. */
 export const ingestRequestSchema = z
   .object({
-    /** Chosen by the caller for idempotent starts. @default a random UUID */
-    ingestId: safeId.optional(),
+    /**
+     * Chosen by the caller for idempotent starts; short enough that every stage's job id
+     * (`<ingestId>-<stage>`) is a safe id too. @default a random UUID
+     */
+    ingestId: safeId.max(MAX_INGEST_ID_LENGTH, `must be at most ${MAX_INGEST_ID_LENGTH} characters`).optional(),
     mediaId: safeId,
     familyId: safeId,
     source: storageLocation,
