@@ -68,7 +68,8 @@ describe('pnpm demo', () => {
     const { code, out } = await runDemo(['--seconds', '6', '--dir', run], { REDIS_URL: server.url });
     expect(code, out).toBe(0);
     expect(out).toContain(`using your Redis (redis://127.0.0.1:${new URL(server.url).port}/0`);
-    expect(out).toMatch(/POST \/api\/v1\/admit demo-extra → 429 device_limit/);
+    expect(out).toMatch(/POST \/api\/v1\/admit demo-[0-9a-f]+ \(a third stream\) → 429 device_limit/);
+    expect(out).toMatch(/POST \/api\/v1\/admit another-familys-film → 403 policy_denied/);
     expect(out).toContain('Summary: ingest completed');
     expect(out).toMatch(/POST \/api\/v1\/ingests \(Idempotency-Key ingest-demo-[0-9a-f]+\) → 202 ingest ingest-demo-/);
     expect(out).toMatch(/a client retry\) → ingest ingest-demo-[0-9a-f]+, replayed: true/);

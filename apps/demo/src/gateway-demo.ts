@@ -48,16 +48,18 @@ async function sessionKeys(redis: RedisClient): Promise<string[]> {
 }
 
 /**
- * Plays a family's evening against the gateway: two streams on one device,
- * a third refused with `device_limit`, heartbeats, the keys in Redis, then
- * both streams ended. Returns what happened for the summary and the test.
+ * Plays a family's evening against the gateway: the family's new title on two screens of one
+ * device, a third refused with `device_limit`, a title that is not in the family's library
+ * refused with `policy_denied`, heartbeats, the keys in Redis, then both streams ended.
+ * Returns what happened for the summary and the test.
  */
 export async function gatewayDemo(
   address: string,
   authSecret: string,
   redis: RedisClient,
+  mediaId: string,
   say: (line: string) => void,
-): Promise<{ admitted: string[]; refusal: Reply }> {
+): Promise<{ admitted: string[]; refusal: Reply; denied: Reply }> {
   const token = await devToken(authSecret);
   const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
     const res = await fetch(`${address}${path}`, {
@@ -73,16 +75,21 @@ export async function gatewayDemo(
 
   say(`dev token for ${USER} in ${FAMILY} (HS256, Hasura claims); device ${DEVICE}, limit 2 per device`);
   const admitted: string[] = [];
-  for (const mediaId of ['demo-movie', 'demo-trailer']) {
+  for (const screen of ['main screen', 'picture-in-picture']) {
     const r = await call('POST', '/api/v1/admit', { mediaId, deviceId: DEVICE });
     const data = r.body.data as { sessionId: string; expiresAt: string } | undefined;
     if (r.status !== 200 || !data) throw new Error(`admit failed: ${r.status} ${JSON.stringify(r.body)}`);
     admitted.push(data.sessionId);
-    say(`POST /api/v1/admit ${mediaId} → 200 session ${data.sessionId} (expires ${data.expiresAt})`);
+    say(`POST /api/v1/admit ${mediaId} (${screen}) → 200 session ${data.sessionId} (expires ${data.expiresAt})`);
   }
-  const refusal = await call('POST', '/api/v1/admit', { mediaId: 'demo-extra', deviceId: DEVICE });
+  const refusal = await call('POST', '/api/v1/admit', { mediaId, deviceId: DEVICE });
   say(
-    `POST /api/v1/admit demo-extra → ${refusal.status} ${String(refusal.body.error)}: ${String(refusal.body.message)}`,
+    `POST /api/v1/admit ${mediaId} (a third stream) → ${refusal.status} ${String(refusal.body.error)}: ${String(refusal.body.message)}`,
+  );
+  // Admit checks who may play what: the ingest recorded this family as the title's owner, and nothing else.
+  const denied = await call('POST', '/api/v1/admit', { mediaId: 'another-familys-film', deviceId: 'demo-phone' });
+  say(
+    `POST /api/v1/admit another-familys-film → ${denied.status} ${String(denied.body.error)}: ${String(denied.body.message)}`,
   );
   for (const id of admitted) {
     const r = await call('POST', `/api/v1/heartbeat/${id}`, { deviceId: DEVICE });
@@ -96,7 +103,7 @@ export async function gatewayDemo(
   }
   say('session keys in Redis after ending both:');
   for (const line of await sessionKeys(redis)) say(line);
-  return { admitted, refusal };
+  return { admitted, refusal, denied };
 }
 
 /**

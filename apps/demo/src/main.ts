@@ -236,7 +236,7 @@ async function main(): Promise<number> {
 
     heading('Stream sessions through the gateway');
     const gateway = apps.find((a) => a.name === 'stream-gateway') as RunningApp;
-    await gatewayDemo(gateway.address, secrets.AUTH_JWT_SECRET, connection, say);
+    await gatewayDemo(gateway.address, secrets.AUTH_JWT_SECRET, connection, mediaId, say);
 
     if (state.status === 'completed') {
       heading('Playback through the gateway');
