@@ -5,7 +5,7 @@
 // Usage: node bench/gateway.bench.mjs [--quick]   (after pnpm build)
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,11 @@ await runTool(tools.ffmpeg, [
   ...['-hls_playlist_type', 'vod', '-hls_segment_filename', join(hlsDir, 'seg_%03d.ts'), join(hlsDir, 'master.m3u8')],
 ]);
 
+// Who may play what, as the ingest records it: admit reads it (cached) on every call.
+for (const id of ['m', 'bench-film']) {
+  await mkdir(join(mediaRoot, 'media', 'library', id), { recursive: true });
+  await writeFile(join(mediaRoot, 'media', 'library', id, 'access.json'), JSON.stringify({ familyIds: ['bench-fam'] }));
+}
 const gateway = await start('../dist/main.js', 'stream-gateway listening', {
   MEDIA_ROOT: mediaRoot,
   PORT: '0',

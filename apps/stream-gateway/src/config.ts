@@ -107,7 +107,10 @@ const schema = z.object({
           z.literal('*'),
           z
             .url({ protocol: /^https?$/, error: 'expected * or origins like https://tv.example.com' })
-            .refine((o) => new URL(o).origin === o, 'an origin is scheme://host[:port], with no path'),
+            .refine(
+              (o) => !o.includes('*') && URL.canParse(o) && new URL(o).origin === o,
+              'an origin is scheme://host[:port], with no path or wildcard',
+            ),
         ]),
       ),
     )

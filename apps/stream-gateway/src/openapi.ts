@@ -99,8 +99,11 @@ export const openApiDocument = {
           },
           400: error('Malformed body; `field` names what is wrong'),
           401: error('Missing or invalid token'),
-          403: error('Ids that disagree with the token, or a restricted role'),
+          403: error(
+            'policy_denied: ids that disagree with the token, a restricted role, or a media item the caller’s family may not play (PLAYBACK_ACCESS)',
+          ),
           429: error('concurrency_limit (family) or device_limit, with activeSessions; or rate_limited'),
+          503: error('service_unavailable: Redis, or the access decision, cannot answer now; retry'),
         },
       },
     },
