@@ -14,8 +14,8 @@ import Fastify, {
 import { jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
 import type { z } from 'zod';
-import { admitBody, heartbeatBody } from './api-schemas.js';
 import { type AccessPolicy, anyFamilyPolicy, ownerPolicy, remotePolicy } from './access-policy.js';
+import { admitBody, heartbeatBody } from './api-schemas.js';
 import { type Caller, createAuthenticator, hmacKey } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { registerCors } from './cors.js';

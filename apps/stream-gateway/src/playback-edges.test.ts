@@ -2,9 +2,9 @@
 // that lead into another item, malformed auth_request URIs, playlists too large to hold, secrets
 // shared between callers and players, and who may play what.
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestRedis } from '@nself-tv/test-redis';

@@ -3,13 +3,21 @@ import { InvalidIdError } from './errors.js';
 import { assertSafeId, isSafeId, MAX_ID_LENGTH } from './ids.js';
 
 describe('assertSafeId', () => {
-  it.each(['a', 'session-1', 'user_42', 'v1.2.3', '.hidden', '..a', 'a..', '._', '3f2c9a1e-6b1d-4c8e-9a4f-0c5b2d7e8f90', 'A'.repeat(MAX_ID_LENGTH)])(
-    'accepts %s',
-    (id) => {
-      expect(assertSafeId(id, 'sessionId')).toBe(id);
-      expect(isSafeId(id)).toBe(true);
-    },
-  );
+  it.each([
+    'a',
+    'session-1',
+    'user_42',
+    'v1.2.3',
+    '.hidden',
+    '..a',
+    'a..',
+    '._',
+    '3f2c9a1e-6b1d-4c8e-9a4f-0c5b2d7e8f90',
+    'A'.repeat(MAX_ID_LENGTH),
+  ])('accepts %s', (id) => {
+    expect(assertSafeId(id, 'sessionId')).toBe(id);
+    expect(isSafeId(id)).toBe(true);
+  });
 
   it.each([
     ['empty', '', 'must not be empty'],

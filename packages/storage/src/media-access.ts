@@ -45,7 +45,12 @@ export async function readMediaAccess(
     throw new StorageError('INVALID_RECORD', `${location.key} is not JSON`);
   }
   const ids = (parsed as { familyIds?: unknown } | null)?.familyIds;
-  if (!Array.isArray(ids) || ids.length === 0 || ids.length > 64 || !ids.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 128)) {
+  if (
+    !Array.isArray(ids) ||
+    ids.length === 0 ||
+    ids.length > 64 ||
+    !ids.every((id) => typeof id === 'string' && id.length > 0 && id.length <= 128)
+  ) {
     throw new StorageError('INVALID_RECORD', `${location.key} does not list family ids`);
   }
   return { familyIds: ids as string[] };

@@ -10,8 +10,8 @@ import {
   MAX_INGEST_ID_LENGTH,
   payloadJsonSchema,
 } from '@nself-tv/queues';
-import { createFileStorage } from '@nself-tv/storage';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
+import { createFileStorage } from '@nself-tv/storage';
 import { useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
