@@ -21,11 +21,20 @@ interface Service {
   build?: { context: string; target: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   volumes?: string[];
-  ports?: { target: number; published: number | string }[];
+  ports?: ({ target: number; published: number | string; host_ip?: string } | string)[];
   profiles?: string[];
   depends_on?: Record<string, { condition: string }>;
   stop_grace_period?: string;
   entrypoint?: string[];
+}
+
+/** A service's published ports, in one shape: compose writes `ip:published:target/proto` when an address is named. */
+function portsOf(service: Service | undefined) {
+  return (service?.ports ?? []).map((p) => {
+    if (typeof p !== 'string') return p;
+    const [address, published, target] = p.replace(/\/\w+$/, '').split(':');
+    return { host_ip: address, published: Number(published), target: Number(target) };
+  });
 }
 
 /** `docker-compose config` with exactly `vars` in the environment. */
@@ -121,6 +130,42 @@ describe('compose.yaml', () => {
     expect(services['minio-buckets']?.entrypoint?.join(' ')).toContain('set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
   });
 
+  it('publishes the workers (unauthenticated /metrics, a bearer token over plain HTTP) on this host only', () => {
+    const { services } = composeConfig(SECRETS);
+    for (const app of ['video-processor', 'thumbnail-generator']) {
+      expect(
+        portsOf(services[app]).map((p) => p.host_ip),
+        app,
+      ).toEqual(['127.0.0.1']);
+    }
+    expect(portsOf(services['stream-gateway']).map((p) => p.host_ip)).toEqual(['0.0.0.0']);
+    const open = composeConfig({
+      ...SECRETS,
+      WORKER_BIND_ADDRESS: '10.0.0.5',
+      GATEWAY_BIND_ADDRESS: '127.0.0.1',
+    }).services;
+    expect(portsOf(open['video-processor'])[0]?.host_ip).toBe('10.0.0.5');
+    expect(portsOf(open['stream-gateway'])[0]?.host_ip).toBe('127.0.0.1');
+  });
+
+  it('names every image by a fixed version, never latest; ours by the apps’ own version', () => {
+    const { services } = composeConfig({ ...SECRETS, S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' }, [
+      '--profile',
+      's3',
+    ]);
+    for (const [name, service] of Object.entries(services)) {
+      const tag = service.image?.split(':').at(-1) ?? '';
+      expect(tag, name).not.toBe('latest');
+      expect(tag, name).toMatch(/^(\d+\.\d+(\.\d+)?(-[a-z]+)?|RELEASE\.[0-9T-]+Z)$/);
+    }
+    for (const app of APPS) {
+      const { version } = JSON.parse(readFileSync(join(root, `apps/${app}/package.json`), 'utf8')) as {
+        version: string;
+      };
+      expect(services[app]?.image, app).toBe(`nself-tv/${app}:${version}`);
+    }
+  });
+
   it('builds each app from the Dockerfile stage of its name, on the port that stage exposes and the app defaults to', () => {
     const { services } = composeConfig(SECRETS);
     const stages = dockerfileStages();
@@ -142,7 +187,7 @@ describe('compose.yaml', () => {
       expect(envPort, app).toBe(exposed);
       expect(Number(s.environment?.PORT), app).toBe(exposed);
       expect(
-        s.ports?.map((p) => p.target),
+        portsOf(s).map((p) => p.target),
         app,
       ).toEqual([exposed]);
       expect(stage, `${app} runs unprivileged`).toContain('USER nself');

@@ -211,9 +211,10 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         message: 'the session store could not confirm the write; retry shortly',
       });
     }
-    const redisDown = /Connection is closed|Stream isn't writeable|ECONNREFUSED|timed out|max retries/i.test(
-      fe.message ?? '',
-    );
+    const redisDown =
+      /Connection is closed|Stream isn't writeable|ECONNREFUSED|timed out|max retries|Cluster isn't ready/i.test(
+        fe.message ?? '',
+      );
     request.log.error({ err: error }, 'request failed');
     if (redisDown)
       return reply

@@ -1,6 +1,6 @@
 // Shared by this app's tests only.
 import { Writable } from 'node:stream';
-import { createRequestConnection, keyspaceFor } from '@nself-tv/redis-keys';
+import { createRequestConnection, keyspaceFor, waitForReady } from '@nself-tv/redis-keys';
 import type { TestRedis } from '@nself-tv/test-redis';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
@@ -97,6 +97,9 @@ export function gatewayKit(
     const app = await buildGateway(config, { connection, keyspace: keyspaceFor(connection, { namespace }), logStream });
     apps.push(app);
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    // As a load balancer would, start sending once the gateway is ready (a cluster's request path
+    // refuses until it is up); a test about a Redis that is away goes on after a short wait.
+    await waitForReady(connection, 3000).catch(() => undefined);
     const call = async (
       method: string,
       path: string,

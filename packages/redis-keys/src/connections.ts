@@ -140,7 +140,10 @@ export function createRequestConnection(config: RedisConfig, options: RequestCon
     ...baseOptions(config, options.connectionName),
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: options.connectTimeoutMs ?? 2000,
-    enableOfflineQueue: true,
+    // A cluster client keeps queued commands for as long as no node answers (its command timeout
+    // only starts once a node has the command): with wrong REDIS_CLUSTER_NODES every request would
+    // hang. A cluster's request path therefore queues nothing, and refuses at once until it is up.
+    enableOfflineQueue: !config.cluster,
     maxRetriesPerRequest: 0,
     ...options.overrides,
   });

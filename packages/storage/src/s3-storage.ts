@@ -235,8 +235,12 @@ export function storageFromEnv(env: NodeJS.ProcessEnv = process.env, mediaRoot?:
   if (kind === 'fs') return createFileStorage({ root: mediaRoot ?? (env.MEDIA_ROOT || './media') });
   if (kind !== 's3') throw new Error(`STORAGE: expected fs or s3, got '${kind}'`);
   const endpoint = env.S3_ENDPOINT || undefined;
-  if (endpoint && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) {
-    throw new Error(`S3_ENDPOINT: expected http(s)://host[:port], got '${endpoint}'`);
+  if (endpoint && !/^https?:\/\/[^/\s@]+\/?$/.test(endpoint)) {
+    // The value may carry credentials (user:password@host): the message shows the rest only.
+    const shown = endpoint.replace(/^([a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1***@').slice(0, 200);
+    throw new Error(
+      `S3_ENDPOINT: expected http(s)://host[:port], with the keys in S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, got '${shown}'`,
+    );
   }
   const id = env.S3_ACCESS_KEY_ID || undefined;
   const secret = env.S3_SECRET_ACCESS_KEY || undefined;

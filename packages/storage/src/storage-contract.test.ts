@@ -90,6 +90,24 @@ describe('s3 storage', () => {
     expect(() => storageFromEnv({ STORAGE: 'ftp' })).toThrow(/^STORAGE: expected fs or s3/);
     expect(() => storageFromEnv({ STORAGE: 's3', S3_ACCESS_KEY_ID: 'only-one' })).toThrow(/S3_SECRET_ACCESS_KEY/);
     expect(() => storageFromEnv({ STORAGE: 's3', S3_ENDPOINT: 'ftp://x' })).toThrow(/^S3_ENDPOINT/);
+    // Credentials in the URL are refused, and never echoed.
+    for (const endpoint of [
+      'http://minio:s3cr3t-pass@minio:9000',
+      'https://AKIAX:s3cr3t-pass@s3.example.com/',
+      'ftp://u:s3cr3t-pass@x',
+    ]) {
+      const thrown = (() => {
+        try {
+          storageFromEnv({ STORAGE: 's3', S3_ENDPOINT: endpoint });
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return '';
+      })();
+      expect(thrown, endpoint).toMatch(/^S3_ENDPOINT: expected/);
+      expect(thrown).not.toContain('s3cr3t');
+      expect(thrown).toContain('***@');
+    }
     expect(() => storageFromEnv({ STORAGE: 's3', S3_FORCE_PATH_STYLE: 'yes' })).toThrow(/^S3_FORCE_PATH_STYLE/);
     expect(storageFromEnv({ STORAGE: 's3', S3_REGION: 'eu-west-1' })).toHaveProperty('client');
     expect(storageFromEnv({}, work)).not.toHaveProperty('client');

@@ -58,16 +58,42 @@ export interface ProbeOptions {
   health?: () => Promise<Record<string, unknown>>;
 }
 
+/** Longest `/ready` waits for Redis's PONG. */
+const READY_TIMEOUT_MS = 2000;
+
 /** `GET /health` (liveness), `GET /ready` (Redis answers, else 503) and `GET /metrics` (Prometheus). */
 export function registerProbes(app: FastifyInstance, options: ProbeOptions): void {
   const { connection, metrics, health } = options;
+  // Why Redis does not answer, for the operator reading /ready: the client's last connection error
+  // (hosts and ports, never a password: ioredis does not put them in its messages).
+  let lastError: string | undefined;
+  const onError = (error: Error & { lastNodeError?: Error }) => {
+    lastError = (error.lastNodeError ? `${error.message}: ${error.lastNodeError.message}` : error.message).slice(0, 300);
+  };
+  connection.on('error', onError);
+  connection.on('ready', () => {
+    lastError = undefined;
+  });
+  app.addHook('onClose', async () => {
+    connection.off('error', onError);
+  });
   app.get('/health', async () => ({ status: 'ok', ...(health ? await health().catch(() => ({})) : {}) }));
   app.get('/ready', async (_request, reply) => {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await connection.ping();
+      // Bounded whatever the client does: a probe that hangs is worse than one that says no.
+      await Promise.race([
+        connection.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        }),
+      ]);
       return { status: 'ready' };
-    } catch {
-      return reply.code(503).send({ error: 'service_unavailable', message: 'Redis does not answer' });
+    } catch (error) {
+      const reason = lastError ?? (error as Error).message;
+      return reply.code(503).send({ error: 'service_unavailable', message: `Redis does not answer (${reason})` });
+    } finally {
+      clearTimeout(timer);
     }
   });
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
