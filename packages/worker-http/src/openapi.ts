@@ -16,6 +16,46 @@ const component = (schema: Record<string, unknown>) => {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ 'application/json': { schema } });
 const problem = (description: string) => ({ description, content: json(ref('Error')) });
+/** Answers every job and ingest route can give besides its own. */
+const common = (read: boolean) => ({
+  401: problem(read ? 'Missing or wrong API or read token' : 'Missing or wrong API token'),
+  403: problem('The job API is disabled (API_TOKEN is not set)'),
+  500: problem('A fault; the logs have the details'),
+  503: problem('Redis does not answer'),
+});
+const queueCounts = {
+  type: 'object',
+  required: ['queue', 'waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused', 'isPaused'],
+  properties: {
+    queue: { type: 'string' },
+    ...Object.fromEntries(
+      ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused'].map((k) => [
+        k,
+        { type: 'integer', minimum: 0 },
+      ]),
+    ),
+    isPaused: { type: 'boolean' },
+  },
+};
+const jobStatus = {
+  type: 'object',
+  required: ['jobId', 'queue', 'state', 'attemptsMade', 'createdAt'],
+  properties: {
+    jobId: { type: 'string' },
+    queue: { type: 'string' },
+    state: {
+      enum: ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'waiting-children', 'unknown'],
+    },
+    progress: { description: 'What the job last reported: a number 0–100, or an object' },
+    result: { description: 'The result, once completed: the queue’s result schema' },
+    failedReason: { type: 'string', description: 'Why the last attempt failed; no server paths' },
+    attemptsMade: { type: 'integer', minimum: 0 },
+    createdAt: { type: 'integer', description: 'ms since the epoch' },
+    processedAt: { type: 'integer' },
+    finishedAt: { type: 'integer' },
+    data: { description: 'The payload, as enqueued' },
+  },
+};
 /** `video:transcode` → `VideoTranscode`. */
 const typeName = (queue: QueueName) =>
   queue
@@ -34,6 +74,8 @@ export function workerOpenApi(
   options: { ingests?: boolean } = {},
 ): Record<string, unknown> {
   const schemas: Record<string, unknown> = {
+    JobStatus: jobStatus,
+    QueueCounts: queueCounts,
     Error: errorBodySchema([
       'bad_request',
       'unauthorized',
@@ -41,6 +83,7 @@ export function workerOpenApi(
       'not_found',
       'conflict',
       'unsupported_media_type',
+      'rate_limited',
       'service_unavailable',
       'internal_error',
     ]),
@@ -64,11 +107,9 @@ export function workerOpenApi(
               properties: { jobId: { type: 'string' }, queue: { const: queue }, status: { const: 'queued' } },
             }),
           },
-          400: problem('The body does not match the payload schema; `field` names what is wrong'),
-          401: problem('Missing or wrong API token'),
-          403: problem('The job API is disabled (API_TOKEN is not set)'),
+          400: problem('The body does not match the payload schema, or is not JSON; `field` names what is wrong'),
+          ...common(false),
           415: problem('The body is not application/json'),
-          503: problem('Redis does not answer'),
         },
       },
     };
@@ -80,11 +121,10 @@ export function workerOpenApi(
       security: [{ bearer: [] }],
       parameters: [{ name: 'id', in: 'path', required: true, schema: idSchema }],
       responses: {
-        200: { description: 'The job' },
+        200: { description: 'The job', content: json(ref('JobStatus')) },
         400: problem('An id that could not be a job id'),
-        401: problem('Missing or wrong API or read token'),
+        ...common(true),
         404: problem('No such job'),
-        503: problem('Redis does not answer'),
       },
     },
   };
@@ -117,10 +157,12 @@ export function workerOpenApi(
             }),
           },
           400: problem('The body does not match IngestRequest, or a bad Idempotency-Key'),
-          401: problem('Missing or wrong API token'),
-          403: problem('The job API is disabled (API_TOKEN is not set)'),
-          409: problem('The Idempotency-Key (or ingestId) names an ingest of another media item or source'),
-          503: problem('Redis does not answer'),
+          ...common(false),
+          409: problem(
+            'The Idempotency-Key (or ingestId) names another request, or the media item belongs to another family',
+          ),
+          415: problem('The body is not application/json'),
+          429: problem('Too many ingests: this family’s, or everyone’s; `Retry-After` says when to retry'),
         },
       },
     };
@@ -131,7 +173,8 @@ export function workerOpenApi(
         parameters: [ingestId],
         responses: {
           200: { description: 'The state', content: json(ref('IngestState')) },
-          401: problem('Missing or wrong API or read token'),
+          400: problem('An id that could not be an ingest id'),
+          ...common(true),
           404: problem('Unknown or expired'),
         },
       },
@@ -141,28 +184,72 @@ export function workerOpenApi(
         parameters: [ingestId],
         responses: {
           200: { description: 'The cancelled state', content: json(ref('IngestState')) },
-          401: problem('Missing or wrong API token'),
+          400: problem('An id that could not be an ingest id'),
+          ...common(false),
           404: problem('Unknown or expired'),
         },
       },
     };
   }
+  const countsBody = (extra: Record<string, unknown>) =>
+    json({
+      type: 'object',
+      required: ['queues', ...Object.keys(extra)],
+      properties: { ...extra, queues: { type: 'array', items: ref('QueueCounts') } },
+    });
   paths['/api/v1/queues/status'] = {
-    get: { summary: "Job counts of this app's queues by state", responses: { 200: { description: 'Counts' } } },
+    get: {
+      summary: "Job counts of this app's queues by state",
+      responses: { 200: { description: 'Counts', content: countsBody({}) }, 503: problem('Redis does not answer') },
+    },
   };
-  paths['/health'] = { get: { summary: 'Liveness, with job counts', responses: { 200: { description: 'Up' } } } };
+  paths['/health'] = {
+    get: {
+      summary: 'Liveness, with job counts (null while Redis does not answer: liveness never depends on it)',
+      responses: {
+        200: {
+          description: 'Up',
+          content: json({
+            type: 'object',
+            required: ['status'],
+            properties: {
+              status: { const: 'ok' },
+              queues: { oneOf: [{ type: 'null' }, { type: 'array', items: ref('QueueCounts') }] },
+            },
+          }),
+        },
+      },
+    },
+  };
   paths['/ready'] = {
     get: {
       summary: 'Readiness: Redis answers',
-      responses: { 200: { description: 'Ready' }, 503: problem('Not ready') },
+      responses: {
+        200: {
+          description: 'Ready',
+          content: json({ type: 'object', required: ['status'], properties: { status: { const: 'ready' } } }),
+        },
+        503: problem('Not ready; `message` says why'),
+      },
     },
   };
   paths['/metrics'] = {
-    get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition' } } },
+    get: {
+      summary: 'Prometheus metrics',
+      responses: { 200: { description: 'Text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } },
+    },
+  };
+  paths['/openapi.json'] = {
+    get: {
+      summary: 'This document',
+      responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } },
+    },
   };
   return {
     openapi: '3.1.0',
     info: { title, version: '0.1.0' },
+    // Relative: the document describes the server it is served from, whatever host or proxy that is.
+    servers: [{ url: '/', description: 'this app' }],
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'API_TOKEN (or API_READ_TOKEN to read jobs)' },

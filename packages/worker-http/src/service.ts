@@ -68,7 +68,10 @@ export function registerProbes(app: FastifyInstance, options: ProbeOptions): voi
   // (hosts and ports, never a password: ioredis does not put them in its messages).
   let lastError: string | undefined;
   const onError = (error: Error & { lastNodeError?: Error }) => {
-    lastError = (error.lastNodeError ? `${error.message}: ${error.lastNodeError.message}` : error.message).slice(0, 300);
+    lastError = (error.lastNodeError ? `${error.message}: ${error.lastNodeError.message}` : error.message).slice(
+      0,
+      300,
+    );
   };
   connection.on('error', onError);
   connection.on('ready', () => {

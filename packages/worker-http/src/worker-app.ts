@@ -158,16 +158,20 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const inspector = createJobInspector(requestConnection);
   // Whichever worker finishes an ingest drops cache:recent, so the new title shows at once.
   const cache = createCache({ connection: requestConnection });
-  const ingest = createIngestService({
-    connection: workerConnection,
-    producer,
-    // The ingest records who may play what it makes, where the gateway reads it at admit.
-    storage,
-    onCompleted: async (state) => {
-      await cache.invalidateRecent();
-      log.info({ ingestId: state.ingestId, mediaId: state.mediaId }, 'ingest completed; cache:recent invalidated');
-    },
-  });
+  const ingestOn = (connection: typeof workerConnection) =>
+    createIngestService({
+      connection,
+      producer,
+      // The ingest records who may play what it makes, where the gateway reads it at admit.
+      storage,
+      onCompleted: async (state) => {
+        await cache.invalidateRecent();
+        log.info({ ingestId: state.ingestId, mediaId: state.mediaId }, 'ingest completed; cache:recent invalidated');
+      },
+    });
+  // Workers' stage updates wait through an outage; the HTTP routes answer 503 instead of hanging.
+  const ingest = ingestOn(workerConnection);
+  const ingestForRequests = ingestOn(requestConnection);
   // Only this app's queues: another app (and every replica of this one) reports the same
   // queue's counts from the same Redis, so dashboards and alerts take the max per queue.
   const ownQueues = new Set(settings.map((s) => s.queue));
@@ -219,7 +223,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     apiToken: config.API_TOKEN,
     readToken: config.API_READ_TOKEN,
     title: `nself-tv ${name}`,
-    ...(options.ingestRoutes ? { ingest } : {}),
+    ...(options.ingestRoutes ? { ingest: ingestForRequests } : {}),
   });
   if (!config.API_TOKEN) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
   const dashboard =

@@ -123,6 +123,20 @@ const tryPrefix = (layout: HlsLayout, mediaId: string) => {
   }
 };
 
+/**
+ * A Redis call of the service: a failure of the connection is `REDIS_UNAVAILABLE` (503 over
+ * HTTP), whatever ioredis said. No deadline: on a worker connection a stage update waits
+ * through an outage; a request connection refuses at once on its own.
+ */
+async function redis<T>(what: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof QueueError) throw error;
+    throw new QueueError('REDIS_UNAVAILABLE', `${what}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 function parseState(raw: unknown): IngestState {
   return ingestStateSchema.parse(JSON.parse(String(raw)));
 }
@@ -186,7 +200,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         }
       }
       const key = keys.ingest(ingestId);
-      const [seconds, micros] = await connection.time();
+      const [seconds, micros] = await redis('ingest start', connection.time());
       const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
       const stages = initialStages(req.externalStages);
       const state: IngestState = {
@@ -207,7 +221,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       const jobId = service.jobIdFor(ingestId, 'transcode');
       // The job id is known before the job exists, so the state never misses it.
       for (const stage of state.stages) if (stage.name === 'probe') stage.jobId = jobId;
-      const created = await connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX');
+      const created = await redis('ingest start', connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX'));
       if (created === null) {
         // Another call with this id got there first: the same answer as a later retry.
         const raced = await replay();
@@ -245,23 +259,26 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     },
 
     async get(ingestId) {
-      const raw = await connection.get(keys.ingest(ingestId));
+      const raw = await redis('ingest read', connection.get(keys.ingest(ingestId)));
       return raw === null ? undefined : parseState(raw);
     },
 
     async updateStage(ingestId, stage, update) {
-      const out = await updateStage.run(
-        connection,
-        [keys.ingest(ingestId)],
-        [
-          stage,
-          update.status ?? '',
-          update.progress === undefined ? '' : String(update.progress),
-          update.error ?? '',
-          update.jobId ?? '',
-          update.result === undefined ? '' : JSON.stringify(update.result),
-          TTL,
-        ],
+      const out = await redis(
+        'ingest update',
+        updateStage.run(
+          connection,
+          [keys.ingest(ingestId)],
+          [
+            stage,
+            update.status ?? '',
+            update.progress === undefined ? '' : String(update.progress),
+            update.error ?? '',
+            update.jobId ?? '',
+            update.result === undefined ? '' : JSON.stringify(update.result),
+            TTL,
+          ],
+        ),
       );
       if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
       const [json, ended] = out as [string, string];
@@ -278,7 +295,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     },
 
     async cancel(ingestId) {
-      const out = await cancelScript.run(connection, [keys.ingest(ingestId)], [TTL]);
+      const out = await redis('ingest cancel', cancelScript.run(connection, [keys.ingest(ingestId)], [TTL]));
       if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
       const state = parseState(out);
       await Promise.all(
