@@ -23,12 +23,12 @@ describe('catalog', () => {
     expect(queuesOf('video-processor')).toEqual(['video:transcode', 'video:trickplay', 'video:subtitle']);
   });
 
-  it('uses exactly the spec default job options', () => {
+  it('uses exactly the spec default job options, with failed jobs also capped by count (noeviction)', () => {
     expect(DEFAULT_JOB_OPTIONS).toEqual({
       attempts: 3,
       backoff: { type: 'exponential', delay: 2000 },
       removeOnComplete: { age: 86400, count: 1000 },
-      removeOnFail: { age: 604800 },
+      removeOnFail: { age: 604800, count: 5000 },
     });
     for (const settings of Object.values(QUEUE_CATALOG)) expect(jobOptionsFor(settings)).toEqual(DEFAULT_JOB_OPTIONS);
   });

@@ -37,7 +37,7 @@ export const DEFAULT_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 2000 },
   removeOnComplete: { age: JOB_RETENTION.completedAgeSeconds, count: JOB_RETENTION.completedCount },
-  removeOnFail: { age: JOB_RETENTION.failedAgeSeconds },
+  removeOnFail: { age: JOB_RETENTION.failedAgeSeconds, count: JOB_RETENTION.failedCount },
 } as const;
 
 const minutes = (n: number) => n * 60_000;

@@ -12,7 +12,9 @@ export type QueueErrorCode =
   /** The ingest id (an `Idempotency-Key`) names an ingest started with another request. */
   | 'INGEST_CONFLICT'
   /** The media item belongs to another family: an ingest of it would overwrite that family's HLS. */
-  | 'MEDIA_OWNED';
+  | 'MEDIA_OWNED'
+  /** Too many new ingests: the family's per minute, or transcodes waiting overall. */
+  | 'INGEST_LIMIT';
 
 /** Base class of this package's errors. Branch on `code`. */
 export class QueueError extends Error {

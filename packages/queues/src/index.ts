@@ -12,8 +12,14 @@ export { DEFAULT_JOB_OPTIONS, jobOverridesFromEnv, QUEUE_CATALOG, queueSettingsF
 export type { PayloadIssue, QueueErrorCode } from './errors.js';
 export { PayloadError, QueueError } from './errors.js';
 // Ingest pipelines.
-export type { IngestService, IngestServiceOptions, IngestStart, StageUpdate } from './ingest/ingest-service.js';
-export { createIngestService } from './ingest/ingest-service.js';
+export type {
+  IngestLimits,
+  IngestService,
+  IngestServiceOptions,
+  IngestStart,
+  StageUpdate,
+} from './ingest/ingest-service.js';
+export { createIngestService, INGEST_LIMITS, IngestLimitError } from './ingest/ingest-service.js';
 export type {
   ExternalStageName,
   IngestStageName,

@@ -140,7 +140,7 @@ describe('retention cleaner', () => {
       expect(await inspector.getJob('week-old')).toBeUndefined();
       expect(await inspector.getJob('six-days-old')).toBeDefined();
       expect(DEFAULT_JOB_OPTIONS.removeOnFail.age).toBe(JOB_RETENTION.failedAgeSeconds);
-      expect(namespaceInfo('imageQueues').retention).toBe('completed: 24 h or 1000 jobs; failed: 7 days');
+      expect(namespaceInfo('imageQueues').retention).toBe('completed: 24 h or 1000 jobs; failed: 7 days or 5000 jobs');
     } finally {
       await cleaner.stop();
     }

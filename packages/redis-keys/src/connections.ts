@@ -140,13 +140,31 @@ export function createRequestConnection(config: RedisConfig, options: RequestCon
     ...baseOptions(config, options.connectionName),
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: options.connectTimeoutMs ?? 2000,
-    // A cluster client keeps queued commands for as long as no node answers (its command timeout
-    // only starts once a node has the command): with wrong REDIS_CLUSTER_NODES every request would
-    // hang. A cluster's request path therefore queues nothing, and refuses at once until it is up.
-    enableOfflineQueue: !config.cluster,
+    enableOfflineQueue: true,
     maxRetriesPerRequest: 0,
     ...options.overrides,
   });
+  if (isCluster(client)) {
+    // A cluster client keeps queued commands for as long as no node answers (a node's command
+    // timeout only starts once it has the command, and the cluster flushes its queue only when it
+    // stops retrying): with wrong REDIS_CLUSTER_NODES every request would hang. Once the first
+    // attempt has failed, or the connect timeout has passed, it queues nothing more and fails what
+    // waits, as one server's request connection does after its first failed attempt.
+    const giveUp = () => {
+      clearTimeout(timer);
+      if (client.status === 'ready' || client.options.enableOfflineQueue === false) return;
+      client.options.enableOfflineQueue = false;
+      // ioredis's own flush (not typed as public): it rejects every queued command with this error.
+      (client as unknown as { flushQueue?: (error: Error) => void }).flushQueue?.(
+        new Error("Cluster isn't ready: no node of the cluster answers"),
+      );
+    };
+    const timer = setTimeout(giveUp, options.connectTimeoutMs ?? 2000);
+    timer.unref();
+    client.once('reconnecting', giveUp);
+    client.once('error', giveUp);
+    client.once('ready', () => clearTimeout(timer));
+  }
   // The offline queue only bridges start-up; a failed first attempt flushes it (maxRetriesPerRequest 0).
   client.once('ready', () => {
     client.options.enableOfflineQueue = options.overrides?.enableOfflineQueue ?? false;

@@ -99,6 +99,8 @@ export interface Keyspace {
   sessionPrefixes(sessionOrFamily: string | { familyId: string }): SessionPrefixes;
   /** `ingest:{ingestId}` */
   ingest(ingestId: string): string;
+  /** `ingest_rate:{familyId}`: the family's ingests in the current minute. */
+  ingestRate(familyId: string): string;
   /**
    * SCAN MATCH pattern of a namespace (`session:*`), of one queue
    * (`bull:video:transcode:*`) or of all cache entries (`cache:*`).
@@ -203,6 +205,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
       return prefixes(typeof of === 'string' ? sessionTag(of) : familyTag(of.familyId));
     },
     ingest: (id) => k('ingest', assertSafeId(id, 'ingestId')),
+    ingestRate: (id) => k('ingest_rate', assertSafeId(id, 'familyId')),
     pattern(of) {
       if (of === 'cache') return k('cache', '*');
       if (of.includes(':')) {

@@ -29,7 +29,8 @@ export type NamespaceId =
   | 'session'
   | 'familyStreams'
   | 'deviceStreams'
-  | 'ingest';
+  | 'ingest'
+  | 'ingestRate';
 
 const bullTypes =
   'BullMQ: LIST wait/active, ZSET delayed/prioritized/completed/failed, HASH job/meta, STREAM events, SET stalled';
@@ -42,9 +43,14 @@ export const JOB_RETENTION = {
   completedAgeSeconds: 24 * 60 * 60,
   completedCount: 1000,
   failedAgeSeconds: 7 * 24 * 60 * 60,
+  /**
+   * Failed jobs kept per queue at most, besides the spec's 7 days: under `noeviction` a storm of
+   * failures (a broken store, a bad batch) must not fill Redis. About 5 KB each with its stack.
+   */
+  failedCount: 5000,
 } as const;
 
-const jobRetention = `completed: ${JOB_RETENTION.completedAgeSeconds / 3600} h or ${JOB_RETENTION.completedCount} jobs; failed: ${JOB_RETENTION.failedAgeSeconds / 86_400} days`;
+const jobRetention = `completed: ${JOB_RETENTION.completedAgeSeconds / 3600} h or ${JOB_RETENTION.completedCount} jobs; failed: ${JOB_RETENTION.failedAgeSeconds / 86_400} days or ${JOB_RETENTION.failedCount} jobs`;
 
 /**
  * The namespace table of `redis-usage.md`, as data. Key builders, SCAN patterns,
@@ -150,6 +156,15 @@ export const NAMESPACES: readonly NamespaceInfo[] = [
     type: 'STRING (JSON)',
     ttlSeconds: 24 * 60 * 60,
     retention: '24 h',
+  },
+  {
+    id: 'ingestRate',
+    key: 'ingest_rate:{familyId}',
+    purpose: 'Ingests a family started in the current minute (the per-family ingest limit)',
+    service: 'video-processor',
+    type: 'STRING (counter)',
+    ttlSeconds: 60,
+    retention: '60 s from the minute’s first ingest',
   },
 ];
 

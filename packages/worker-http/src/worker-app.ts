@@ -9,6 +9,7 @@ import {
   createJobInspector,
   createProducer,
   createQueueWorker,
+  INGEST_LIMITS,
   jobOverridesFromEnv,
   type QueueConsumer,
   type QueueName,
@@ -66,6 +67,13 @@ const envSchema = (defaultPort: number) =>
     MAX_VIDEO_PIXELS: z.coerce.number().int().min(64).max(1_000_000_000).default(DEFAULT_MAX_VIDEO_PIXELS),
     FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+    INGEST_RATE_PER_FAMILY_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(INGEST_LIMITS.perFamilyPerMinute),
+    INGEST_MAX_WAITING: z.coerce.number().int().min(1).max(1_000_000).default(INGEST_LIMITS.maxWaiting),
     DASHBOARD: z.enum(['off', 'read-only', 'read-write']).default('off'),
     DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     DASHBOARD_PATH: z
@@ -164,6 +172,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       producer,
       // The ingest records who may play what it makes, where the gateway reads it at admit.
       storage,
+      limits: { perFamilyPerMinute: config.INGEST_RATE_PER_FAMILY_PER_MINUTE, maxWaiting: config.INGEST_MAX_WAITING },
       onCompleted: async (state) => {
         await cache.invalidateRecent();
         log.info({ ingestId: state.ingestId, mediaId: state.mediaId }, 'ingest completed; cache:recent invalidated');

@@ -231,6 +231,11 @@ describe('ingests over HTTP', () => {
   });
 });
 
+const ingestFor = (call: { address: string }, id: string) =>
+  fetch(`${call.address}/api/v1/ingests/${id}`, { headers: { authorization: 'Bearer secret-token' } }).then(
+    (r) => r.status,
+  );
+
 describe('ingest keys across families and retries', () => {
   it('a key names one request: another family, output, renditions or stages is 409 and tells nothing; long keys read back', async () => {
     const mediaRoot = await mkdtemp(join(tmpdir(), 'ingest-keys-'));
@@ -301,6 +306,60 @@ describe('ingest keys across families and retries', () => {
       expect(((await job.json()) as { error: string }).error).toBe('not_found');
     } finally {
       await rm(mediaRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('bounds new ingests per family (every process, one counter) and overall, with 429 and Retry-After', async () => {
+    const limits = { perFamilyPerMinute: 3, maxWaiting: 1000 };
+    // Two services on two connections: two processes sharing one Redis.
+    const other = createRequestConnection(loadRedisConfig(redis.env), { commandTimeoutMs: 2000 });
+    try {
+      const a = await start('secret-token', undefined, {
+        ingest: createIngestService({ connection, producer, keyspace, limits }),
+      });
+      const b = await start('secret-token', undefined, {
+        ingest: createIngestService({ connection: other, producer, keyspace, limits }),
+      });
+      const post = (call: typeof a, family: string, i: number, key = `lim-${family}-${i}`) =>
+        fetch(`${call.address}/api/v1/ingests`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({
+            mediaId: `lim-${family}-${i}`,
+            familyId: family,
+            source: { bucket: 'media', key: 'u.mkv' },
+          }),
+        });
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await post(i % 2 ? b : a, 'fam-bulk', i)).status);
+      expect(statuses).toEqual([202, 202, 202, 429, 429]);
+      const refused = await post(a, 'fam-bulk', 9);
+      expect(refused.status).toBe(429);
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(await refused.json()).toMatchObject({ error: 'rate_limited' });
+      expect(await redis.client.ttl(keyspace.ingestRate('fam-bulk'))).toBeGreaterThan(0);
+      // A retry of an ingest that started is not a new one; another family is not held back.
+      expect((await post(a, 'fam-bulk', 0)).status).toBe(202);
+      expect((await post(a, 'fam-small', 0)).status).toBe(202);
+
+      // Everyone's together: past maxWaiting transcodes, nobody starts a new one.
+      const waiting = await producer.queue('video:transcode').getJobCounts('waiting', 'prioritized', 'delayed');
+      const full = await start('secret-token', undefined, {
+        ingest: createIngestService({
+          connection,
+          producer,
+          keyspace,
+          limits: { perFamilyPerMinute: 100, maxWaiting: (waiting.waiting ?? 0) + (waiting.prioritized ?? 0) },
+        }),
+      });
+      const over = await post(full, 'fam-new', 0);
+      expect(over.status).toBe(429);
+      expect(((await over.json()) as { message: string }).message).toMatch(/transcodes are waiting/);
+      expect(await ingestFor(full, 'lim-fam-new-0')).toBe(404);
+    } finally {
+      other.disconnect();
     }
   });
 

@@ -1,5 +1,6 @@
 import type { TvMetrics } from '@nself-tv/metrics';
 import {
+  IngestLimitError,
   type IngestService,
   type JobInspector,
   MAX_INGEST_ID_LENGTH,
@@ -211,6 +212,10 @@ function registerIngestRoutes(
     } catch (error) {
       if (error instanceof QueueError && (error.code === 'INGEST_CONFLICT' || error.code === 'MEDIA_OWNED')) {
         throw new HttpProblem(409, 'conflict', error.message);
+      }
+      if (error instanceof IngestLimitError) {
+        reply.header('retry-after', String(error.retryAfterSeconds));
+        throw new HttpProblem(429, 'rate_limited', `${error.message}; retry in ${error.retryAfterSeconds} s`);
       }
       throw error;
     }

@@ -12,9 +12,11 @@ import {
   ingestStateSchema,
   initialStages,
 } from './state.js';
+import rateSource from './ingest-rate.lua';
 import updateSource from './update-stage.lua';
 
 const updateStage = defineLuaScript(updateSource);
+const countIngest = defineLuaScript(rateSource);
 const cancelScript = defineLuaScript(cancelSource);
 
 /** Fields of a stage update. */
@@ -60,6 +62,37 @@ export interface IngestServiceOptions {
    * under `PLAYBACK_ACCESS=owner`)
    */
   storage?: MediaStorage;
+  /**
+   * Bounds on new ingests (retries of a known id are not counted), refused with `INGEST_LIMIT`
+   * and when to retry: each family's ingests per minute, counted in Redis for every process,
+   * and the transcodes waiting for a worker, everyone's together. @default {@link INGEST_LIMITS}
+   */
+  limits?: Partial<IngestLimits>;
+}
+
+/** Bounds on new ingests. */
+export interface IngestLimits {
+  /** New ingests one family may start per minute. */
+  perFamilyPerMinute: number;
+  /** Transcodes waiting (waiting, prioritized, delayed) above which no new ingest starts. */
+  maxWaiting: number;
+}
+
+/**
+ * A library scan of a few thousand titles queues in well under an hour at 120 a minute (each
+ * film takes minutes to transcode anyway); 2000 waiting transcodes is days of work for a small
+ * worker pool and about 10 MB of Redis.
+ */
+export const INGEST_LIMITS: IngestLimits = { perFamilyPerMinute: 120, maxWaiting: 2000 };
+
+/** Refused by {@link IngestLimits}: retry after `retryAfterSeconds`. */
+export class IngestLimitError extends QueueError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('INGEST_LIMIT', message);
+  }
 }
 
 /** What {@link IngestService.begin} answers. */
@@ -146,6 +179,28 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
   const keys = options.keyspace ?? keyspaceFor(options.connection);
   const { connection, producer } = options;
   const layout = options.layout ?? hlsLayout();
+  const limits: IngestLimits = { ...INGEST_LIMITS, ...options.limits };
+
+  /** Refuses a new ingest over the bounds; counts it for its family otherwise. */
+  const admitIngest = async (familyId: string) => {
+    const counts = await redis(
+      'ingest limits',
+      producer.queue('video:transcode').getJobCounts('waiting', 'prioritized', 'delayed'),
+    );
+    const waiting = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+    if (waiting >= limits.maxWaiting) {
+      throw new IngestLimitError(`${waiting} transcodes are waiting for a worker; retry later`, 60);
+    }
+    const wait = Number(
+      await redis(
+        'ingest limits',
+        countIngest.run(connection, [keys.ingestRate(familyId)], [String(limits.perFamilyPerMinute), '60']),
+      ),
+    );
+    if (wait > 0) {
+      throw new IngestLimitError(`more than ${limits.perFamilyPerMinute} ingests a minute for this family`, wait);
+    }
+  };
 
   const service: IngestService = {
     jobIdFor: (ingestId, stage) => `${ingestId}-${stage}`,
@@ -192,6 +247,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       };
       const known = await replay();
       if (known) return known;
+      await admitIngest(req.familyId);
       const inLayout = output.bucket === layout.bucket && output.prefix === tryPrefix(layout, req.mediaId);
       if (options.storage && inLayout) {
         const owner = await recordMediaAccess(options.storage, layout, req.mediaId, req.familyId);
