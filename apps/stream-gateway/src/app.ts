@@ -211,6 +211,11 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         message: 'the session store could not confirm the write; retry shortly',
       });
     }
+    // Redis's own error code for a write refused at maxmemory under noeviction.
+    if ((error as { name?: string }).name === 'ReplyError' && /^OOM\b/.test(fe.message ?? '')) {
+      request.log.error({ err: error }, 'Redis is full (maxmemory under noeviction): writes are refused');
+      return reply.code(503).send({ error: 'service_unavailable', message: 'the session store is full; retry later' });
+    }
     const redisDown =
       /Connection is closed|Stream isn't writeable|ECONNREFUSED|timed out|max retries|Cluster isn't ready/i.test(
         fe.message ?? '',

@@ -1,5 +1,5 @@
 import { type RedisClient, waitForReady } from '@nself-tv/redis-keys';
-import { QueueError } from './errors.js';
+import { QueueError, redisFailure } from './errors.js';
 
 /**
  * Rejects with `REDIS_UNAVAILABLE` when `promise` has not settled after
@@ -17,7 +17,7 @@ export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, wh
     return await Promise.race([promise, deadline]);
   } catch (error) {
     if (error instanceof QueueError) throw error;
-    throw new QueueError('REDIS_UNAVAILABLE', `${what}: ${(error as Error).message}`, { cause: error });
+    throw redisFailure(what, error);
   } finally {
     clearTimeout(timer);
   }

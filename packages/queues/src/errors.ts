@@ -4,6 +4,8 @@ export type QueueErrorCode =
   | 'INVALID_RESULT'
   | 'INVALID_QUEUE_CONFIG'
   | 'REDIS_UNAVAILABLE'
+  /** Redis refused the write: maxmemory reached under noeviction. Nothing was written; retry once there is room. */
+  | 'REDIS_FULL'
   /** Written on the master, but fewer replicas than asked have it: the job may exist; retry with its id. */
   | 'NOT_REPLICATED'
   | 'JOB_TIMEOUT'
@@ -15,6 +17,17 @@ export type QueueErrorCode =
   | 'MEDIA_OWNED'
   /** Too many new ingests: the family's per minute, or transcodes waiting overall. */
   | 'INGEST_LIMIT';
+
+/** Redis's own error code (`OOM …`) for a write refused at maxmemory under noeviction. */
+export function isRedisFull(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ReplyError' && /^OOM\b/.test(String((error as Error).message));
+}
+
+/** A failure of a Redis call as this package reports it: `REDIS_FULL` or `REDIS_UNAVAILABLE`. */
+export function redisFailure(what: string, error: unknown): QueueError {
+  const message = `${what}: ${(error as Error).message}`;
+  return new QueueError(isRedisFull(error) ? 'REDIS_FULL' : 'REDIS_UNAVAILABLE', message, { cause: error });
+}
 
 /** Base class of this package's errors. Branch on `code`. */
 export class QueueError extends Error {

@@ -12,7 +12,7 @@ import {
 } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { createFileStorage } from '@nself-tv/storage';
-import { useTestRedis } from '@nself-tv/test-redis';
+import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './service.js';
@@ -248,7 +248,7 @@ describe('ingest keys across families and retries', () => {
           method: 'POST',
           headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json', 'idempotency-key': key },
           body: JSON.stringify(body),
-        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
       const movie = {
         mediaId: 'film-k',
         familyId: 'fam-a',
@@ -371,6 +371,61 @@ describe('ingest keys across families and retries', () => {
         text: JSON.stringify(optimize),
       });
       expect(res, type).toMatchObject({ status: 415, body: { error: 'unsupported_media_type' } });
+    }
+  });
+});
+
+describe('a full Redis', () => {
+  it('an enqueue or an ingest is 503 "Redis is full", nothing half written; room again, it works', async () => {
+    const server = await startRedisServer({ args: ['--maxmemory-policy', 'noeviction'] });
+    const own = createRequestConnection(loadRedisConfig({ REDIS_URL: server.url }), { commandTimeoutMs: 2000 });
+    const ownProducer = createProducer({ connection: own });
+    const ownInspector = createJobInspector(own);
+    const app = Fastify({ routerOptions: WORKER_ROUTER_OPTIONS });
+    try {
+      registerWorkerRoutes(app, {
+        queues: { optimize: 'image:optimize' },
+        connection: own,
+        producer: ownProducer,
+        inspector: ownInspector,
+        metrics: createTvMetrics({ defaultMetrics: false }),
+        apiToken: 'secret-token',
+        ingest: createIngestService({ connection: own, producer: ownProducer }),
+      });
+      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      const post = (path: string, body: unknown, key?: string) =>
+        fetch(`${address}${path}`, {
+          method: 'POST',
+          headers: {
+            authorization: 'Bearer secret-token',
+            'content-type': 'application/json',
+            ...(key ? { 'idempotency-key': key } : {}),
+          },
+          body: JSON.stringify(body),
+        });
+      const ingestBody = { mediaId: 'film-full', familyId: 'fam', source: { bucket: 'media', key: 'u.mkv' } };
+      expect((await post('/api/v1/jobs/optimize', optimize)).status).toBe(202);
+      const used = Number(/used_memory:(\d+)/.exec(await own.info('memory'))?.[1]);
+      await own.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+      for (const res of [
+        await post('/api/v1/jobs/optimize', optimize),
+        await post('/api/v1/ingests', ingestBody, 'full-1'),
+      ]) {
+        expect(res.status).toBe(503);
+        expect(await res.json()).toEqual({
+          error: 'service_unavailable',
+          message: 'Redis is full: nothing was queued; retry later',
+        });
+      }
+      expect(await own.exists(createKeyspace().ingest('full-1'))).toBe(0);
+      await own.config('SET', 'maxmemory', '0');
+      expect((await post('/api/v1/ingests', ingestBody, 'full-1')).status).toBe(202);
+    } finally {
+      await app.close();
+      await ownProducer.close();
+      await ownInspector.close();
+      own.disconnect();
+      await server.close();
     }
   });
 });

@@ -109,13 +109,15 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
           ? new HttpProblem(400, 'bad_request', error.message, error.field || undefined)
           : error instanceof QueueError && error.code === 'REDIS_UNAVAILABLE'
             ? new HttpProblem(503, 'service_unavailable', 'Redis does not answer; retry shortly')
-            : error instanceof QueueError && error.code === 'NOT_REPLICATED'
-              ? new HttpProblem(
-                  503,
-                  'service_unavailable',
-                  'the job could not be confirmed on the replicas; retry shortly',
-                )
-              : fromFastify(error, app.initialConfig.bodyLimit ?? 1_048_576);
+            : error instanceof QueueError && error.code === 'REDIS_FULL'
+              ? new HttpProblem(503, 'service_unavailable', 'Redis is full: nothing was queued; retry later')
+              : error instanceof QueueError && error.code === 'NOT_REPLICATED'
+                ? new HttpProblem(
+                    503,
+                    'service_unavailable',
+                    'the job could not be confirmed on the replicas; retry shortly',
+                  )
+                : fromFastify(error, app.initialConfig.bodyLimit ?? 1_048_576);
     if (problem) {
       const { status, field } = problem;
       return reply

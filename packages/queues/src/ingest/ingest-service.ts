@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { defineLuaScript, type Keyspace, keyspaceFor, namespaceTtl, type RedisClient } from '@nself-tv/redis-keys';
 import { type HlsLayout, hlsLayout, type MediaStorage, recordMediaAccess } from '@nself-tv/storage';
-import { PayloadError, QueueError } from '../errors.js';
+import { PayloadError, QueueError, redisFailure } from '../errors.js';
 import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
 import { type ExternalStageName, type IngestStageName, QUEUE_OF_STAGE, type StageStatus } from './stages.js';
@@ -157,8 +157,8 @@ const tryPrefix = (layout: HlsLayout, mediaId: string) => {
 };
 
 /**
- * A Redis call of the service: a failure of the connection is `REDIS_UNAVAILABLE` (503 over
- * HTTP), whatever ioredis said. No deadline: on a worker connection a stage update waits
+ * A Redis call of the service: a failure of the connection is `REDIS_UNAVAILABLE`, a write
+ * refused at maxmemory `REDIS_FULL` (both 503 over HTTP), whatever ioredis said. No deadline: on a worker connection a stage update waits
  * through an outage; a request connection refuses at once on its own.
  */
 async function redis<T>(what: string, call: Promise<T>): Promise<T> {
@@ -166,7 +166,7 @@ async function redis<T>(what: string, call: Promise<T>): Promise<T> {
     return await call;
   } catch (error) {
     if (error instanceof QueueError) throw error;
-    throw new QueueError('REDIS_UNAVAILABLE', `${what}: ${(error as Error).message}`, { cause: error });
+    throw redisFailure(what, error);
   }
 }
 
