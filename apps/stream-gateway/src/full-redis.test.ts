@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { gatewayKit, token } from './test-helpers.js';
 
-const start = gatewayKit({ env: {}, namespace: 'full' });
+// Its own server (a full one): the kit's Redis is only a default that REDIS_URL replaces.
+const start = gatewayKit({ env: { REDIS_URL: '' }, namespace: 'full' });
 
 describe('a full Redis', () => {
   it('admit and heartbeat answer 503 service_unavailable; reads and ends still work; nothing is half written', async () => {

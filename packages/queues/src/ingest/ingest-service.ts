@@ -4,6 +4,7 @@ import { type HlsLayout, hlsLayout, type MediaStorage, recordMediaAccess } from 
 import { PayloadError, QueueError, redisFailure } from '../errors.js';
 import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
+import rateSource from './ingest-rate.lua';
 import { type ExternalStageName, type IngestStageName, QUEUE_OF_STAGE, type StageStatus } from './stages.js';
 import {
   type IngestRequest,
@@ -12,7 +13,6 @@ import {
   ingestStateSchema,
   initialStages,
 } from './state.js';
-import rateSource from './ingest-rate.lua';
 import updateSource from './update-stage.lua';
 
 const updateStage = defineLuaScript(updateSource);
