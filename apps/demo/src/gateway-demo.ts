@@ -4,7 +4,8 @@ import { SignJWT } from 'jose';
 
 const HASURA = 'https://hasura.io/jwt/claims';
 const USER = 'demo-user';
-const FAMILY = 'demo-family';
+/** The demo's family: it ingests the sample and plays it (admit plays only a family's own media). */
+export const FAMILY = 'demo-family';
 const DEVICE = 'demo-living-room-tv';
 
 type Reply = { status: number; body: Record<string, unknown> };

@@ -10,7 +10,7 @@ import { createKeyspace, createRequestConnection } from '@nself-tv/redis-keys';
 import { createFileStorage, hlsLayout, type MediaStorage, storageFromEnv } from '@nself-tv/storage';
 import { type S3ServerHandle, startS3Server } from '@nself-tv/test-redis';
 import { alive, type RunningApp, startApp, stopApps } from './app-processes.js';
-import { gatewayDemo, playbackDemo } from './gateway-demo.js';
+import { FAMILY, gatewayDemo, playbackDemo } from './gateway-demo.js';
 import { type DemoRedis, hasTool, INSTALL_HINT, resolveRedis } from './local-redis.js';
 import { describeOutputs } from './outputs.js';
 import { createProgressView } from './progress-view.js';
@@ -197,7 +197,7 @@ async function main(): Promise<number> {
     const recentKey = createKeyspace().cacheRecent();
     await connection.set(recentKey, JSON.stringify([{ id: 'older-title' }]), 'EX', 300);
     // No output: the ingest writes where the layout says, which is where the gateway serves from.
-    const request = { mediaId, familyId: 'demo-family', source: { bucket: BUCKET, key: sourceKey } };
+    const request = { mediaId, familyId: FAMILY, source: { bucket: BUCKET, key: sourceKey } };
     const idempotency = { 'idempotency-key': `ingest-${mediaId}` };
     const posted = await api('POST', '/api/v1/ingests', request, idempotency);
     const first = (await posted.json()) as { ingestId: string; replayed: boolean };
@@ -251,14 +251,14 @@ async function main(): Promise<number> {
           `${app.name.padEnd(20)} ${app.address}  health ${app.address}/health, metrics ${app.address}/metrics${docs}`,
         );
       }
-      if (state.status === 'completed') say(`player: ${gateway.address}/dev/player?media=${mediaId}`);
+      if (state.status === 'completed') say(`player: ${gateway.address}/dev/player?media=${mediaId}&family=${FAMILY}`);
       say(`job API token (POST /api/v1/jobs/*): ${secrets.API_TOKEN}`);
       say(`gateway AUTH_JWT_SECRET (sign caller tokens with it): ${secrets.AUTH_JWT_SECRET}`);
       say(`Redis: ${redis.description}`);
       const pids = [...apps.map((a) => a.pid), redis.pid].filter((p) => p !== undefined);
       await writeFile(
         join(dir, 'running.json'),
-        `${JSON.stringify({ apps, redisPid: redis.pid, secrets, mediaId }, null, 2)}\n`,
+        `${JSON.stringify({ apps, redisPid: redis.pid, secrets, mediaId, familyId: FAMILY }, null, 2)}\n`,
       );
       say(
         `stop them with: kill -TERM ${pids.map((p) => `-${p}`).join(' ')}   (details in ${join(dir, 'running.json')})`,

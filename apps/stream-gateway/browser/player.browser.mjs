@@ -4,16 +4,15 @@
 // then ends the session and checks that the next segment request is refused (403). It keeps a
 // screenshot in browser-results/. Not part of `npm test`: it needs chromium (installed here
 // with apt-get when missing and running as root).
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, ensureChromium } from '@nself-tv/test-redis';
 import { chromium } from 'playwright-core';
+import { keptDemo } from './kept-demo.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const repo = join(here, '..', '..', '..');
 const results = join(here, '..', 'browser-results');
 const say = (line) => console.log(`[browser] ${line}`);
 const fail = (message) => {
@@ -24,29 +23,7 @@ const CHROMIUM = ensureChromium(say);
 // A real ingest on the real apps: the demo, kept running.
 const dir = await mkdtemp(join(tmpdir(), 'nself-browser-'));
 say(`running the demo (12 s sample) in ${dir}`);
-const demo = spawnSync(
-  process.execPath,
-  [join(repo, 'apps/demo/dist/main.js'), '--seconds', '12', '--keep', '--dir', dir],
-  {
-    encoding: 'utf8',
-    env: { ...process.env },
-  },
-);
-if (demo.status !== 0) fail(`the demo failed:\n${demo.stdout}\n${demo.stderr}`);
-const running = JSON.parse(await readFile(join(dir, 'running.json'), 'utf8'));
-const gateway = running.apps.find((a) => a.name === 'stream-gateway').address;
-const stopAll = () => {
-  for (const app of running.apps) {
-    try {
-      process.kill(-app.pid, 'SIGTERM');
-    } catch {}
-  }
-  if (running.redisPid) {
-    try {
-      process.kill(running.redisPid, 'SIGTERM');
-    } catch {}
-  }
-};
+const { running, gateway, stop: stopAll } = await keptDemo(dir, ['--seconds', '12']);
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -61,7 +38,7 @@ try {
     if (/\/seg_\d+\.ts$/.test(r.url())) segments.push(r.url());
     if (r.status() === 403) refusals.push(r.url());
   });
-  const url = `${gateway}/dev/player?media=${running.mediaId}&autoplay=1&heartbeat=2`;
+  const url = `${gateway}/dev/player?media=${running.mediaId}&family=${running.familyId}&autoplay=1&heartbeat=2`;
   say(`opening ${url}`);
   await page.goto(url);
   await page.waitForFunction(() => document.querySelector('video').currentTime > 3, null, { timeout: 60_000 });

@@ -5,7 +5,7 @@
 // own clock, within one frame. Not part of `npm test`: it needs chromium.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, ensureChromium, freePort } from '@nself-tv/test-redis';
 import { SignJWT } from 'jose';
 import { chromium } from 'playwright-core';
+import { keptDemo } from './kept-demo.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const repo = join(here, '..', '..', '..');
 const results = join(here, '..', 'browser-results');
 const require = createRequire(import.meta.url);
 const say = (line) => console.log(`[players] ${line}`);
@@ -80,35 +80,13 @@ say(`source: first video frame at ${sourceVideoStart} s, cue starts ${sourceStar
 const appPort = await freePort();
 const appOrigin = `http://127.0.0.1:${appPort}`;
 say(`running the demo on ${source} with CORS_ORIGINS=${appOrigin}`);
-const demo = spawnSync(
-  process.execPath,
-  [join(repo, 'apps/demo/dist/main.js'), source, '--keep', '--dir', join(dir, 'demo')],
-  {
-    encoding: 'utf8',
-    env: { ...process.env, CORS_ORIGINS: appOrigin },
-  },
-);
-if (demo.status !== 0) fail(`the demo failed:\n${demo.stdout}\n${demo.stderr}`);
-const running = JSON.parse(await readFile(join(dir, 'demo', 'running.json'), 'utf8'));
-const gateway = running.apps.find((a) => a.name === 'stream-gateway').address;
-const stopAll = () => {
-  for (const app of running.apps) {
-    try {
-      process.kill(-app.pid, 'SIGTERM');
-    } catch {}
-  }
-  if (running.redisPid) {
-    try {
-      process.kill(running.redisPid, 'SIGTERM');
-    } catch {}
-  }
-};
+const { running, gateway, stop: stopAll } = await keptDemo(join(dir, 'demo'), [source], { CORS_ORIGINS: appOrigin });
 
 // The family's caller token, as the web app would hold it.
 const callerToken = await new SignJWT({
   'https://hasura.io/jwt/claims': {
     'x-hasura-user-id': 'demo-user',
-    'x-hasura-family-id': 'demo-family',
+    'x-hasura-family-id': running.familyId,
     'x-hasura-default-role': 'user',
   },
 })

@@ -147,6 +147,19 @@ describe('who may play what', () => {
     }
   });
 
+  it('the dev player signs in to the family it is asked for, so it plays that family’s media only', async () => {
+    const gw = await gateway({ DEV_PLAYER: 'true' });
+    const dev = async (query: string) => gw.call('POST', `/dev/token${query}`);
+    expect((await dev('?family=a:b')).status).toBe(400);
+    const signed = await dev('?family=fam-a');
+    expect(signed.body).toMatchObject({ userId: 'dev-user', familyId: 'fam-a' });
+    const play = (jwt: string, mediaId: string) =>
+      gw.call('POST', '/api/v1/admit', { token: jwt, body: { mediaId, deviceId: randomUUID() } });
+    expect((await play(signed.body.token, 'film-a')).status).toBe(200);
+    expect((await play(signed.body.token, 'film-b')).status).toBe(403);
+    expect((await dev('')).body.familyId).toBe('dev-family');
+  });
+
   it('never serves the access record', async () => {
     const gw = await gateway();
     const { mediaUrl } = await admitted(gw, 'film-a');

@@ -103,7 +103,8 @@ export const PLAYER_HTML = `<!doctype html>
   addEventListener('pagehide', () => { end(); });
 
   $('play').onclick = async () => {
-    jwt = (await (await fetch('/dev/token', { method: 'POST' })).json()).token;
+    const family = params.get('family');
+    jwt = (await (await fetch('/dev/token' + (family ? '?family=' + encodeURIComponent(family) : ''), { method: 'POST' })).json()).token;
     const res = await api('POST', '/api/v1/admit', { mediaId: $('media').value, deviceId, userRole: 'user', contentRating: 'NR' });
     const body = await res.json();
     if (res.status !== 200) { log('admit: ' + res.status + ' ' + body.error + ': ' + body.message); state.errors.push(body); return; }
