@@ -133,26 +133,6 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     const location = locate(grant.mediaId, path);
     const { type, kind } = kindOf(path) as { type: string; kind: PlaybackEvent['kind'] };
     const head = request.method === 'HEAD';
-    if (kind === 'playlist') {
-      let size: number | undefined;
-      try {
-        size = (await storage.stat(location))?.bytes;
-      } catch (error) {
-        throw notFound(error);
-      }
-      if (size === undefined) throw new HttpError(404, 'not_found', 'no such file');
-      if (size > MAX_PLAYLIST_BYTES) {
-        throw new HttpError(500, 'internal_error', 'this playlist is larger than the gateway serves');
-      }
-      reply.header('content-type', type).header('cache-control', PLAYLIST_CACHE);
-      record('ok', kind, head ? 0 : size);
-      if (head) return reply.send('');
-      const target = {
-        playlistPath: path,
-        base: base(sign(grant.sessionId, grant.mediaId, deps.childTtlSeconds)),
-      };
-      return reply.send(Readable.from(rewritePlaylist(storage.createReadStream(location), target)));
-    }
     let stat: Awaited<ReturnType<MediaStorage['stat']>>;
     try {
       stat = await storage.stat(location);
@@ -160,6 +140,28 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
       throw notFound(error);
     }
     if (!stat) throw new HttpError(404, 'not_found', 'no such file');
+    if (kind === 'playlist') {
+      if (stat.bytes > MAX_PLAYLIST_BYTES) {
+        throw new HttpError(500, 'internal_error', 'this playlist is larger than the gateway serves');
+      }
+      reply.header('content-type', type).header('cache-control', PLAYLIST_CACHE);
+      if (head) {
+        record('ok', kind, 0);
+        return reply.send('');
+      }
+      const target = { playlistPath: path, base: base(sign(grant.sessionId, grant.mediaId, deps.childTtlSeconds)) };
+      const lines = rewritePlaylist(storage.createReadStream(location), target);
+      // Counted as sent: the rewritten bytes, once the last line is out.
+      const counted = async function* () {
+        let bytes = 0;
+        for await (const part of lines) {
+          bytes += Buffer.byteLength(part);
+          yield part;
+        }
+        record('ok', kind, bytes);
+      };
+      return reply.send(Readable.from(counted()));
+    }
     const etag = `"${createHash('sha1')
       .update(`${location.key}:${stat.bytes}:${stat.modifiedMs ?? 0}`)
       .digest('base64url')
