@@ -289,8 +289,22 @@ describe('stopping and crashing', () => {
   it('SIGKILL of the worker takes its ffmpeg with it, and the next start sweeps its temp folder', async () => {
     const app = startApp();
     const api = jobApi(await app.address, TOKEN);
-    await longTranscode(api, 'killed/');
-    await until(async () => (ffmpegsUnder(jobTmp).length > 0 ? true : undefined), 30_000);
+    const queued = await longTranscode(api, 'killed/');
+    await until(async () => {
+      const job = await api.job(queued.body.jobId);
+      return job.state === 'active' && Number(job.progress) > 0 ? true : undefined;
+    }, 30_000);
+    // A job handed back by an earlier case may start beside it: kill only once no ffmpeg is being
+    // spawned (the same processes for a second). A child still between fork and setpriv's
+    // PR_SET_PDEATHSIG when its parent dies would outlive it: that window is not what this tests.
+    let seen = '';
+    let polls = 0;
+    await until(async () => {
+      const now = ffmpegsUnder(jobTmp).sort().join(',');
+      polls = now !== '' && now === seen ? polls + 1 : 0;
+      seen = now;
+      return polls >= 10 ? true : undefined;
+    }, 30_000);
     const pid = app.child.pid as number;
     app.child.kill('SIGKILL');
     await app.exited;
