@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTvMetrics } from '@nself-tv/metrics';
-import { isSafeId, type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
+import { isRedisFull, isSafeId, type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
 import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
 import type { MediaStorage } from '@nself-tv/storage';
 import { registerProbes } from '@nself-tv/worker-http/service';
@@ -211,8 +211,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
         message: 'the session store could not confirm the write; retry shortly',
       });
     }
-    // Redis's own error code for a write refused at maxmemory under noeviction.
-    if ((error as { name?: string }).name === 'ReplyError' && /^OOM\b/.test(fe.message ?? '')) {
+    if (isRedisFull(error)) {
       request.log.error({ err: error }, 'Redis is full (maxmemory under noeviction): writes are refused');
       return reply.code(503).send({ error: 'service_unavailable', message: 'the session store is full; retry later' });
     }

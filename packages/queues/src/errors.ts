@@ -1,3 +1,5 @@
+import { isRedisFull } from '@nself-tv/redis-keys';
+
 /** Stable codes of this package's errors. */
 export type QueueErrorCode =
   | 'INVALID_PAYLOAD'
@@ -17,11 +19,6 @@ export type QueueErrorCode =
   | 'MEDIA_OWNED'
   /** Too many new ingests: the family's per minute, or transcodes waiting overall. */
   | 'INGEST_LIMIT';
-
-/** Redis's own error code (`OOM …`) for a write refused at maxmemory under noeviction. */
-export function isRedisFull(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === 'ReplyError' && /^OOM\b/.test(String((error as Error).message));
-}
 
 /** A failure of a Redis call as this package reports it: `REDIS_FULL` or `REDIS_UNAVAILABLE`. */
 export function redisFailure(what: string, error: unknown): QueueError {

@@ -53,3 +53,11 @@ export class NotReplicatedError extends RedisKeysError {
     this.acknowledged = acknowledged;
   }
 }
+
+/**
+ * True when Redis refused a write because it is full: its `OOM` error reply, sent at maxmemory
+ * under `noeviction`. The one place that reads Redis's error code for it.
+ */
+export function isRedisFull(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ReplyError' && /^OOM\b/.test(String((error as Error).message));
+}

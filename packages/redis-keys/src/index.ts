@@ -14,7 +14,7 @@ export {
   waitForReady,
 } from './connections.js';
 export type { RedisKeysErrorCode } from './errors.js';
-export { InvalidIdError, NotReplicatedError, RedisConfigError, RedisKeysError } from './errors.js';
+export { InvalidIdError, isRedisFull, NotReplicatedError, RedisConfigError, RedisKeysError } from './errors.js';
 export type { EvictionInfo } from './eviction.js';
 export { getEvictionInfo, queueEvictionWarning } from './eviction.js';
 export { assertSafeId, isSafeId, MAX_ID_LENGTH, SAFE_ID_PATTERN, safeIdSchema } from './ids.js';

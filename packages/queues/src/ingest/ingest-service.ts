@@ -148,18 +148,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const tryPrefix = (layout: HlsLayout, mediaId: string) => {
-  try {
-    return layout.prefixFor(mediaId);
-  } catch {
-    return undefined;
-  }
-};
-
 /**
  * A Redis call of the service: a failure of the connection is `REDIS_UNAVAILABLE`, a write
- * refused at maxmemory `REDIS_FULL` (both 503 over HTTP), whatever ioredis said. No deadline: on a worker connection a stage update waits
- * through an outage; a request connection refuses at once on its own.
+ * refused at maxmemory `REDIS_FULL` (both 503 over HTTP), whatever ioredis said. No deadline:
+ * on a worker connection a stage update waits through an outage; a request connection refuses
+ * at once on its own.
  */
 async function redis<T>(what: string, call: Promise<T>): Promise<T> {
   try {
@@ -219,14 +212,16 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         );
       }
       const { output: asked, ...rest } = parsed.data;
-      let output = asked;
-      if (!output) {
-        try {
-          output = { bucket: layout.bucket, prefix: layout.prefixFor(rest.mediaId) };
-        } catch (error) {
+      // The item's folder in the layout: the default output, and where its access record goes.
+      let layoutPrefix: string | undefined;
+      try {
+        layoutPrefix = layout.prefixFor(rest.mediaId);
+      } catch (error) {
+        if (!asked) {
           throw new PayloadError('INVALID_PAYLOAD', 'ingest', [{ path: 'mediaId', message: (error as Error).message }]);
         }
       }
+      const output = asked ?? { bucket: layout.bucket, prefix: layoutPrefix as string };
       const req = { ...rest, output };
       const ingestId = req.ingestId ?? randomUUID();
       // Every field of the request but its id: a retry must send the same, or it is another request.
@@ -248,7 +243,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       const known = await replay();
       if (known) return known;
       await admitIngest(req.familyId);
-      const inLayout = output.bucket === layout.bucket && output.prefix === tryPrefix(layout, req.mediaId);
+      const inLayout = output.bucket === layout.bucket && output.prefix === layoutPrefix;
       if (options.storage && inLayout) {
         const owner = await recordMediaAccess(options.storage, layout, req.mediaId, req.familyId);
         if (owner === 'taken') {
