@@ -72,6 +72,9 @@ describe('job inspector', () => {
     expect(counts['image:sprite']).toMatchObject({ waiting: 1, paused: 1, isPaused: true });
     expect(counts['image:optimize']?.completed).toBeGreaterThanOrEqual(1);
     expect(counts['image:optimize']?.failed).toBeGreaterThanOrEqual(1);
+    // Only the queues asked for, the same figures, in catalog order.
+    const some = await inspector.counts(['image:sprite', 'image:poster']);
+    expect(some).toEqual([counts['image:poster'], counts['image:sprite']]);
   });
 });
 

@@ -46,8 +46,11 @@ const COUNT_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed'
 export interface JobInspector {
   /** Finds a job by id in any of the six queues; `undefined` when none has it. */
   getJob(jobId: string): Promise<JobStatus | undefined>;
-  /** Counts of every queue (a fixed number of Redis commands per queue, whatever the job count). */
-  counts(): Promise<QueueCounts[]>;
+  /**
+   * Counts of `queues` (every queue when omitted), in catalog order: a fixed number of Redis
+   * commands per queue, whatever the job count, and none for the queues not asked for.
+   */
+  counts(queues?: readonly QueueName[]): Promise<QueueCounts[]>;
   close(): Promise<void>;
 }
 
@@ -95,10 +98,10 @@ export function createJobInspector(
   };
   return {
     getJob: (jobId) => whenReady(connection, timeoutMs, `job ${jobId}`, () => getJob(jobId)),
-    counts: () =>
+    counts: (asked) =>
       whenReady(connection, timeoutMs, 'queue counts', () =>
         Promise.all(
-          QUEUE_NAMES.map(async (q) => {
+          QUEUE_NAMES.filter((q) => !asked || asked.includes(q)).map(async (q) => {
             const queue = handle(q);
             const [counts, isPaused] = await Promise.all([queue.getJobCounts(...COUNT_STATES), queue.isPaused()]);
             const byState = Object.fromEntries(COUNT_STATES.map((s) => [s, counts[s] ?? 0])) as Record<

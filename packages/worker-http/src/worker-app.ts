@@ -183,10 +183,10 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const ingestForRequests = ingestOn(requestConnection);
   // Only this app's queues: another app (and every replica of this one) reports the same
   // queue's counts from the same Redis, so dashboards and alerts take the max per queue.
-  const ownQueues = new Set(settings.map((s) => s.queue));
+  const ownQueues = settings.map((s) => s.queue);
   const metrics = createTvMetrics({
-    queues: { counts: async () => (await inspector.counts()).filter((c) => ownQueues.has(c.queue)) },
-    queueNames: [...ownQueues],
+    queues: { counts: () => inspector.counts(ownQueues) },
+    queueNames: ownQueues,
     redis: requestConnection,
   });
 
