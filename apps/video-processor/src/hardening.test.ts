@@ -266,9 +266,10 @@ describe('stopping and crashing', () => {
       const app = startApp({ SHUTDOWN_DEADLINE_MS: '1000' }, { processGroup: true });
       const api = jobApi(await app.address, TOKEN);
       const queued = await longTranscode(api, `group-${signal}/`);
-      // This case's job is encoding (a job handed back by an earlier case may run beside it).
+      // This case's chunk is encoding (a job handed back by an earlier case may run beside it).
+      const chunk = `${queued.body.jobId}-c0000`;
       await until(async () => {
-        const job = await api.job(queued.body.jobId);
+        const job = await api.job(chunk);
         return job.state === 'active' && Number(job.progress) > 0 ? true : undefined;
       }, 30_000);
       // What Ctrl-C in a terminal (SIGINT), a closed terminal (SIGHUP) or systemd's control-group
@@ -278,9 +279,12 @@ describe('stopping and crashing', () => {
       await until(async () => (ffmpegsUnder(jobTmp).length === 0 ? true : undefined), 20_000);
 
       const again = startApp({ SHUTDOWN_DEADLINE_MS: '200' });
-      const job = await jobApi(await again.address, TOKEN).job(queued.body.jobId);
-      expect(job.attemptsMade).toBe(0);
-      expect(job.failedReason).toBeUndefined();
+      const againApi = jobApi(await again.address, TOKEN);
+      for (const id of [queued.body.jobId, chunk]) {
+        const job = await againApi.job(id);
+        expect(job.attemptsMade).toBe(0);
+        expect(job.failedReason).toBeUndefined();
+      }
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
     },
@@ -291,7 +295,7 @@ describe('stopping and crashing', () => {
     const api = jobApi(await app.address, TOKEN);
     const queued = await longTranscode(api, 'killed/');
     await until(async () => {
-      const job = await api.job(queued.body.jobId);
+      const job = await api.job(`${queued.body.jobId}-c0000`);
       return job.state === 'active' && Number(job.progress) > 0 ? true : undefined;
     }, 30_000);
     // A job handed back by an earlier case may start beside it: kill only once no ffmpeg is being

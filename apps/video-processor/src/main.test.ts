@@ -89,7 +89,8 @@ describe('video-processor app', () => {
     const status = await fetch(`${address}/api/v1/queues/status`).then(
       (r) => r.json() as Promise<{ queues: { queue: string; completed: number }[] }>,
     );
-    expect(status.queues.map((q) => q.completed)).toEqual([1, 1, 1]);
+    // The transcode ran as its job and two parts (its audio and its one chunk), all on video:transcode.
+    expect(status.queues.map((q) => q.completed)).toEqual([3, 1, 1]);
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   }, 120_000);
@@ -241,7 +242,12 @@ describe('video-processor app', () => {
       source: { bucket: 'media', key: 'uploads/long.mkv' },
       output: { bucket: 'media', prefix: 'hls/long/' },
     });
-    await until(async () => (ffmpegsUnder(jobTmp).length > 0 ? true : undefined), 30_000);
+    // The film's one chunk is encoding (a part of the transcode job, on the same queue).
+    const chunk = `${queued.body.jobId}-c0000`;
+    await until(async () => {
+      const j = await jobOf(address, chunk);
+      return j.state === 'active' && Number(j.progress) > 0 ? true : undefined;
+    }, 30_000);
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
     expect(ffmpegsUnder(jobTmp)).toEqual([]);
@@ -250,10 +256,11 @@ describe('video-processor app', () => {
 
     const again = startApp({ SHUTDOWN_DEADLINE_MS: '200' });
     const address2 = await again.address;
-    const job = await jobOf(address2, queued.body.jobId);
-    expect(job.attemptsMade).toBe(0);
-    // Back in wait, so the restarted worker picks it up again.
-    expect(['waiting', 'active']).toContain(job.state);
+    // The transcode still waits for its parts; the chunk is back in wait, so the restarted worker picks it up again.
+    expect((await jobOf(address2, queued.body.jobId)).state).toBe('waiting-children');
+    const part = await jobOf(address2, chunk);
+    expect(part.attemptsMade).toBe(0);
+    expect(['waiting', 'active']).toContain(part.state);
     // SIGTERM, not SIGKILL: the restarted worker may already run ffmpeg, which must not outlive the test.
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);

@@ -1,13 +1,12 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import {
   type AudioTrack,
-  BT709_TAGS,
   checkFrameSize,
+  fpsExpression,
   inputArgs,
   interlacing,
   keyUnder,
-  type Matrix,
   type MediaInfo,
   matrixOf,
   pictureFilters,
@@ -21,125 +20,24 @@ import {
   type JobContext,
   type JobResult,
   type OutputLocation,
+  type PartParent,
   type Payload,
   UnrecoverableError,
 } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
+import { z } from 'zod';
+import { audioArgs, chunkArgs, chunkWork, DEFAULT_CHUNK_SECONDS, level, planChunks } from './chunks.js';
 import { parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
-import { hlsLanguage, type MediaEntry, masterPlaylist, oneDefault, trackName, uniqueNames } from './master.js';
-import {
-  GRID,
-  planThumbnails,
-  sheetOutput,
-  storeTrickplay,
-  type ThumbnailPlan,
-  thumbnailFilters,
-} from './trickplay.js';
+import { hlsLanguage, type MediaEntry, oneDefault, trackName, uniqueNames, type VariantEntry } from './master.js';
+import { filmPlaylists, type MeasuredSegment, measureSegments, storePlaylists } from './playlists.js';
+import { GRID, planThumbnails, sheetOutput, storeTrickplay, type ThumbnailPlan } from './trickplay.js';
 
-const SEGMENT_SECONDS = 4;
 const AUDIO_KBPS = 128;
-
-/** H.264 level per rung and the matching `avc1` CODECS string (High profile). */
-function level(r: PlannedRendition): { level: string; codec: string } {
-  const pixels = r.width * r.height;
-  if (pixels > 1920 * 1088) return { level: '5.2', codec: 'avc1.640034' };
-  if (pixels > 1280 * 720) return { level: '4.2', codec: 'avc1.64002a' };
-  return { level: '3.2', codec: 'avc1.640020' };
-}
 
 /** Folder (and HLS variant name) of audio track `i`. */
 export const audioName = (track: AudioTrack, i: number) => `audio_${hlsLanguage(track.language) ?? 'und'}_${i}`;
-
-/** Everything the single ffmpeg command needs to know about the source. */
-export interface TranscodeSource {
-  video: Pick<VideoInfo, 'index' | 'fps' | 'width' | 'height'>;
-  /** Filters between the decoder and the rung scalers (`pictureFilters`). */
-  picture: string[];
-  /** The YUV matrix those filters leave the picture in (`matrixOf`). */
-  matrix: Matrix;
-  audio: AudioTrack[];
-  /** Thumbnails from the same decode: trickplay sheets and/or sprite frames, into their folders. */
-  trickplay?: { plan: ThumbnailPlan; dir: string } | undefined;
-  frames?: { plan: ThumbnailPlan; dir: string } | undefined;
-}
-
-/**
- * The single ffmpeg command: one decode of the chosen video stream, turned
- * upright / deinterlaced / tone-mapped once, split to every rung and scaled
- * to square pixels; every audio track encoded once to stereo AAC as its own
- * HLS rendition; aligned 2 s GOPs; BT.709 tags on every rung.
- */
-export function transcodeArgs(input: string, out: string, plan: PlannedRendition[], source: TranscodeSource): string[] {
-  const fps = source.video.fps;
-  const gop = Math.max(1, Math.round(fps * 2));
-  // One decode and one picture chain, split to every rung and to the thumbnail outputs.
-  const extras = [...(source.trickplay ? [`[tp]`] : []), ...(source.frames ? [`[fr]`] : [])];
-  const chain = [...source.picture, `split=${plan.length + extras.length}`].join(',');
-  const split = `[0:${source.video.index}]${chain}${plan.map((_, i) => `[s${i}]`).join('')}${extras.join('')}`;
-  const graph = [split, ...plan.map((r, i) => `[s${i}]${scaleTo(r.width, r.height, source.matrix)}[o${i}]`)];
-  // Thumbnails leave the graph one by one (tiled afterwards): an output that emitted nothing until
-  // a sheet is full would hold back ffmpeg's progress reports for the whole encode.
-  if (source.trickplay)
-    graph.push(`[tp]${thumbnailFilters(source.trickplay.plan.interval, source.video, source.matrix).join(',')}[tpo]`);
-  if (source.frames)
-    graph.push(`[fr]${thumbnailFilters(source.frames.plan.interval, source.video, source.matrix).join(',')}[fro]`);
-  const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input)];
-  args.push('-filter_complex', graph.join(';'));
-  plan.forEach((r, i) => {
-    args.push('-map', `[o${i}]`);
-    args.push(`-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`);
-    args.push(`-bufsize:v:${i}`, `${r.videoKbps * 2}k`, `-level:v:${i}`, level(r).level);
-  });
-  for (const track of source.audio) args.push('-map', `0:${track.index}`);
-  args.push('-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...BT709_TAGS);
-  args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
-  // swresample's stereo downmix: centre and surrounds at -3 dB, LFE left out, normalised so it cannot clip.
-  if (source.audio.length) args.push('-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2');
-  const streams = [
-    ...plan.map((r, i) => `v:${i},name:${r.name}`),
-    ...source.audio.map((t, i) => `a:${i},name:${audioName(t, i)}`),
-  ];
-  args.push('-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod');
-  args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
-  args.push('-var_stream_map', streams.join(' '), '-progress', 'pipe:1', '-nostats', join(out, '%v', 'index.m3u8'));
-  for (const [label, job, quality] of [
-    ['[tpo]', source.trickplay, '2'],
-    ['[fro]', source.frames, '3'],
-  ] as const) {
-    if (!job) continue;
-    args.push('-map', label, '-frames:v', String(job.plan.count), '-q:v', quality, '-start_number', '0');
-    args.push('-f', 'image2', join(job.dir, 'frame_%05d.jpg'));
-  }
-  return args;
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(full)));
-    else out.push(full);
-  }
-  return out;
-}
-
-/** Peak and average bitrate of a rendition's segments, in bit/s, and its bytes. */
-async function measure(dir: string, name: string) {
-  const playlist = parseMediaPlaylist(await readFile(join(dir, name, 'index.m3u8'), 'utf8'));
-  let bytes = 0;
-  let peak = 0;
-  let seconds = 0;
-  for (const seg of playlist.segments) {
-    const size = (await stat(join(dir, name, seg.uri))).size;
-    bytes += size;
-    seconds += seg.duration;
-    if (seg.duration > 0.5) peak = Math.max(peak, (size * 8) / seg.duration);
-  }
-  const average = Math.round((bytes * 8) / Math.max(seconds, 0.001));
-  return { bytes, average, peak: Math.max(Math.round(peak), average), segments: playlist.segments.length };
-}
 
 /**
  * Writes one JPEG of the picture (upright, SDR, square pixels) at `seconds`
@@ -195,184 +93,447 @@ function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean) {
   };
 }
 
-/** The `video:transcode` processor. */
+/** Settings of the transcode. */
+export interface TranscodeOptions {
+  /** Source seconds per chunk job (`TRANSCODE_CHUNK_SECONDS`). @default DEFAULT_CHUNK_SECONDS */
+  chunkSeconds?: number;
+}
+
+/** What the first run plans and the run after the parts reads back: kept with the job. */
+interface TranscodePlan {
+  durationSeconds: number;
+  fps: number;
+  source: JobResult<'video:transcode'>['source'];
+  rungs: { name: PlannedRendition['name']; width: number; height: number; videoKbps: number }[];
+  audio: { index: number; folder: string; entry: MediaEntry; sourceChannels: number }[];
+  chunks: number;
+  hasStill: boolean;
+  trickplay?: ThumbnailPlan | undefined;
+  frames?: ThumbnailPlan | undefined;
+}
+
+const location = z.object({ bucket: z.string().max(256), key: z.string().max(1024) }).strict();
+const output = z.object({ bucket: z.string().max(256), prefix: z.string().max(1024) }).strict();
+/** The data of a part of a transcode: a chunk of the video, or the audio of the whole film. */
+export const transcodePart = z.discriminatedUnion('kind', [
+  chunkWork.extend({ source: location, output }),
+  z
+    .object({
+      kind: z.literal('audio'),
+      source: location,
+      output,
+      tracks: z
+        .array(z.object({ index: z.number().int().nonnegative(), name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+$/) }))
+        .min(1)
+        .max(64),
+    })
+    .strict(),
+]);
+export type TranscodePart = z.infer<typeof transcodePart>;
+
+/** What a part hands to the assembly: the segments it stored, by rendition folder. */
+export interface PartOutput {
+  kind: 'chunk' | 'audio';
+  index: number;
+  renditions: Record<string, MeasuredSegment[]>;
+}
+
+const chunkKey = (i: number) => `c${String(i).padStart(4, '0')}`;
+
+/**
+ * The `video:transcode` processor. The first run probes the source and plans the film as
+ * parts: one per chunk of the video and one for the audio, run as child jobs by every worker
+ * of the queue (see {@link runTranscodePart}). The run after them checks the stored segments
+ * and writes the final playlists. Called without `runParts` (in a test, a script), it runs
+ * the parts itself, one after the other.
+ */
 export async function transcode(
   payload: Payload<'video:transcode'>,
-  job: Pick<JobContext, 'progress' | 'signal'>,
+  job: Pick<JobContext, 'progress' | 'signal'> & Partial<Pick<JobContext, 'runParts' | 'resumed' | 'exclusive'>>,
   storage: MediaStorage,
   limits: WorkerLimits,
+  options: TranscodeOptions = {},
 ): Promise<JobResult<'video:transcode'>> {
   const signal = job.signal;
+  if (job.resumed) {
+    return assemble(payload, job.resumed.plan as TranscodePlan, job.resumed.results as PartOutput[], job, storage);
+  }
   await job.progress(0, 'probe');
-  return withLocalFile(storage, payload.source, async (input) => {
+  const { plan, parts } = await withLocalFile(storage, payload.source, async (input) => {
     const info = await probe(input, signal);
     if (!info.video) throw new UnrecoverableError('source has no video stream');
     checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
     if (!(info.durationSeconds > 0)) throw new UnrecoverableError('source has no duration');
     const video = info.video;
     const deinterlace = await interlacing(input, video, signal);
-    await job.progress(100, 'probe');
-    const plan = planLadder(video.width, video.height, payload.renditions);
-    if (plan.length === 0)
+    const ladder = planLadder(video.width, video.height, payload.renditions);
+    if (ladder.length === 0)
       throw new UnrecoverableError(
         `none of ${payload.renditions?.join(', ')} fits a ${video.width}x${video.height} source`,
       );
+    const matrix = matrixOf(video);
     const picture = pictureFilters(video, { deinterlace, constantRate: true });
-    const stillPicture = pictureFilters(video, { deinterlace, constantRate: false });
-    const audio = info.audioTracks;
+    // The still frame is a short seek-and-decode, stored at once beside the HLS.
+    const hasStill = await withTempDir('still', async (dir) => {
+      const still = join(dir, 'still.jpg');
+      const made = await stillFrame(
+        input,
+        still,
+        video,
+        pictureFilters(video, { deinterlace, constantRate: false }),
+        signal,
+      );
+      if (made)
+        await storage.putFile(
+          { bucket: payload.output.bucket, key: keyUnder(payload.output.prefix, 'still.jpg') },
+          still,
+        );
+      return made;
+    });
+    await job.progress(100, 'probe');
     const asked = payload.thumbnails;
+    const thumbs = (interval: number | undefined) =>
+      interval === undefined ? undefined : planThumbnails(info.durationSeconds, interval);
+    const audio = uniqueNames(
+      oneDefault(
+        info.audioTracks.map((t, i) => {
+          const language = hlsLanguage(t.language);
+          return {
+            uri: `${audioName(t, i)}/index.m3u8`,
+            language,
+            name: trackName(t.title, language, `Audio ${i + 1}`),
+            default: t.default,
+            channels: 2,
+          };
+        }),
+      ),
+    ).map((entry, i) => {
+      const track = info.audioTracks[i] as AudioTrack;
+      return { index: track.index, folder: audioName(track, i), entry, sourceChannels: track.channels ?? 2 };
+    });
+    const spans = planChunks(info.durationSeconds, video.fps, options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS);
+    const plan: TranscodePlan = {
+      durationSeconds: info.durationSeconds,
+      fps: video.fps,
+      source: describe(info, video, deinterlace !== false),
+      rungs: ladder.map((r) => ({ name: r.name, width: r.width, height: r.height, videoKbps: r.videoKbps })),
+      audio,
+      chunks: spans.length,
+      hasStill,
+      trickplay: thumbs(asked?.trickplayIntervalSeconds),
+      frames: thumbs(asked?.frameIntervalSeconds),
+    };
+    const common = { source: payload.source, output: payload.output };
+    const chunkParts = spans.map((span) => ({
+      key: chunkKey(span.index),
+      data: {
+        kind: 'chunk',
+        ...common,
+        span,
+        videoIndex: video.index,
+        fps: video.fps,
+        fpsExpression: fpsExpression(video.fps),
+        picture,
+        rungs: ladder.map((r) => ({
+          name: r.name,
+          scale: scaleTo(r.width, r.height, matrix),
+          videoKbps: r.videoKbps,
+          level: level(r).level,
+        })),
+        display: { width: video.width, height: video.height },
+        matrix,
+        ...(plan.trickplay ? { trickplay: { interval: plan.trickplay.interval, count: plan.trickplay.count } } : {}),
+        ...(plan.frames ? { frames: { interval: plan.frames.interval, count: plan.frames.count } } : {}),
+      } satisfies TranscodePart,
+    }));
+    const audioPart = audio.length
+      ? [
+          {
+            key: 'audio',
+            data: {
+              kind: 'audio',
+              ...common,
+              tracks: audio.map((a) => ({ index: a.index, name: a.folder })),
+            } satisfies TranscodePart,
+          },
+        ]
+      : [];
+    // The audio first: a film plays once its audio and the first chunk of every rung are stored.
+    return { plan, parts: [...audioPart, ...chunkParts] };
+  });
 
-    return withTempDir('transcode', async (work) => {
-      let last = 0;
-      // What goes under the output prefix as it is (HLS, still), and thumbnails stored on their own.
+  if (job.runParts) {
+    const results = await job.runParts(parts, plan);
+    return assemble(payload, plan, results as PartOutput[], job, storage);
+  }
+  const results: PartOutput[] = [];
+  for (const [i, part] of parts.entries()) {
+    results.push(
+      await runTranscodePart(transcodePart.parse(part.data), { signal, progress: async () => undefined }, storage),
+    );
+    await job.progress(((i + 1) / parts.length) * 99);
+  }
+  return assemble(payload, plan, results, job, storage);
+}
+
+/** Lists what is stored under a rendition folder: key → bytes. */
+async function storedSizes(storage: MediaStorage, out: OutputLocation, folder: string): Promise<Map<string, number>> {
+  const listed = await storage.list(out.bucket, keyUnder(out.prefix, `${folder}/`));
+  return new Map(listed.map((o) => [o.key, o.bytes]));
+}
+
+/**
+ * The run after the parts: checks that every segment a part reported is stored with its
+ * size (a chunk whose output is missing or cut short is encoded again here), tiles the
+ * trickplay sheets, and writes the final playlists, VOD, with the measured bandwidths.
+ */
+async function assemble(
+  payload: Payload<'video:transcode'>,
+  plan: TranscodePlan,
+  reported: PartOutput[],
+  job: Pick<JobContext, 'progress' | 'signal'> & Partial<Pick<JobContext, 'exclusive'>>,
+  storage: MediaStorage,
+): Promise<JobResult<'video:transcode'>> {
+  const out = payload.output;
+  const stored = new Map<string, Map<string, number>>();
+  for (const folder of [...plan.rungs.map((r) => r.name), ...plan.audio.map((a) => a.folder)]) {
+    stored.set(folder, await storedSizes(storage, out, folder));
+  }
+  /** The first segment a part reported that is not stored with its size, if any. */
+  const damaged = (p: PartOutput) => {
+    for (const [folder, segs] of Object.entries(p.renditions)) {
+      for (const s of segs) {
+        const key = keyUnder(out.prefix, `${folder}/${s.uri}`);
+        const bytes = stored.get(folder)?.get(key);
+        if (bytes !== s.bytes) return `${key} is ${bytes === undefined ? 'missing' : `${bytes} bytes`}, not ${s.bytes}`;
+      }
+    }
+    return undefined;
+  };
+  const chunks = reported.filter((p) => p?.kind === 'chunk').sort((a, b) => a.index - b.index);
+  if (chunks.length !== plan.chunks) throw new Error(`${chunks.length} of ${plan.chunks} chunks reported a result`);
+  for (const p of reported) {
+    const problem = damaged(p);
+    if (problem) throw new Error(`part ${p.kind} ${p.index}: ${problem}`);
+  }
+  const audio = reported.find((p) => p.kind === 'audio');
+  const rungs = plan.rungs.map((r) => ({
+    name: r.name,
+    width: r.width,
+    height: r.height,
+    codec: level(r).codec,
+    capBitrate: Math.round(r.videoKbps * 1100),
+    segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
+  }));
+  const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));
+  const playlists = filmPlaylists(rungs, audioOut, plan.fps, true);
+  const thumbnails = await storeThumbnails(storage, out, plan, job.signal);
+  const write = () =>
+    storePlaylists(storage, out, playlists, { ended: true, firstRung: rungs[0]?.name ?? '', segmentCount: 0 });
+  // Under the film's lock: a chunk publishing the growing playlists must not write over the final ones.
+  if (job.exclusive) {
+    const done = await job.exclusive(write);
+    if (done === undefined) throw new Error('the playlists are locked by another worker; retrying');
+  } else await write();
+  await job.progress(100);
+  const audioStats = audioOut.map((a) => measureSegments(a.segments));
+  const defaultAudio =
+    audioStats[
+      Math.max(
+        0,
+        audioOut.findIndex((a) => a.entry.default),
+      )
+    ];
+  return {
+    masterPlaylistKey: keyUnder(out.prefix, 'master.m3u8'),
+    durationSeconds: plan.durationSeconds,
+    source: plan.source,
+    renditions: rungs.map((r, i) => {
+      const m = measureSegments(r.segments);
+      const variant = playlists.variants[i] as VariantEntry;
+      return {
+        name: r.name,
+        width: r.width,
+        height: r.height,
+        playlistKey: keyUnder(out.prefix, `${r.name}/index.m3u8`),
+        bandwidth: variant.bandwidth,
+        averageBandwidth: variant.averageBandwidth,
+        videoBitrate: (plan.rungs[i]?.videoKbps ?? 0) * 1000,
+        audioBitrate: plan.audio.length ? AUDIO_KBPS * 1000 : 0,
+        segmentCount: m.segments,
+        bytes: m.bytes + (defaultAudio?.bytes ?? 0),
+      };
+    }),
+    audioTracks: plan.audio.map((a) => ({
+      name: a.entry.name,
+      language: a.entry.language ?? null,
+      default: a.entry.default,
+      sourceChannels: a.sourceChannels,
+      playlistKey: keyUnder(out.prefix, a.entry.uri),
+    })),
+    ...(plan.hasStill ? { stillFrameKey: keyUnder(out.prefix, 'still.jpg') } : {}),
+    ...thumbnails,
+  };
+}
+
+/** The segments ffmpeg wrote into `dir/<folder>/`, measured. */
+async function segmentsIn(dir: string, folder: string): Promise<MeasuredSegment[]> {
+  const playlist = parseMediaPlaylist(await readFile(join(dir, folder, 'index.m3u8'), 'utf8'));
+  const out: MeasuredSegment[] = [];
+  for (const seg of playlist.segments) {
+    out.push({ uri: seg.uri, duration: seg.duration, bytes: (await stat(join(dir, folder, seg.uri))).size });
+  }
+  return out;
+}
+
+/**
+ * One part of a transcode: a chunk (every rung of its span, and the thumbnails in it) or the
+ * audio of the whole film. Segments go straight to their final keys; the result lists them
+ * with their durations and sizes for the assembly and the growing playlists.
+ */
+export async function runTranscodePart(
+  part: TranscodePart,
+  job: Pick<JobContext, 'progress' | 'signal'>,
+  storage: MediaStorage,
+): Promise<PartOutput> {
+  const { signal } = job;
+  const out = part.output;
+  return withLocalFile(storage, part.source, (input) =>
+    withTempDir('part', async (work) => {
       const dir = join(work, 'hls');
       const thumbs = join(work, 'thumbs');
       await mkdir(dir);
-      const stillPath = join(dir, 'still.jpg');
-      const trickplayJob =
-        asked?.trickplayIntervalSeconds === undefined
-          ? undefined
-          : {
-              plan: planThumbnails(info.durationSeconds, asked.trickplayIntervalSeconds),
-              dir: join(thumbs, 'trickplay'),
-            };
-      const framesJob =
-        asked?.frameIntervalSeconds === undefined
-          ? undefined
-          : { plan: planThumbnails(info.durationSeconds, asked.frameIntervalSeconds), dir: join(thumbs, 'frames') };
-      for (const j of [trickplayJob, framesJob]) if (j) await mkdir(j.dir, { recursive: true });
-      const source = { video, picture, matrix: matrixOf(video), audio, trickplay: trickplayJob, frames: framesJob };
-      // The still frame is a short seek-and-decode; run it beside the encode rather than after it.
-      const [, hasStill] = await Promise.all([
-        run(tools.ffmpeg, transcodeArgs(input, dir, plan, source), {
-          signal,
-          onProgress: (f) => {
-            // Frames of the first rung: ffmpeg's out_time follows the slowest output, and the
-            // trickplay sheets only appear every hundred thumbnails.
-            const seconds = Number(f.get('frame') ?? 0) / video.fps;
-            const pct = Math.min(99, (seconds / info.durationSeconds) * 100);
-            if (pct - last >= 1) {
-              last = pct;
-              void job.progress(pct).catch(() => undefined);
-            }
-          },
-        }),
-        stillFrame(input, stillPath, video, stillPicture, signal),
-      ]);
-
-      const audioEntries: MediaEntry[] = uniqueNames(
-        oneDefault(
-          audio.map((t, i) => {
-            const language = hlsLanguage(t.language);
-            return {
-              uri: `${audioName(t, i)}/index.m3u8`,
-              language,
-              name: trackName(t.title, language, `Audio ${i + 1}`),
-              default: t.default,
-              channels: 2,
-            };
-          }),
-        ),
-      );
-      const audioStats = await Promise.all(audio.map((t, i) => measure(dir, audioName(t, i))));
-      const audioPeak = Math.max(0, ...audioStats.map((s) => s.peak));
-      const defaultAudio =
-        audioStats[
-          Math.max(
-            0,
-            audioEntries.findIndex((e) => e.default),
-          )
-        ];
-
-      const renditions: JobResult<'video:transcode'>['renditions'] = [];
-      const variants = [];
-      for (const r of plan) {
-        const m = await measure(dir, r.name);
-        // A variant's bandwidth counts the audio a player fetches with it.
-        const bandwidth = m.peak + audioPeak;
-        const average = m.average + (defaultAudio?.average ?? 0);
-        variants.push({
-          uri: `${r.name}/index.m3u8`,
-          bandwidth,
-          averageBandwidth: average,
-          width: r.width,
-          height: r.height,
-          codecs: audio.length ? `${level(r).codec},mp4a.40.2` : level(r).codec,
-          fps: video.fps,
-        });
-        renditions.push({
-          name: r.name,
-          width: r.width,
-          height: r.height,
-          playlistKey: keyUnder(payload.output.prefix, `${r.name}/index.m3u8`),
-          bandwidth,
-          averageBandwidth: average,
-          videoBitrate: r.videoKbps * 1000,
-          audioBitrate: audio.length ? AUDIO_KBPS * 1000 : 0,
-          segmentCount: m.segments,
-          bytes: m.bytes + (defaultAudio?.bytes ?? 0),
-        });
+      for (const sub of ['trickplay', 'frames']) await mkdir(join(thumbs, sub), { recursive: true });
+      const folders = part.kind === 'chunk' ? part.rungs.map((r) => r.name) : part.tracks.map((t) => t.name);
+      const args =
+        part.kind === 'chunk' ? chunkArgs(input, dir, thumbs, part) : audioArgs(input, dir, part.tracks, AUDIO_KBPS);
+      const frames = part.kind === 'chunk' ? part.span.frames : undefined;
+      let last = 0;
+      await run(tools.ffmpeg, args, {
+        signal,
+        onProgress: (f) => {
+          if (frames === undefined) return;
+          const pct = Math.min(99, (Number(f.get('frame') ?? 0) / frames) * 100);
+          if (pct - last >= 5) {
+            last = pct;
+            void job.progress(pct).catch(() => undefined);
+          }
+        },
+      });
+      const renditions: Record<string, MeasuredSegment[]> = {};
+      for (const folder of folders) {
+        renditions[folder] = await segmentsIn(dir, folder);
+        for (const seg of renditions[folder]) {
+          await storage.putFile(
+            { bucket: out.bucket, key: keyUnder(out.prefix, `${folder}/${seg.uri}`) },
+            join(dir, folder, seg.uri),
+          );
+        }
       }
-      await writeFile(join(dir, 'master.m3u8'), masterPlaylist(variants, audioEntries));
-      const thumbnails = await storeThumbnails(storage, payload.output, trickplayJob, framesJob, signal);
-
-      // Segments and rendition playlists first, the master last: a reader that sees the master finds everything it names.
-      const files = (await filesUnder(dir)).sort(
-        (a, b) => Number(a.endsWith('master.m3u8')) - Number(b.endsWith('master.m3u8')),
-      );
-      for (const file of files) {
-        if (file === stillPath && !hasStill) continue;
-        const rel = relative(dir, file).split(sep).join('/');
-        await storage.putFile({ bucket: payload.output.bucket, key: keyUnder(payload.output.prefix, rel) }, file);
+      // Thumbnails under their final names: sprite frames where the sprite stage reads them, trickplay
+      // frames where the assembly tiles them.
+      for (const [sub, prefix] of [
+        ['frames', 'frames/'],
+        ['trickplay', 'trickplay/frames/'],
+      ] as const) {
+        for (const name of (await readdir(join(thumbs, sub))).filter((n) => /^frame_\d{5}\.jpg$/.test(n))) {
+          await storage.putFile(
+            { bucket: out.bucket, key: keyUnder(out.prefix, `${prefix}${name}`) },
+            join(thumbs, sub, name),
+          );
+        }
       }
       await job.progress(100);
-      return {
-        masterPlaylistKey: keyUnder(payload.output.prefix, 'master.m3u8'),
-        durationSeconds: info.durationSeconds,
-        source: describe(info, video, deinterlace !== false),
-        renditions,
-        audioTracks: audioEntries.map((e, i) => ({
-          name: e.name,
-          language: e.language ?? null,
-          default: e.default,
-          sourceChannels: audio[i]?.channels ?? 2,
-          playlistKey: keyUnder(payload.output.prefix, e.uri),
-        })),
-        ...(hasStill ? { stillFrameKey: keyUnder(payload.output.prefix, 'still.jpg') } : {}),
-        ...thumbnails,
-      };
-    });
-  });
+      return { kind: part.kind, index: part.kind === 'chunk' ? part.span.index : 0, renditions };
+    }),
+  );
 }
 
-/** Stores the thumbnails made beside the ladder: trickplay as the trickplay job would, frames for sprites. */
+/**
+ * After a part has completed: publishes the film's growing playlists once its audio and the
+ * first chunk of every rung are stored, and extends them as the chunks that follow in order
+ * complete. Returns true when this call made the film playable (its first master).
+ */
+export async function publishGrowing(
+  parent: PartParent,
+  storage: MediaStorage,
+  output: OutputLocation,
+): Promise<boolean> {
+  const published = await parent.exclusive(async () => {
+    const plan = (await parent.plan()) as TranscodePlan | undefined;
+    if (!plan) return false;
+    const done = await parent.completedParts();
+    const audio = done.get('audio') as PartOutput | undefined;
+    if (plan.audio.length > 0 && !audio) return false;
+    const chunks: PartOutput[] = [];
+    for (let i = 0; i < plan.chunks; i++) {
+      const c = done.get(chunkKey(i)) as PartOutput | undefined;
+      if (!c) break;
+      chunks.push(c);
+    }
+    if (chunks.length === 0 || chunks.length === plan.chunks) return false;
+    const rungs = plan.rungs.map((r) => ({
+      name: r.name,
+      width: r.width,
+      height: r.height,
+      codec: level(r).codec,
+      capBitrate: Math.round(r.videoKbps * 1100),
+      segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
+    }));
+    const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));
+    const first = rungs[0];
+    if (!first) return false;
+    const hadMaster = await storage.stat({ bucket: output.bucket, key: keyUnder(output.prefix, 'master.m3u8') });
+    const wrote = await storePlaylists(storage, output, filmPlaylists(rungs, audioOut, plan.fps, false), {
+      ended: false,
+      firstRung: first.name,
+      segmentCount: first.segments.length,
+    });
+    return wrote && hadMaster === undefined;
+  });
+  return published === true;
+}
+
+/** Stores the thumbnails the chunks made: trickplay tiled as the trickplay job would, frames for sprites. */
 async function storeThumbnails(
   storage: MediaStorage,
   output: OutputLocation,
-  trickplayJob: { plan: ThumbnailPlan; dir: string } | undefined,
-  framesJob: { plan: ThumbnailPlan; dir: string } | undefined,
+  plan: TranscodePlan,
   signal: AbortSignal,
 ): Promise<Pick<JobResult<'video:transcode'>, 'trickplay' | 'frames'>> {
   const out: Pick<JobResult<'video:transcode'>, 'trickplay' | 'frames'> = {};
-  if (trickplayJob) {
-    // The thumbnails tiled into 10x10 sheets, as the trickplay job makes them.
-    const sheets = join(trickplayJob.dir, 'sheets');
-    await mkdir(sheets);
-    const tile = ['-hide_banner', '-nostdin', '-y', '-f', 'image2', '-framerate', '1', '-start_number', '0'];
-    tile.push('-i', join(trickplayJob.dir, 'frame_%05d.jpg'), '-vf', `tile=${GRID.columns}x${GRID.rows}`);
-    await run(tools.ffmpeg, [...tile, ...sheetOutput(trickplayJob.plan, sheets)], { signal });
-    const prefix = keyUnder(output.prefix, 'trickplay/');
-    out.trickplay = await storeTrickplay(storage, { bucket: output.bucket, prefix }, sheets, trickplayJob.plan);
+  const frameKeys = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, i) =>
+      keyUnder(output.prefix, `${prefix}frame_${String(i).padStart(5, '0')}.jpg`),
+    );
+  if (plan.trickplay) {
+    const tp = plan.trickplay;
+    await withTempDir('trickplay', async (dir) => {
+      const keys = frameKeys('trickplay/frames/', tp.count);
+      for (const [i, key] of keys.entries()) {
+        await writeFile(
+          join(dir, `frame_${String(i).padStart(5, '0')}.jpg`),
+          await storage.read({ bucket: output.bucket, key }),
+        );
+      }
+      // The thumbnails tiled into 10x10 sheets, as the trickplay job makes them.
+      const sheets = join(dir, 'sheets');
+      await mkdir(sheets);
+      const tile = ['-hide_banner', '-nostdin', '-y', '-f', 'image2', '-framerate', '1', '-start_number', '0'];
+      tile.push('-i', join(dir, 'frame_%05d.jpg'), '-vf', `tile=${GRID.columns}x${GRID.rows}`);
+      await run(tools.ffmpeg, [...tile, ...sheetOutput(tp, sheets)], { signal });
+      const prefix = keyUnder(output.prefix, 'trickplay/');
+      out.trickplay = await storeTrickplay(storage, { bucket: output.bucket, prefix }, sheets, tp);
+      for (const key of keys) await storage.remove({ bucket: output.bucket, key });
+    });
   }
-  if (framesJob) {
-    const names = (await readdir(framesJob.dir)).filter((n) => /^frame_\d{5}\.jpg$/.test(n)).sort();
-    const keys: string[] = [];
-    for (const name of names) {
-      const key = keyUnder(output.prefix, `frames/${name}`);
-      await storage.putFile({ bucket: output.bucket, key }, join(framesJob.dir, name));
-      keys.push(key);
-    }
-    out.frames = { intervalSeconds: framesJob.plan.interval, width: GRID.width, height: GRID.height, keys };
+  if (plan.frames) {
+    out.frames = {
+      intervalSeconds: plan.frames.interval,
+      width: GRID.width,
+      height: GRID.height,
+      keys: frameKeys('frames/', plan.frames.count),
+    };
   }
   return out;
 }

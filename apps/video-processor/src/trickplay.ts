@@ -37,12 +37,13 @@ export function planThumbnails(durationSeconds: number, askedInterval: number): 
   return { interval, count, sheetCount: Math.ceil(count / (GRID.columns * GRID.rows)), duration: durationSeconds };
 }
 
+/** A frame letterboxed to a 320x180 tile by the display aspect ratio. */
+export const tileFilters = (display: { width: number; height: number }, from: Matrix): string[] =>
+  letterbox(display.width, display.height, GRID.width, GRID.height, from);
+
 /** One frame per interval from 0, letterboxed to a 320x180 tile by the display aspect ratio. */
 export function thumbnailFilters(interval: number, display: { width: number; height: number }, from: Matrix): string[] {
-  return [
-    `fps=1/${interval}:start_time=0:round=down:eof_action=pass`,
-    ...letterbox(display.width, display.height, GRID.width, GRID.height, from),
-  ];
+  return [`fps=1/${interval}:start_time=0:round=down:eof_action=pass`, ...tileFilters(display, from)];
 }
 
 /** Thumbnails tiled 10x10 into sheets. */

@@ -30,6 +30,9 @@ export type {
 export type { IngestRequest, IngestStage, IngestState } from './ingest/state.js';
 export { MAX_INGEST_ID_LENGTH } from './ingest/state.js';
 export type { JobContext } from './job-run.js';
+// Jobs split into parts (BullMQ parent/child jobs of one queue).
+export type { AnyPartProcessor, JobPart, PartEffect, PartParent, PartProcessor, ResumedRun } from './parts.js';
+export { partProcessor } from './parts.js';
 // Enqueueing.
 export type { EnqueueOptions, Producer, ProducerOptions } from './producer.js';
 export { createProducer } from './producer.js';

@@ -1,7 +1,8 @@
 import type { QueueName } from '@nself-tv/redis-keys';
-import type { Job } from 'bullmq';
+import { type Job, WaitingChildrenError } from 'bullmq';
 import { QueueError } from './errors.js';
 import type { IngestJobTracker } from './ingest/tracker.js';
+import { type JobPart, PARTS_FIELD, partResults, type ResumedRun, type SavedParts } from './parts.js';
 import type { WorkerEvent } from './worker-events.js';
 
 /** What a processor gets besides its payload. */
@@ -19,6 +20,26 @@ export interface JobContext {
   progress(percent: number, phase?: string): Promise<void>;
   /** Appends a line to the job's BullMQ log. */
   log(line: string): Promise<void>;
+  /**
+   * On the run after this job's parts have all completed: the plan it saved and the parts'
+   * results. `undefined` on a job's first run.
+   */
+  readonly resumed: ResumedRun | undefined;
+  /**
+   * Splits the job into `parts`, child jobs of this queue run by the worker's part processor on
+   * every worker host, and suspends the job until they have all completed (BullMQ's
+   * `waiting-children`): the promise then never settles, the run ends and the processor runs
+   * again later with {@link resumed}. `plan` (JSON) is kept with the job for that run. Parts
+   * that exist already (a retried run) are not added twice; when every part has completed
+   * already, resolves at once with their results.
+   */
+  runParts(parts: readonly JobPart[], plan: unknown): Promise<unknown[]>;
+  /**
+   * Runs `fn` while no other run of this job or of its parts runs its own (a lock in Redis
+   * shared by every worker host). Resolves `undefined` without running `fn` when the lock
+   * could not be had within 30 s.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T | undefined>;
 }
 
 /** Longest wait for an aborted processor to unwind before its job is settled anyway. */
@@ -30,6 +51,10 @@ export interface RunHost {
   readonly progressIntervalMs: number;
   /** Null when nobody listens, so runs skip building events. */
   readonly emit: ((event: WorkerEvent) => void) | null;
+  /** Adds a job's parts as its children (idempotent by job id). */
+  addParts(job: Job, parts: readonly JobPart[]): Promise<void>;
+  /** Runs `fn` under the lock of job `jobId` and its parts. */
+  exclusive<T>(jobId: string, fn: () => Promise<T>): Promise<T | undefined>;
 }
 
 /**
@@ -47,6 +72,7 @@ export class JobRun implements JobContext {
   /** Why the run was aborted, once it has been. */
   reason: unknown = undefined;
   tracker: IngestJobTracker | undefined = undefined;
+  resumed: ResumedRun | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private rejectWait: ((reason: unknown) => void) | undefined = undefined;
   private work: Promise<unknown> | undefined = undefined;
@@ -57,6 +83,7 @@ export class JobRun implements JobContext {
     private readonly host: RunHost,
     readonly job: Job,
     timeoutMs: number,
+    private readonly token: string | undefined,
   ) {
     this.queue = host.queue;
     this.jobId = job.id as string;
@@ -102,8 +129,8 @@ export class JobRun implements JobContext {
   }
 
   /** Aborts the run when its ingest was cancelled. */
-  stopIfCancelled(state: { status: string }): void {
-    if (state.status === 'cancelled') {
+  stopIfCancelled(state: { status: string } | undefined): void {
+    if (state?.status === 'cancelled') {
       this.abort(new QueueError('JOB_CANCELLED', `${this.queue} job ${this.jobId}: ingest cancelled`));
     }
   }
@@ -121,5 +148,26 @@ export class JobRun implements JobContext {
 
   async log(line: string): Promise<void> {
     await this.job.log(line);
+  }
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    return this.host.exclusive(this.jobId, fn);
+  }
+
+  /** Loads the parts' results when the job was suspended for them. */
+  async resume(saved: SavedParts | undefined): Promise<void> {
+    if (saved) this.resumed = { plan: saved.plan, results: await partResults(this.job, saved) };
+  }
+
+  async runParts(parts: readonly JobPart[], plan: unknown): Promise<unknown[]> {
+    if (this.token === undefined) throw new TypeError('runParts needs a worker lock token');
+    const saved: SavedParts = { plan, keys: parts.map((p) => p.key) };
+    const { [PARTS_FIELD]: _old, ...payload } = this.job.data as Record<string, unknown>;
+    await this.job.updateData({ ...payload, [PARTS_FIELD]: saved });
+    await this.host.addParts(this.job, parts);
+    // The stage is now the parts' work: the ingest shows it running while the job waits.
+    if (this.tracker) this.stopIfCancelled(await this.tracker.progress(0));
+    if (await this.job.moveToWaitingChildren(this.token)) throw new WaitingChildrenError();
+    return partResults(this.job, saved);
   }
 }

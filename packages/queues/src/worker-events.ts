@@ -17,6 +17,8 @@ export type WorkerEvent =
       code: string | undefined;
       durationMs: number;
     }
+  /** Waiting for its parts (BullMQ `waiting-children`); it runs again once they have completed. */
+  | { type: 'suspended'; queue: QueueName; jobId: string; durationMs: number }
   | { type: 'requeued'; queue: QueueName; jobId: string; reason: string }
   | { type: 'stalled'; queue: QueueName; jobId: string }
   | { type: 'warning'; queue: QueueName; message: string }

@@ -1,17 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  defineLuaScript,
   type Keyspace,
   keyspaceFor,
   type QueueName,
   queueEvictionWarning,
   type RedisClient,
 } from '@nself-tv/redis-keys';
-import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { Job, UnrecoverableError, WaitingChildrenError, WaitingError, Worker } from 'bullmq';
 import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from './catalog.js';
-import { QueueError } from './errors.js';
+import { PayloadError, QueueError } from './errors.js';
 import { createIngestService, type IngestService } from './ingest/ingest-service.js';
-import { trackIngestJob } from './ingest/tracker.js';
+import { trackIngestJob, trackIngestPart } from './ingest/tracker.js';
 import { type JobContext, JobRun, type RunHost } from './job-run.js';
+import {
+  type AnyPartProcessor,
+  type JobPart,
+  PART_JOB_NAME,
+  PARTS_FIELD,
+  type PartJobData,
+  type PartParent,
+  payloadOf,
+  resultsByKey,
+  savedParts,
+} from './parts.js';
 import { createProducer, type Producer } from './producer.js';
+import releaseSource from './release-lock.lua';
 import { failureCode, isFinalFailure } from './retry-policy.js';
 import { type JobResult, type Payload, parsePayload, parseResult } from './schemas/registry.js';
 import type { WorkerEvent, WorkerEventListener } from './worker-events.js';
@@ -55,7 +71,16 @@ export interface QueueWorkerOptions {
    * @default one on `connection` with the worker's producer
    */
   ingest?: IngestService;
+  /**
+   * Runs the parts of this queue's jobs (see {@link JobContext.runParts}). A queue whose
+   * processor splits its jobs needs it on every worker. @default none (a part job fails)
+   */
+  parts?: AnyPartProcessor | undefined;
 }
+
+const releaseLock = defineLuaScript(releaseSource);
+/** How long a part holds its parent's lock at most, and waits for it. */
+const PART_LOCK_MS = 30_000;
 
 /** A running worker for one queue. */
 export interface QueueWorker {
@@ -106,7 +131,64 @@ export function createQueueWorker<Q extends QueueName>(
       }
     : null;
   const redact = options.redact ?? ((text: string) => text);
-  const host: RunHost = { queue, progressIntervalMs: options.progressIntervalMs ?? 250, emit };
+  let producer: Producer | undefined;
+  let ingest: IngestService | undefined;
+  const ensureProducer = () => {
+    producer ??= options.producer ?? createProducer({ connection: options.connection, keyspace });
+    return producer;
+  };
+  const ensureIngest = () => {
+    ingest ??=
+      options.ingest ?? createIngestService({ connection: options.connection, producer: ensureProducer(), keyspace });
+    return ingest;
+  };
+  const location = keyspace.queue(queue);
+  const addParts = async (job: Job, parts: readonly JobPart[]) => {
+    const parentId = job.id as string;
+    const ingestId = (payloadOf(job.data) as { ingestId?: unknown }).ingestId;
+    const parent: PartJobData['parent'] = { jobId: parentId, ...(typeof ingestId === 'string' ? { ingestId } : {}) };
+    await ensureProducer()
+      .queue(queue)
+      .addBulk(
+        parts.map((p) => ({
+          name: PART_JOB_NAME,
+          data: { part: p.data, parent } satisfies PartJobData,
+          opts: {
+            jobId: `${parentId}-${p.key}`,
+            ...(p.priority === undefined ? {} : { priority: p.priority }),
+            parent: { id: parentId, queue: job.queueQualifiedName },
+            failParentOnFailure: true,
+          },
+        })),
+      );
+  };
+  const exclusive = async <T>(jobId: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    const key = `${location.prefix}:${location.name}:${jobId}:parts-lock`;
+    const token = randomBytes(8).toString('hex');
+    const until = Date.now() + PART_LOCK_MS;
+    while ((await options.connection.set(key, token, 'PX', PART_LOCK_MS, 'NX')) === null) {
+      if (Date.now() > until) return undefined;
+      await sleep(50);
+    }
+    try {
+      return await fn();
+    } finally {
+      await releaseLock.run(options.connection, [key], [token]).catch(() => undefined);
+    }
+  };
+  const parentJob = (jobId: string) => Job.fromId(ensureProducer().queue(queue), jobId);
+  const parentFor = (jobId: string): PartParent => ({
+    jobId,
+    exclusive: (fn) => exclusive(jobId, fn),
+    async completedParts() {
+      const job = await parentJob(jobId);
+      return job ? resultsByKey(job) : new Map();
+    },
+    async plan() {
+      return savedParts((await parentJob(jobId))?.data)?.plan;
+    },
+  });
+  const host: RunHost = { queue, progressIntervalMs: options.progressIntervalMs ?? 250, emit, addParts, exclusive };
   const active = new Map<string, JobRun>();
   // One timer checks every active job's deadline; a timer per job costs more than the work of a small job.
   const tick = Math.min(1000, Math.max(50, Math.floor(settings.timeoutMs / 10)));
@@ -119,20 +201,28 @@ export function createQueueWorker<Q extends QueueName>(
     }
   }, tick);
   deadlines.unref();
-  let producer: Producer | undefined;
-  let ingest: IngestService | undefined;
-  const trackerFor = (data: Record<string, unknown>, jobId: string) => {
-    producer ??= options.producer ?? createProducer({ connection: options.connection, keyspace });
-    ingest ??= options.ingest ?? createIngestService({ connection: options.connection, producer, keyspace });
-    return trackIngestJob(ingest, producer, queue, data, jobId);
+  const trackerFor = (data: Record<string, unknown>, jobId: string) =>
+    trackIngestJob(ensureIngest(), ensureProducer(), queue, data, jobId);
+  /** A part of an ingest's job reports to that job's stage; `undefined` outside an ingest. */
+  const partTrackerFor = (data: unknown) => {
+    const parent = (data as Partial<PartJobData> | null)?.parent;
+    if (typeof parent?.ingestId !== 'string' || typeof parent.jobId !== 'string') return undefined;
+    return trackIngestPart(ensureIngest(), trackerFor({ ingestId: parent.ingestId }, parent.jobId), parent.ingestId);
+  };
+  const parsePart = (data: unknown): never => {
+    if (!options.parts) {
+      throw new PayloadError('INVALID_PAYLOAD', queue, [{ path: '', message: 'this worker runs no parts' }]);
+    }
+    return options.parts.parse((data as Partial<PartJobData> | null)?.part) as never;
   };
 
   // Two parameters on purpose: BullMQ then skips its own per-job AbortController;
   // cancellation goes through `active` instead.
   const processJob = async (job: Job, token?: string): Promise<JobResult<Q>> => {
+    const isPart = job.name === PART_JOB_NAME;
     let payload: Payload<Q>;
     try {
-      payload = parsePayload(queue, job.data);
+      payload = isPart ? parsePart(job.data) : parsePayload(queue, payloadOf(job.data));
     } catch (error) {
       const reason = redact((error as Error).message);
       const jobId = job.id as string;
@@ -147,31 +237,46 @@ export function createQueueWorker<Q extends QueueName>(
         durationMs: 0,
       });
       const data = job.data as Record<string, unknown> | null;
-      if (data && typeof data === 'object' && typeof data.ingestId === 'string') {
-        await trackerFor(data, jobId)
-          ?.failed(reason, true)
-          .catch(() => undefined);
-      }
+      const tracker = isPart
+        ? partTrackerFor(data)
+        : data && typeof data === 'object' && typeof data.ingestId === 'string'
+          ? trackerFor(data, jobId)
+          : undefined;
+      await tracker?.failed(reason, true).catch(() => undefined);
       throw new UnrecoverableError(reason);
     }
 
-    const run = new JobRun(host, job, settings.timeoutMs);
+    const run = new JobRun(host, job, settings.timeoutMs, token);
     const { jobId, attempt } = run;
     active.set(jobId, run);
     emit?.({ type: 'started', queue, jobId, attempt });
     try {
-      if (typeof (payload as { ingestId?: unknown }).ingestId === 'string') {
+      if (isPart) run.tracker = partTrackerFor(job.data);
+      else if (typeof (payload as { ingestId?: unknown }).ingestId === 'string') {
         run.tracker = trackerFor(payload as Record<string, unknown>, jobId);
-        if (run.tracker) run.stopIfCancelled(await run.tracker.started());
       }
-      const raw = await run.settle(processor(payload, run));
+      if (run.tracker) run.stopIfCancelled(await run.tracker.started());
+      if (!isPart) await run.resume(savedParts(job.data));
+      const work = isPart
+        ? (options.parts as AnyPartProcessor).run(
+            payload as never,
+            run,
+            parentFor((job.data as PartJobData).parent.jobId),
+          )
+        : processor(payload, run);
+      const raw = await run.settle(work);
       if (run.reason !== undefined) throw run.reason;
-      const result = parseResult(queue, raw);
+      const result = (isPart ? raw : parseResult(queue, raw)) as JobResult<Q>;
       if (run.tracker) await run.tracker.completed(result);
       emit?.({ type: 'completed', queue, jobId, attempt, durationMs: Date.now() - run.startedAt });
       return result;
     } catch (caught) {
       const error = run.reason ?? caught;
+      if (error instanceof WaitingChildrenError) {
+        // Suspended until its parts complete (BullMQ's waiting-children), not failed.
+        emit?.({ type: 'suspended', queue, jobId, durationMs: Date.now() - run.startedAt });
+        throw error;
+      }
       if (error instanceof ShutdownAbort) {
         await job.moveToWait(token);
         emit?.({ type: 'requeued', queue, jobId, reason: error.message });
@@ -195,16 +300,36 @@ export function createQueueWorker<Q extends QueueName>(
     }
   };
 
-  const location = keyspace.queue(queue);
   const worker = new Worker(location.name, processJob, {
     connection: options.connection,
     prefix: location.prefix,
     concurrency: settings.concurrency,
+    // Recorded on every job it runs (`processedBy`): which host and process did which chunk.
+    name: `${hostname()}:${process.pid}`,
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
   });
   worker.on('error', (error) => emit?.({ type: 'error', queue, error }));
   worker.on('stalled', (jobId) => emit?.({ type: 'stalled', queue, jobId }));
+  // After BullMQ has recorded a part as completed, so its parent's results include it.
+  worker.on('completed', (job, result) => {
+    if (job.name !== PART_JOB_NAME) return;
+    void afterPart(job, result).catch((error) => emit?.({ type: 'error', queue, error: error as Error }));
+  });
+  const afterPart = async (job: Job, result: unknown) => {
+    const data = job.data as PartJobData;
+    const ingestId = data.parent.ingestId;
+    if (ingestId !== undefined) {
+      const parent = await parentJob(data.parent.jobId);
+      const counts = await parent?.getDependenciesCount({ processed: true, unprocessed: true });
+      const done = counts?.processed ?? 0;
+      const total = done + (counts?.unprocessed ?? 0);
+      // The share of parts done; the job's own completion makes the stage 100.
+      if (total > 0) await trackerFor({ ingestId }, data.parent.jobId)?.progress(Math.min(99.9, (done / total) * 100));
+    }
+    const effect = await options.parts?.completed?.(parsePart(data), result, parentFor(data.parent.jobId));
+    if (effect?.playable && ingestId !== undefined) await ensureIngest().markPlayable(ingestId);
+  };
   queueEvictionWarning(options.connection)
     .then((message) => message && emit?.({ type: 'warning', queue, message }))
     .catch(() => undefined);

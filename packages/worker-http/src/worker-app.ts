@@ -5,6 +5,7 @@ import { createCache } from '@nself-tv/cache';
 import { confinement, DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_VIDEO_PIXELS, tools } from '@nself-tv/media-tools';
 import { createTvMetrics } from '@nself-tv/metrics';
 import {
+  type AnyPartProcessor,
   createIngestService,
   createJobInspector,
   createProducer,
@@ -40,7 +41,12 @@ export type WorkerProcessors = { [Q in QueueName]?: QueueProcessor<Q> };
 export interface WorkerLimits {
   /** Largest video frame accepted, width × height (`MAX_VIDEO_PIXELS`). */
   maxVideoPixels: number;
+  /** Source seconds per transcode chunk job (`TRANSCODE_CHUNK_SECONDS`). */
+  transcodeChunkSeconds?: number;
 }
+
+/** The part processors of an app, for the queues whose jobs split into parts. */
+export type WorkerPartProcessors = { [Q in QueueName]?: AnyPartProcessor };
 
 /** Options of {@link runWorkerApp}. */
 export interface WorkerAppOptions {
@@ -52,6 +58,8 @@ export interface WorkerAppOptions {
   routes: Record<string, QueueName>;
   /** Builds the processors once the media store is open. */
   processors: (storage: MediaStorage, limits: WorkerLimits) => WorkerProcessors;
+  /** Builds the part processors of the queues whose jobs split into parts. @default none */
+  parts?: (storage: MediaStorage) => WorkerPartProcessors;
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
   /** Serve `POST/GET/DELETE /api/v1/ingests` (the app that runs the transcode). @default false */
@@ -65,6 +73,7 @@ const envSchema = (defaultPort: number) =>
     API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     API_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     MAX_VIDEO_PIXELS: z.coerce.number().int().min(64).max(1_000_000_000).default(DEFAULT_MAX_VIDEO_PIXELS),
+    TRANSCODE_CHUNK_SECONDS: z.coerce.number().int().min(4).max(600).default(60),
     FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
     INGEST_RATE_PER_FAMILY_PER_MINUTE: z.coerce
@@ -142,7 +151,11 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const mediaRoot = resolve(config.MEDIA_ROOT);
   const storage = configFrom(() => storageFromEnv(env, mediaRoot));
   // Every queue of the app has its processor before anything is opened.
-  const processors = options.processors(storage, { maxVideoPixels: config.MAX_VIDEO_PIXELS });
+  const processors = options.processors(storage, {
+    maxVideoPixels: config.MAX_VIDEO_PIXELS,
+    transcodeChunkSeconds: config.TRANSCODE_CHUNK_SECONDS,
+  });
+  const parts = options.parts?.(storage) ?? {};
   const missing = settings.find((s) => !processors[s.queue]);
   if (missing) throw new Error(`${name} has no processor for ${missing.queue}`);
   tools.maxMemoryMb = config.FFMPEG_MAX_MEMORY_MB;
@@ -214,6 +227,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       redact,
       producer,
       ingest,
+      parts: parts[s.queue],
     });
   });
   const cleaner = startRetentionCleaner({ connection: workerConnection, queues: settings.map((s) => s.queue) });

@@ -122,6 +122,8 @@ export interface IngestService {
   get(ingestId: string): Promise<IngestState | undefined>;
   /** Updates one stage atomically; returns the new state. @throws QueueError `INGEST_NOT_FOUND` */
   updateStage(ingestId: string, stage: IngestStageName, update: StageUpdate): Promise<IngestState>;
+  /** Records that the ingest's output can be played from now on (once; later calls change nothing). */
+  markPlayable(ingestId: string): Promise<IngestState>;
   /** For services outside this repo: sets `database` or `index`. */
   setExternalStage(
     ingestId: string,
@@ -193,6 +195,34 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     if (wait > 0) {
       throw new IngestLimitError(`more than ${limits.perFamilyPerMinute} ingests a minute for this family`, wait);
     }
+  };
+
+  const update = async (ingestId: string, stage: IngestStageName, change: StageUpdate, playable: boolean) => {
+    const out = await redis(
+      'ingest update',
+      updateStage.run(
+        connection,
+        [keys.ingest(ingestId)],
+        [
+          stage,
+          change.status ?? '',
+          change.progress === undefined ? '' : String(change.progress),
+          change.error ?? '',
+          change.jobId ?? '',
+          change.result === undefined ? '' : JSON.stringify(change.result),
+          TTL,
+          playable ? '1' : '',
+        ],
+      ),
+    );
+    if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
+    const [json, ended] = out as [string, string];
+    const state = parseState(json);
+    // Exactly once per ingest: only the update that finished it reports 'completed'.
+    if (ended === 'completed' && options.onCompleted) {
+      await options.onCompleted(state).catch(() => undefined);
+    }
+    return state;
   };
 
   const service: IngestService = {
@@ -314,32 +344,11 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       return raw === null ? undefined : parseState(raw);
     },
 
-    async updateStage(ingestId, stage, update) {
-      const out = await redis(
-        'ingest update',
-        updateStage.run(
-          connection,
-          [keys.ingest(ingestId)],
-          [
-            stage,
-            update.status ?? '',
-            update.progress === undefined ? '' : String(update.progress),
-            update.error ?? '',
-            update.jobId ?? '',
-            update.result === undefined ? '' : JSON.stringify(update.result),
-            TTL,
-          ],
-        ),
-      );
-      if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
-      const [json, ended] = out as [string, string];
-      const state = parseState(json);
-      // Exactly once per ingest: only the update that finished it reports 'completed'.
-      if (ended === 'completed' && options.onCompleted) {
-        await options.onCompleted(state).catch(() => undefined);
-      }
-      return state;
+    markPlayable(ingestId) {
+      return update(ingestId, 'transcode', {}, true);
     },
+
+    updateStage: (ingestId, stage, stageUpdate) => update(ingestId, stage, stageUpdate, false),
 
     setExternalStage(ingestId, stage, update) {
       return service.updateStage(ingestId, stage, update);
@@ -356,10 +365,16 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
             const target = QUEUE_OF_STAGE[s.name];
             if (!target || !s.jobId) return;
             // An active job is locked and cannot be removed; its worker aborts it on its next report.
-            await producer
-              .queue(target)
-              .remove(s.jobId)
-              .catch(() => 0);
+            // So is a job whose parts are running: its waiting parts go first, one by one.
+            const queue = producer.queue(target);
+            const job = await queue.getJob(s.jobId).catch(() => undefined);
+            const { unprocessed = [] } = (await job?.getDependencies({ unprocessed: { count: 10_000 } })) ?? {};
+            await Promise.all(
+              unprocessed.map((key) =>
+                queue.remove(key.slice(key.lastIndexOf(':') + 1), { removeChildren: true }).catch(() => 0),
+              ),
+            );
+            await queue.remove(s.jobId).catch(() => 0);
           }),
       );
       return state;

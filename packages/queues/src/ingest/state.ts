@@ -27,6 +27,8 @@ export const ingestStageSchema = z.object({
   finishedAt: z.number().optional(),
   error: z.string().optional(),
   jobId: z.string().optional(),
+  /** Seconds the running stage still needs at its pace so far (from its parts: the transcode's chunks). */
+  etaSeconds: z.number().optional(),
   /** The stage job's result, as JSON text (kept opaque to the Lua scripts). */
   result: z.string().optional(),
 });
@@ -41,6 +43,8 @@ export const ingestStateSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   finishedAt: z.number().optional(),
+  /** When the output could first be played: its growing playlists were published (or the transcode ended). */
+  playableAt: z.number().optional(),
   error: z.string().optional(),
   source: storageLocation,
   output: outputLocation,

@@ -15,9 +15,9 @@ import type { IngestState } from './state.js';
 /** Reports one job's life to the ingest it belongs to. */
 export interface IngestJobTracker {
   /** The job started; returns the state so a cancelled ingest can stop the job. */
-  started(): Promise<IngestState>;
+  started(): Promise<IngestState | undefined>;
   /** Progress within the job; `phase: 'probe'` counts towards the probe stage of a transcode job. */
-  progress(percent: number, phase?: string): Promise<IngestState>;
+  progress(percent: number, phase?: string): Promise<IngestState | undefined>;
   /** The job succeeded; after transcode this enqueues the parallel stages. */
   completed(result: unknown): Promise<void>;
   /** The job failed; only a final failure ends the stage. */
@@ -144,6 +144,30 @@ export function trackIngestJob(
     async failed(reason, final) {
       if (!final) return;
       await ingest.updateStage(ingestId, current, { status: 'failed', error: reason });
+    },
+  };
+}
+
+/**
+ * A tracker for a part of an ingest's job (a chunk of its transcode): the part reads the
+ * ingest on start and on every progress report, so a cancelled ingest stops it (the job's
+ * stage advances as its parts complete, reported by the worker to the job's tracker); a
+ * part's final failure fails the job's stage, since BullMQ then fails the job without
+ * running it again.
+ */
+export function trackIngestPart(
+  ingest: IngestService,
+  job: IngestJobTracker | undefined,
+  ingestId: string,
+): IngestJobTracker {
+  return {
+    started: () => ingest.get(ingestId),
+    progress: () => ingest.get(ingestId),
+    async completed() {},
+    async failed(reason, final) {
+      if (!final || !job) return;
+      await job.progress(0);
+      await job.failed(`a part failed: ${reason}`, true);
     },
   };
 }

@@ -8,6 +8,7 @@
 -- ARGV[5]  job id, or ''
 -- ARGV[6]  stage result as a JSON string (stored as a string), or ''
 -- ARGV[7]  TTL in seconds, refreshed on every update
+-- ARGV[8]  '1' when the ingest's output can be played from now on (first published), else ''
 -- Returns {state JSON, ended}: the new state, or the unchanged one when the ingest
 -- is already finished or the stage already ended; `ended` is the ingest's final
 -- status ('completed' or 'failed') when this very update finished it, else ''.
@@ -49,6 +50,15 @@ if ARGV[3] ~= '' and stage.status == 'running' then
   if p > (stage.progress or 0) then stage.progress = p end
 end
 if ARGV[4] ~= '' then stage.error = ARGV[4] end
+-- Seconds left, from the stage's pace so far (its parts finish at a steady rate).
+if stage.status == 'running' and stage.startedAt and (stage.progress or 0) > 0 then
+  stage.etaSeconds = math.floor((now - stage.startedAt) * (100 - stage.progress) / stage.progress / 1000 + 0.5)
+elseif ended(stage.status) then
+  stage.etaSeconds = nil
+end
+if state.playableAt == nil and (ARGV[8] == '1' or (stage.name == 'transcode' and stage.status == 'completed')) then
+  state.playableAt = now
+end
 if ARGV[5] ~= '' then stage.jobId = ARGV[5] end
 if ARGV[6] ~= '' then stage.result = ARGV[6] end
 

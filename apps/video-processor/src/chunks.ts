@@ -1,0 +1,220 @@
+import { join } from 'node:path';
+import { BT709_TAGS, inputArgs, type Matrix } from '@nself-tv/media-tools';
+import { z } from 'zod';
+import type { PlannedRendition } from './ladder.js';
+import { tileFilters } from './trickplay.js';
+
+/**
+ * A film as chunks of source time, each its own job on `video:transcode`, encoding every rung
+ * of its span from one decode into the final segment names. What makes the joined rendition
+ * the one a single pass would make:
+ * - chunks start on segment boundaries, counted in output frames, and every segment starts
+ *   with a keyframe (a fixed GOP of 2 s from frame 0, two GOPs a segment);
+ * - every chunk decodes from a few seconds before its start (`-ss` to the keyframe before, so
+ *   deinterlacing and the frame-rate filter have settled) and keeps exactly its frames by
+ *   number after the constant-rate filter (`trim`), so no frame is lost or doubled at a join;
+ * - timestamps are the source's own (`-copyts -start_at_zero`), moved by the same constant in
+ *   every chunk (`-output_ts_offset`), so PTS/DTS run on across chunks and the first chunk's
+ *   B-frames never give a negative DTS that the muxer would shift;
+ * - segment numbers continue from the chunk before (`-start_number`).
+ * Audio is not chunked: each track is encoded over the whole film by its own part (AAC's
+ * priming would make chunk joins audible), with the same timestamps.
+ */
+
+/** Seconds of one HLS segment (two 2-second GOPs). */
+export const SEGMENT_SECONDS = 4;
+/** Source seconds one chunk encodes, by default. */
+export const DEFAULT_CHUNK_SECONDS = 60;
+/** Seconds decoded before a chunk's first frame and thrown away, so stateful filters have settled. */
+const PREROLL_SECONDS = 3;
+/** Added to every output timestamp (see above). */
+const TS_OFFSET_SECONDS = 1;
+
+/** Frames of one GOP and one segment at `fps`. */
+export function gopFrames(fps: number): { gop: number; segment: number } {
+  const gop = Math.max(1, Math.round(fps * 2));
+  return { gop, segment: gop * 2 };
+}
+
+/** One chunk: output frames `[startFrame, endFrame)`; `endFrame` null for the last (to the end). */
+export interface ChunkSpan {
+  index: number;
+  startFrame: number;
+  endFrame: number | null;
+  /** Number of the chunk's first segment. */
+  firstSegment: number;
+  /** Frames the chunk makes (for the last, as the probed duration says). */
+  frames: number;
+}
+
+/** Cuts `durationSeconds` at `fps` into chunks of about `chunkSeconds`, on segment boundaries. */
+export function planChunks(durationSeconds: number, fps: number, chunkSeconds: number): ChunkSpan[] {
+  const { segment } = gopFrames(fps);
+  const totalFrames = Math.max(1, Math.round(durationSeconds * fps));
+  const totalSegments = Math.ceil(totalFrames / segment);
+  const perChunk = Math.max(1, Math.round((chunkSeconds * fps) / segment));
+  const chunks: ChunkSpan[] = [];
+  for (let first = 0; first < totalSegments; first += perChunk) {
+    // A last chunk shorter than half a chunk joins the one before.
+    const next = first + perChunk;
+    const last = next >= totalSegments || totalSegments - next < perChunk / 2;
+    const startFrame = first * segment;
+    const endFrame = last ? null : next * segment;
+    const frames = (endFrame ?? Math.max(totalFrames, startFrame + 1)) - startFrame;
+    chunks.push({ index: chunks.length, startFrame, endFrame, firstSegment: first, frames });
+    if (last) break;
+  }
+  return chunks;
+}
+
+/** Thumbnails a chunk takes from its decode: thumbnail `k` is output frame `ceil(k * interval * fps)`. */
+export interface ChunkThumbnails {
+  interval: number;
+  /** Thumbnails of the whole film; a chunk makes those whose frame falls in its span. */
+  count: number;
+}
+
+/** The thumbnails whose frames fall in `[startFrame, endFrame)`: the first one's number and how many. */
+export function thumbnailsIn(t: ChunkThumbnails, fps: number, span: ChunkSpan): { first: number; count: number } {
+  const per = t.interval * fps;
+  const first = span.startFrame === 0 ? 0 : Math.floor((span.startFrame - 1) / per) + 1;
+  const end = span.endFrame === null ? t.count : Math.min(t.count, Math.floor((span.endFrame - 1) / per) + 1);
+  return { first: Math.min(first, t.count), count: Math.max(0, end - first) };
+}
+
+/** Everything a chunk needs to know, kept as the part's data. */
+export const chunkWork = z
+  .object({
+    kind: z.literal('chunk'),
+    span: z.object({
+      index: z.number().int().nonnegative(),
+      startFrame: z.number().int().nonnegative(),
+      endFrame: z.number().int().positive().nullable(),
+      firstSegment: z.number().int().nonnegative(),
+      frames: z.number().int().positive(),
+    }),
+    videoIndex: z.number().int().nonnegative(),
+    fps: z.number().positive(),
+    /** `fps` as ffmpeg writes it (`24000/1001`). */
+    fpsExpression: z.string().regex(/^\d+(\/\d+)?$/),
+    picture: z.array(z.string().max(2000)).max(16),
+    /** Scaler of each rung, by rung name (`scaleTo`). */
+    rungs: z
+      .array(
+        z.object({
+          name: z.string().regex(/^\d+p$/),
+          scale: z.string().max(2000),
+          videoKbps: z.number().int().positive(),
+          level: z.string().regex(/^\d\.\d$/),
+        }),
+      )
+      .min(1)
+      .max(8),
+    display: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
+    matrix: z.enum(['bt709', 'bt601', 'bt2020']),
+    trickplay: z.object({ interval: z.number().positive(), count: z.number().int().positive() }).optional(),
+    frames: z.object({ interval: z.number().positive(), count: z.number().int().positive() }).optional(),
+  })
+  .strict();
+export type ChunkWork = z.infer<typeof chunkWork>;
+
+const seconds = (frame: number, fps: number) => (frame / fps).toFixed(6);
+
+/** The select expression keeping thumbnail frames: frame `m` where `floor(m/P)` steps (`P` frames apart). */
+function thumbnailSelect(t: ChunkThumbnails, fps: number, startFrame: number): string {
+  const per = (t.interval * fps).toFixed(6);
+  return `select='not(eq(floor((n+${startFrame})/${per})\\,floor((n+${startFrame}-1)/${per})))'`;
+}
+
+/** The ffmpeg command of one chunk: every rung of its span into `out/<rung>/seg_NNN.ts`, thumbnails into `thumbs`. */
+export function chunkArgs(input: string, out: string, thumbs: string, work: ChunkWork): string[] {
+  const { span, fps } = work;
+  const { gop } = gopFrames(fps);
+  const startSeconds = span.startFrame / fps;
+  const seek = Math.max(0, startSeconds - PREROLL_SECONDS);
+  // Half a frame before each boundary, so exactly the span's frames pass.
+  const trim = [
+    ...(span.startFrame > 0 ? [`start=${seconds(span.startFrame - 0.5, fps)}`] : []),
+    ...(span.endFrame === null ? [] : [`end=${seconds(span.endFrame - 0.5, fps)}`]),
+  ];
+  const extras = [...(work.trickplay ? ['[tp]'] : []), ...(work.frames ? ['[fr]'] : [])];
+  const chain = [
+    ...work.picture,
+    ...(trim.length ? [`trim=${trim.join(':')}`] : []),
+    `split=${work.rungs.length + extras.length}`,
+  ];
+  const graph = [
+    `[0:${work.videoIndex}]${chain.join(',')}${work.rungs.map((_, i) => `[s${i}]`).join('')}${extras.join('')}`,
+    ...work.rungs.map((r, i) => `[s${i}]${r.scale}[o${i}]`),
+  ];
+  const tiles = tileFilters(work.display, work.matrix as Matrix).join(',');
+  if (work.trickplay) graph.push(`[tp]${thumbnailSelect(work.trickplay, fps, span.startFrame)},${tiles}[tpo]`);
+  if (work.frames) graph.push(`[fr]${thumbnailSelect(work.frames, fps, span.startFrame)},${tiles}[fro]`);
+
+  const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', '-copyts', '-start_at_zero'];
+  if (seek > 0) args.push('-ss', seek.toFixed(3), '-noaccurate_seek');
+  args.push(...inputArgs(input), '-filter_complex', graph.join(';'));
+  work.rungs.forEach((r, i) => {
+    args.push('-map', `[o${i}]`);
+    args.push(`-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`);
+    args.push(`-bufsize:v:${i}`, `${r.videoKbps * 2}k`, `-level:v:${i}`, r.level);
+  });
+  args.push('-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...BT709_TAGS);
+  args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
+  args.push('-output_ts_offset', String(TS_OFFSET_SECONDS));
+  // A millisecond under two GOPs: the muxer cuts at every second keyframe, never at the one between.
+  const segmentSeconds = ((gop * 2) / fps - 0.001).toFixed(6);
+  args.push(
+    '-f',
+    'hls',
+    '-hls_time',
+    segmentSeconds,
+    '-hls_playlist_type',
+    'vod',
+    '-start_number',
+    String(span.firstSegment),
+  );
+  args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
+  args.push('-var_stream_map', work.rungs.map((r, i) => `v:${i},name:${r.name}`).join(' '));
+  args.push('-progress', 'pipe:1', '-nostats', join(out, '%v', 'index.m3u8'));
+  for (const [label, t, dir, quality] of [
+    ['[tpo]', work.trickplay, 'trickplay', '2'],
+    ['[fro]', work.frames, 'frames', '3'],
+  ] as const) {
+    if (!t) continue;
+    const { first, count } = thumbnailsIn(t, fps, span);
+    if (count === 0) {
+      args.push('-map', label, '-f', 'null', '-');
+      continue;
+    }
+    args.push('-map', label, '-frames:v', String(count), '-q:v', quality, '-start_number', String(first));
+    args.push('-f', 'image2', join(thumbs, dir, 'frame_%05d.jpg'));
+  }
+  return args;
+}
+
+/** The audio part: every track over the whole film, stereo AAC, each its own HLS rendition in `out/<name>/`. */
+export function audioArgs(
+  input: string,
+  out: string,
+  tracks: ReadonlyArray<{ index: number; name: string }>,
+  kbps: number,
+): string[] {
+  const args = ['-hide_banner', '-nostdin', '-y', '-copyts', '-start_at_zero', ...inputArgs(input)];
+  for (const t of tracks) args.push('-map', `0:${t.index}`);
+  // swresample's stereo downmix: centre and surrounds at -3 dB, LFE left out, normalised so it cannot clip.
+  args.push('-c:a', 'aac', '-b:a', `${kbps}k`, '-ac', '2', '-output_ts_offset', String(TS_OFFSET_SECONDS));
+  args.push('-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod');
+  args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
+  args.push('-var_stream_map', tracks.map((t, i) => `a:${i},name:${t.name}`).join(' '));
+  args.push('-progress', 'pipe:1', '-nostats', join(out, '%v', 'index.m3u8'));
+  return args;
+}
+
+/** A rung's H.264 level and `avc1` CODECS string (High profile). */
+export function level(r: Pick<PlannedRendition, 'width' | 'height'>): { level: string; codec: string } {
+  const pixels = r.width * r.height;
+  if (pixels > 1920 * 1088) return { level: '5.2', codec: 'avc1.640034' };
+  if (pixels > 1280 * 720) return { level: '4.2', codec: 'avc1.64002a' };
+  return { level: '3.2', codec: 'avc1.640020' };
+}
