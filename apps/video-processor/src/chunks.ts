@@ -95,8 +95,6 @@ export const chunkWork = z
     }),
     videoIndex: z.number().int().nonnegative(),
     fps: z.number().positive(),
-    /** `fps` as ffmpeg writes it (`24000/1001`). */
-    fpsExpression: z.string().regex(/^\d+(\/\d+)?$/),
     picture: z.array(z.string().max(2000)).max(16),
     /** Scaler of each rung, by rung name (`scaleTo`). */
     rungs: z
@@ -118,8 +116,6 @@ export const chunkWork = z
   .strict();
 export type ChunkWork = z.infer<typeof chunkWork>;
 
-const seconds = (frame: number, fps: number) => (frame / fps).toFixed(6);
-
 /** The select expression keeping thumbnail frames: frame `m` where `floor(m/P)` steps (`P` frames apart). */
 function thumbnailSelect(t: ChunkThumbnails, fps: number, startFrame: number): string {
   const per = (t.interval * fps).toFixed(6);
@@ -132,10 +128,10 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
   const { gop } = gopFrames(fps);
   const startSeconds = span.startFrame / fps;
   const seek = Math.max(0, startSeconds - PREROLL_SECONDS);
-  // Half a frame before each boundary, so exactly the span's frames pass.
+  // By frame number: after the fps filter a frame's PTS is its number (time base 1/fps).
   const trim = [
-    ...(span.startFrame > 0 ? [`start=${seconds(span.startFrame - 0.5, fps)}`] : []),
-    ...(span.endFrame === null ? [] : [`end=${seconds(span.endFrame - 0.5, fps)}`]),
+    ...(span.startFrame > 0 ? [`start_pts=${span.startFrame}`] : []),
+    ...(span.endFrame === null ? [] : [`end_pts=${span.endFrame}`]),
   ];
   const extras = [...(work.trickplay ? ['[tp]'] : []), ...(work.frames ? ['[fr]'] : [])];
   const chain = [

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import {
   type AudioTrack,
   checkFrameSize,
-  fpsExpression,
   inputArgs,
   interlacing,
   keyUnder,
@@ -27,7 +26,7 @@ import {
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 import { z } from 'zod';
-import { audioArgs, chunkArgs, chunkWork, DEFAULT_CHUNK_SECONDS, level, planChunks } from './chunks.js';
+import { audioArgs, chunkArgs, chunkWork, DEFAULT_CHUNK_SECONDS, gopFrames, level, planChunks } from './chunks.js';
 import { parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
 import { hlsLanguage, type MediaEntry, oneDefault, trackName, uniqueNames, type VariantEntry } from './master.js';
@@ -232,7 +231,6 @@ export async function transcode(
         span,
         videoIndex: video.index,
         fps: video.fps,
-        fpsExpression: fpsExpression(video.fps),
         picture,
         rungs: ladder.map((r) => ({
           name: r.name,
@@ -387,6 +385,19 @@ async function segmentsIn(dir: string, folder: string): Promise<MeasuredSegment[
 }
 
 /**
+ * A chunk's segments with their durations in whole frames: every segment is two GOPs but the
+ * film's very last, which keeps what ffmpeg measured. (ffmpeg rounds a chunk's last segment
+ * differently from one it cut itself, which would make a chunked playlist differ from a single
+ * pass by a fraction of a millisecond.)
+ */
+function exactDurations(segments: MeasuredSegment[], chunk: Extract<TranscodePart, { kind: 'chunk' }>) {
+  const exact = Number((gopFrames(chunk.fps).segment / chunk.fps).toFixed(6));
+  return segments.map((s, i) =>
+    i === segments.length - 1 && chunk.span.endFrame === null ? s : { ...s, duration: exact },
+  );
+}
+
+/**
  * One part of a transcode: a chunk (every rung of its span, and the thumbnails in it) or the
  * audio of the whole film. Segments go straight to their final keys; the result lists them
  * with their durations and sizes for the assembly and the growing playlists.
@@ -423,6 +434,7 @@ export async function runTranscodePart(
       const renditions: Record<string, MeasuredSegment[]> = {};
       for (const folder of folders) {
         renditions[folder] = await segmentsIn(dir, folder);
+        if (part.kind === 'chunk') renditions[folder] = exactDurations(renditions[folder], part);
         for (const seg of renditions[folder]) {
           await storage.putFile(
             { bucket: out.bucket, key: keyUnder(out.prefix, `${folder}/${seg.uri}`) },
