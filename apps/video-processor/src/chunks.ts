@@ -16,7 +16,8 @@ import { tileFilters } from './trickplay.js';
  * - timestamps are the source's own (`-copyts -start_at_zero`), moved by the same constant in
  *   every chunk (`-output_ts_offset`), so PTS/DTS run on across chunks and the first chunk's
  *   B-frames never give a negative DTS that the muxer would shift;
- * - segment numbers continue from the chunk before (`-start_number`).
+ * - segment numbers continue from the chunk before (`-start_number`), and each chunk's first TS
+ *   packets carry the discontinuity indicator, since their continuity counters start again at 0.
  * Audio is not chunked: each track is encoded over the whole film by its own part (AAC's
  * priming would make chunk joins audible), with the same timestamps.
  */
@@ -171,6 +172,9 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
     String(span.firstSegment),
   );
   args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
+  // Each chunk's muxer counts TS packets (continuity counters) from 0: its first packets say so
+  // (discontinuity_indicator), so a demuxer reading the joined segments in a row takes the jump.
+  args.push('-hls_segment_options', 'mpegts_flags=+initial_discontinuity');
   args.push('-var_stream_map', work.rungs.map((r, i) => `v:${i},name:${r.name}`).join(' '));
   args.push('-progress', 'pipe:1', '-nostats', join(out, '%v', 'index.m3u8'));
   for (const [label, t, dir, quality] of [
