@@ -223,8 +223,10 @@ export async function transcode(
       frames: thumbs(asked?.frameIntervalSeconds),
     };
     const common = { source: payload.source, output: payload.output };
+    // In film order: the audio and the first chunk first, so the film is playable soonest.
     const chunkParts = spans.map((span) => ({
       key: chunkKey(span.index),
+      order: span.index,
       data: {
         kind: 'chunk',
         ...common,
@@ -248,6 +250,7 @@ export async function transcode(
       ? [
           {
             key: 'audio',
+            order: 0,
             data: {
               kind: 'audio',
               ...common,

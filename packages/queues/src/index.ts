@@ -20,6 +20,8 @@ export type {
   StageUpdate,
 } from './ingest/ingest-service.js';
 export { createIngestService, INGEST_LIMITS, IngestLimitError } from './ingest/ingest-service.js';
+export type { PriorityClass } from './ingest/schedule.js';
+export { PRIORITY_CLASSES, partPriority, transcodePriority } from './ingest/schedule.js';
 export type {
   ExternalStageName,
   IngestStageName,

@@ -21,8 +21,11 @@ export interface JobPart {
   readonly key: string;
   /** What the part processor gets (JSON). */
   readonly data: unknown;
-  /** BullMQ priority of the part (1 runs first). @default none (FIFO) */
-  readonly priority?: number | undefined;
+  /**
+   * The part's place among the job's parts, 0 first: its BullMQ priority is the job's plus
+   * one plus this (see `partPriority`), so a job's parts follow it in order. @default its index
+   */
+  readonly order?: number | undefined;
 }
 
 /** What a suspended job keeps in {@link PARTS_FIELD}. */

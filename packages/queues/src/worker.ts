@@ -13,6 +13,7 @@ import { Job, UnrecoverableError, WaitingChildrenError, WaitingError, Worker } f
 import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from './catalog.js';
 import { PayloadError, QueueError } from './errors.js';
 import { createIngestService, type IngestService } from './ingest/ingest-service.js';
+import { partPriority } from './ingest/schedule.js';
 import { trackIngestJob, trackIngestPart } from './ingest/tracker.js';
 import { type JobContext, JobRun, type RunHost } from './job-run.js';
 import {
@@ -150,12 +151,12 @@ export function createQueueWorker<Q extends QueueName>(
     await ensureProducer()
       .queue(queue)
       .addBulk(
-        parts.map((p) => ({
+        parts.map((p, i) => ({
           name: PART_JOB_NAME,
           data: { part: p.data, parent } satisfies PartJobData,
           opts: {
             jobId: `${parentId}-${p.key}`,
-            ...(p.priority === undefined ? {} : { priority: p.priority }),
+            priority: partPriority(job.opts.priority, p.order ?? i),
             parent: { id: parentId, queue: job.queueQualifiedName },
             failParentOnFailure: true,
           },

@@ -101,6 +101,8 @@ export interface Keyspace {
   ingest(ingestId: string): string;
   /** `ingest_rate:{familyId}`: the family's ingests in the current minute. */
   ingestRate(familyId: string): string;
+  /** `ingest_active:{familyId}`: the family's ingests whose transcode has not ended. */
+  ingestActive(familyId: string): string;
   /**
    * SCAN MATCH pattern of a namespace (`session:*`), of one queue
    * (`bull:video:transcode:*`) or of all cache entries (`cache:*`).
@@ -206,6 +208,7 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     },
     ingest: (id) => k('ingest', assertSafeId(id, 'ingestId')),
     ingestRate: (id) => k('ingest_rate', assertSafeId(id, 'familyId')),
+    ingestActive: (id) => k('ingest_active', assertSafeId(id, 'familyId')),
     pattern(of) {
       if (of === 'cache') return k('cache', '*');
       if (of.includes(':')) {

@@ -30,7 +30,8 @@ export type NamespaceId =
   | 'familyStreams'
   | 'deviceStreams'
   | 'ingest'
-  | 'ingestRate';
+  | 'ingestRate'
+  | 'ingestActive';
 
 const bullTypes =
   'BullMQ: LIST wait/active, ZSET delayed/prioritized/completed/failed, HASH job/meta, STREAM events, SET stalled';
@@ -165,6 +166,15 @@ export const NAMESPACES: readonly NamespaceInfo[] = [
     type: 'STRING (counter)',
     ttlSeconds: 60,
     retention: '60 s from the minute’s first ingest',
+  },
+  {
+    id: 'ingestActive',
+    key: 'ingest_active:{familyId}',
+    purpose: 'Ingests of a family whose transcode has not ended (its place in the fair chunk schedule)',
+    service: 'video-processor',
+    type: 'ZSET (ingest id → start ms)',
+    ttlSeconds: 24 * 60 * 60,
+    retention: '24 h from the last start; members leave when their transcode ends',
   },
 ];
 

@@ -4,7 +4,9 @@ import { type HlsLayout, hlsLayout, type MediaStorage, recordMediaAccess } from 
 import { PayloadError, QueueError, redisFailure } from '../errors.js';
 import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
+import activeSource from './ingest-active.lua';
 import rateSource from './ingest-rate.lua';
+import { transcodePriority } from './schedule.js';
 import { type ExternalStageName, type IngestStageName, QUEUE_OF_STAGE, type StageStatus } from './stages.js';
 import {
   type IngestRequest,
@@ -18,6 +20,7 @@ import updateSource from './update-stage.lua';
 const updateStage = defineLuaScript(updateSource);
 const countIngest = defineLuaScript(rateSource);
 const cancelScript = defineLuaScript(cancelSource);
+const placeIngest = defineLuaScript(activeSource);
 
 /** Fields of a stage update. */
 export interface StageUpdate {
@@ -197,6 +200,8 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     }
   };
 
+  const leaveSchedule = (state: IngestState) =>
+    connection.zrem(keys.ingestActive(state.familyId), state.ingestId).catch(() => 0);
   const update = async (ingestId: string, stage: IngestStageName, change: StageUpdate, playable: boolean) => {
     const out = await redis(
       'ingest update',
@@ -218,6 +223,12 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
     const [json, ended] = out as [string, string];
     const state = parseState(json);
+    // A transcode that has ended leaves its family's schedule: the family's next films move up.
+    const transcode = state.stages.find((s) => s.name === 'transcode');
+    const transcodeEnded = stage === 'transcode' && transcode && transcode.status !== 'running';
+    if (ended !== '' || transcodeEnded) {
+      await leaveSchedule(state);
+    }
     // Exactly once per ingest: only the update that finished it reports 'completed'.
     if (ended === 'completed' && options.onCompleted) {
       await options.onCompleted(state).catch(() => undefined);
@@ -296,10 +307,18 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         source: req.source,
         output: req.output,
         thumbnails: req.thumbnails,
+        priority: req.priority,
         requestHash,
         stages,
       };
       const jobId = service.jobIdFor(ingestId, 'transcode');
+      // Its place among the family's transcodes in flight sets its priority and its chunks'.
+      const rank = Number(
+        await redis(
+          'ingest start',
+          placeIngest.run(connection, [keys.ingestActive(req.familyId)], [ingestId, String(now), String(TTL)]),
+        ),
+      );
       // The job id is known before the job exists, so the state never misses it.
       for (const stage of state.stages) if (stage.name === 'probe') stage.jobId = jobId;
       const created = await redis('ingest start', connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX'));
@@ -327,7 +346,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
                   },
                 }),
           },
-          { jobId },
+          { jobId, priority: transcodePriority(req.priority, rank) },
         );
       } catch (error) {
         await service.updateStage(ingestId, 'probe', {
@@ -358,6 +377,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       const out = await redis('ingest cancel', cancelScript.run(connection, [keys.ingest(ingestId)], [TTL]));
       if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
       const state = parseState(out);
+      await leaveSchedule(state);
       await Promise.all(
         state.stages
           .filter((s) => s.jobId)

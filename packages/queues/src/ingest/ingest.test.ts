@@ -304,7 +304,8 @@ describe('ingest pipeline', () => {
     const { ingestId } = await ingest.start(request('queued'));
     const jobKey = `${ingestId}-transcode`;
     const transcodeQueue = producer.queue('video:transcode');
-    expect(await (await transcodeQueue.getJob(jobKey))?.getState()).toBe('waiting');
+    // Ingests carry a priority (their place in the chunk schedule), so it waits among the prioritized.
+    expect(await (await transcodeQueue.getJob(jobKey))?.getState()).toBe('prioritized');
     const state = await ingest.cancel(ingestId);
     expect(state.status).toBe('cancelled');
     expect(await transcodeQueue.getJob(jobKey)).toBeUndefined();

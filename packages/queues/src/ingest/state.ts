@@ -2,6 +2,7 @@ import { MAX_ID_LENGTH } from '@nself-tv/redis-keys';
 import { z } from 'zod';
 import { outputLocation, safeId, storageLocation } from '../schemas/common.js';
 import { RENDITION_NAMES, thumbnailInterval } from '../schemas/video.js';
+import { PRIORITY_CLASSES } from './schedule.js';
 import {
   EXTERNAL_STAGES,
   INGEST_SPRITE_INTERVAL_SECONDS,
@@ -50,6 +51,8 @@ export const ingestStateSchema = z.object({
   output: outputLocation,
   /** The thumbnail intervals every stage uses (absent in states written before they were recorded). */
   thumbnails: z.object({ trickplayIntervalSeconds: z.number(), spriteIntervalSeconds: z.number() }).optional(),
+  /** Its class in the chunk schedule (absent in states written before there were classes: interactive). */
+  priority: z.enum(PRIORITY_CLASSES).optional(),
   /** SHA-256 of the request that started it: a retry with the same id must be the same request. */
   requestHash: z.string().optional(),
   stages: z.array(ingestStageSchema),
@@ -86,6 +89,12 @@ export const ingestRequestSchema = z
      * @default []
      */
     externalStages: z.array(z.enum(EXTERNAL_STAGES)).default([]),
+    /**
+     * `interactive`: someone wants to watch it now; `bulk`: a library scan. Every interactive
+     * ingest's chunks go before every bulk one's; within a class, families take turns.
+     * @default 'interactive'
+     */
+    priority: z.enum(PRIORITY_CLASSES).default('interactive'),
   })
   .strict();
 export type IngestRequest = z.input<typeof ingestRequestSchema>;
