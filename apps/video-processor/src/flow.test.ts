@@ -207,6 +207,43 @@ describe('a film over every worker', () => {
     expect(await second.exited).toBe(0);
   }, 300_000);
 
+  it("fair: after family A queues a library of films, family B's one film starts within about one chunk", async () => {
+    const app = startApp();
+    const address = await app.address;
+    const post = (ingestId: string, familyId: string) =>
+      fetch(`${address}/api/v1/ingests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ingestId, ...film(ingestId), familyId, priority: 'bulk' }),
+      }).then((r) => expect(r.status).toBe(202));
+    const library = ['lib-1', 'lib-2', 'lib-3', 'lib-4', 'lib-5'];
+    for (const id of library) await post(id, 'family-a');
+    // A's chunks are running.
+    await until(async () => ((await partsOf('lib-1')).size > 0 ? true : undefined), 60_000);
+    await until(async () => {
+      const done = [...(await partsOf('lib-1')).values()].filter((j) => j.name === 'part' && j.finishedOn);
+      return done.length >= 3 ? true : undefined;
+    }, 60_000);
+    const submitted = Date.now();
+    await post('guest', 'family-b');
+    const first = await until(async () => (await partsOf('guest')).get('c0000')?.processedOn ?? undefined, 120_000);
+    const waited = first - submitted;
+    // How long one chunk takes here, while two run at once.
+    const chunks = [...(await partsOf('lib-1'))].filter(([k, j]) => k.startsWith('c') && j.finishedOn);
+    const times = chunks.map(([, j]) => (j.finishedOn as number) - (j.processedOn as number)).sort((a, b) => a - b);
+    const chunkMs = times[Math.floor(times.length / 2)] as number;
+    // A still had most of its library to go: first come, first served would have put B behind all of it.
+    const waitingA = (await Promise.all(library.map((id) => partsOf(id)))).flatMap((m) =>
+      [...m.values()].filter((j) => !j.processedOn || j.processedOn > first),
+    );
+    expect(waitingA.length).toBeGreaterThan(20);
+    // The chunk a slot was busy with, B's plan (a probe), and its audio on the other slot: about one chunk.
+    expect(waited, `B waited ${waited} ms; a chunk takes ${chunkMs} ms`).toBeLessThan(2 * chunkMs);
+    console.info(`fairness: B's first chunk started ${waited} ms after it was submitted; a chunk takes ${chunkMs} ms`);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  }, 300_000);
+
   it('three video-processors on one Redis and one S3 store each encode chunks of the same film, and it plays', async () => {
     const s3 = await startS3Server(['media']);
     try {
