@@ -14,11 +14,21 @@ const bar = (percent: number) => {
 };
 const pct = (n: number) => `${String(Math.floor(n)).padStart(3)}%`;
 
+/** Seconds left of a running stage (from its finished chunks), and since when the film plays. */
+const eta = (s: IngestState['stages'][number]) =>
+  s.status === 'running' && s.etaSeconds !== undefined ? `  ~${s.etaSeconds} s left` : '';
+const playable = (state: IngestState) =>
+  state.playableAt === undefined
+    ? ''
+    : `  playable after ${((state.playableAt - state.createdAt) / 1000).toFixed(1)} s`;
+
 function lines(state: IngestState): string[] {
-  const out = [`ingest ${state.ingestId}  ${bar(state.progress)} ${pct(state.progress)}  ${state.status}`];
+  const out = [
+    `ingest ${state.ingestId}  ${bar(state.progress)} ${pct(state.progress)}  ${state.status}${playable(state)}`,
+  ];
   for (const s of state.stages) {
     const job = s.jobId ? `  job ${s.jobId}` : '';
-    out.push(`  ${s.name.padEnd(10)} ${bar(s.progress)} ${pct(s.progress)}  ${s.status.padEnd(9)}${job}`);
+    out.push(`  ${s.name.padEnd(10)} ${bar(s.progress)} ${pct(s.progress)}  ${s.status.padEnd(9)}${job}${eta(s)}`);
   }
   return out;
 }
@@ -47,7 +57,7 @@ export function createProgressView(write: (text: string) => void, tty: boolean):
         const job = s.jobId ? ` (job ${s.jobId})` : '';
         const error = s.error ? `: ${s.error}` : '';
         write(
-          `[ingest] ${s.name} ${s.status} ${Math.floor(s.progress)}%${job}${error}  overall ${Math.floor(state.progress)}%\n`,
+          `[ingest] ${s.name} ${s.status} ${Math.floor(s.progress)}%${job}${error}${eta(s)}  overall ${Math.floor(state.progress)}%${playable(state)}\n`,
         );
       }
     },

@@ -16,6 +16,8 @@ export function mediaPlaylist(segments: readonly MeasuredSegment[], ended: boole
   const target = Math.max(1, ...segments.map((s) => Math.round(s.duration)));
   const lines = ['#EXTM3U', '#EXT-X-VERSION:6', `#EXT-X-TARGETDURATION:${target}`, '#EXT-X-MEDIA-SEQUENCE:0'];
   lines.push(`#EXT-X-PLAYLIST-TYPE:${ended ? 'VOD' : 'EVENT'}`, '#EXT-X-INDEPENDENT-SEGMENTS');
+  // Players start a growing playlist at its live edge unless told otherwise; a film starts at its beginning.
+  if (!ended) lines.push('#EXT-X-START:TIME-OFFSET=0,PRECISE=YES');
   for (const s of segments) lines.push(`#EXTINF:${s.duration.toFixed(6)},`, s.uri);
   if (ended) lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;

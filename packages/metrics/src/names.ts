@@ -9,6 +9,8 @@ export const METRIC_NAMES = {
   queueJobsFailed: 'nself_tv_queue_jobs_failed_total',
   queueJobsRetried: 'nself_tv_queue_jobs_retried_total',
   queueJobsStalled: 'nself_tv_queue_jobs_stalled_total',
+  queuePartsCompleted: 'nself_tv_queue_parts_completed_total',
+  queuePartDuration: 'nself_tv_queue_part_duration_seconds',
   cacheRequests: 'nself_tv_cache_requests_total',
   cacheLoaderDuration: 'nself_tv_cache_loader_duration_seconds',
   streamAdmissions: 'nself_tv_stream_admissions_total',

@@ -105,6 +105,20 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
     buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 7200],
     registers: [register],
   });
+  // Parts (a transcode's chunks and its audio) apart from whole jobs: their pace is the ETA of the films in flight.
+  const partDuration = new Histogram({
+    name: N.queuePartDuration,
+    help: 'Wall time of completed job parts (a transcode chunk, its audio), in seconds.',
+    labelNames: ['queue'],
+    buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+    registers: [register],
+  });
+  const partsCompleted = new Counter({
+    name: N.queuePartsCompleted,
+    help: 'Job parts completed (a transcode chunk, its audio).',
+    labelNames: ['queue'],
+    registers: [register],
+  });
   const completed = new Counter({
     name: N.queueJobsCompleted,
     help: 'Jobs completed.',
@@ -185,7 +199,7 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
   // appears at 1 looks like no increase to Prometheus, and a ratio of two counters is empty
   // while one of them has no series yet.
   for (const queue of options.queueNames ?? []) {
-    for (const counter of [completed, failed, retried, stalled]) counter.inc({ queue }, 0);
+    for (const counter of [completed, failed, retried, stalled, partsCompleted]) counter.inc({ queue }, 0);
   }
   for (const result of ['admitted', 'family_limit', 'device_limit']) admissions.inc({ result }, 0);
   for (const result of ['ok', 'session_not_found', 'not_owner']) heartbeats.inc({ result }, 0);
@@ -254,6 +268,11 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
     onWorkerEvent(event) {
       switch (event.type) {
         case 'completed':
+          if (event.part) {
+            partsCompleted.inc({ queue: event.queue });
+            partDuration.observe({ queue: event.queue }, event.durationMs / 1000);
+            break;
+          }
           completed.inc({ queue: event.queue });
           duration.observe({ queue: event.queue }, event.durationMs / 1000);
           break;

@@ -4,7 +4,15 @@ import type { QueueName } from '@nself-tv/redis-keys';
 export type WorkerEvent =
   | { type: 'started'; queue: QueueName; jobId: string; attempt: number }
   | { type: 'progress'; queue: QueueName; jobId: string; percent: number; phase?: string | undefined }
-  | { type: 'completed'; queue: QueueName; jobId: string; attempt: number; durationMs: number }
+  | {
+      type: 'completed';
+      queue: QueueName;
+      jobId: string;
+      attempt: number;
+      durationMs: number;
+      /** True for a part of a job (a chunk of a transcode). */
+      part?: boolean;
+    }
   | {
       type: 'failed';
       queue: QueueName;

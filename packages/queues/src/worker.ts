@@ -269,7 +269,8 @@ export function createQueueWorker<Q extends QueueName>(
       if (run.reason !== undefined) throw run.reason;
       const result = (isPart ? raw : parseResult(queue, raw)) as JobResult<Q>;
       if (run.tracker) await run.tracker.completed(result);
-      emit?.({ type: 'completed', queue, jobId, attempt, durationMs: Date.now() - run.startedAt });
+      const durationMs = Date.now() - run.startedAt;
+      emit?.({ type: 'completed', queue, jobId, attempt, durationMs, ...(isPart ? { part: true } : {}) });
       return result;
     } catch (caught) {
       const error = run.reason ?? caught;
