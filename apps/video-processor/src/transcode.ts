@@ -525,11 +525,14 @@ async function storeThumbnails(
     const tp = plan.trickplay;
     await withTempDir('trickplay', async (dir) => {
       const keys = frameKeys('trickplay/frames/', tp.count);
+      const stored = await storedSizes(storage, output, 'trickplay/frames');
+      // The container can outlast the picture (audio a little longer): the last thumbnails then
+      // have no frame of their own and repeat the last there is, as the fps filter would.
+      let last: Buffer | undefined;
       for (const [i, key] of keys.entries()) {
-        await writeFile(
-          join(dir, `frame_${String(i).padStart(5, '0')}.jpg`),
-          await storage.read({ bucket: output.bucket, key }),
-        );
+        if (stored.has(key)) last = await storage.read({ bucket: output.bucket, key });
+        if (!last) throw new Error(`no trickplay thumbnail was made for ${key}`);
+        await writeFile(join(dir, `frame_${String(i).padStart(5, '0')}.jpg`), last);
       }
       // The thumbnails tiled into 10x10 sheets, as the trickplay job makes them.
       const sheets = join(dir, 'sheets');
@@ -539,15 +542,17 @@ async function storeThumbnails(
       await run(tools.ffmpeg, [...tile, ...sheetOutput(tp, sheets)], { signal });
       const prefix = keyUnder(output.prefix, 'trickplay/');
       out.trickplay = await storeTrickplay(storage, { bucket: output.bucket, prefix }, sheets, tp);
-      for (const key of keys) await storage.remove({ bucket: output.bucket, key });
+      for (const key of stored.keys()) await storage.remove({ bucket: output.bucket, key });
     });
   }
   if (plan.frames) {
+    // Only frames that exist: the sprite stage reads each key it is given.
+    const stored = await storedSizes(storage, output, 'frames');
     out.frames = {
       intervalSeconds: plan.frames.interval,
       width: GRID.width,
       height: GRID.height,
-      keys: frameKeys('frames/', plan.frames.count),
+      keys: frameKeys('frames/', plan.frames.count).filter((key) => stored.has(key)),
     };
   }
   return out;

@@ -1,5 +1,5 @@
 import { useTestRedis } from '@nself-tv/test-redis';
-import { Job } from 'bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIngestService } from './ingest/ingest-service.js';
 import { PRIORITY_STRIDE, transcodePriority } from './ingest/schedule.js';
@@ -40,6 +40,7 @@ const startWorker = (name: string) => {
     'video:transcode',
     async (payload, ctx) => {
       if (ctx.resumed) {
+        if (payload.mediaId === 'assembly-breaks') throw new UnrecoverableError('the assembly broke');
         const plan = ctx.resumed.plan as { parts: number };
         expect(ctx.resumed.results).toEqual(Array.from({ length: plan.parts }, (_, i) => i * 10));
         return result(payload, plan.parts);
@@ -120,6 +121,16 @@ describe('a job split into parts (BullMQ waiting-children)', () => {
     expect(parts.map((p) => p?.opts.priority)).toEqual([base + 1, base + 2, base + 3]);
     // The family's schedule no longer holds it.
     expect(await kit.requestConnection().zscore(kit.keyspace.ingestActive('fam1'), 'broken')).toBeNull();
+  });
+
+  it('a failure of the run after the parts fails the stage it is in', async () => {
+    await ingest.start({ ...transcodeJob('assembly-breaks'), ingestId: 'assembly-breaks' });
+    const state = await waitFor(async () => {
+      const s = await ingest.get('assembly-breaks');
+      return s?.status === 'failed' ? s : undefined;
+    });
+    expect(state.error).toBe('transcode: the assembly broke');
+    expect(state.stages.find((s) => s.name === 'probe')?.status).toBe('completed');
   });
 
   it("a family's second film waits behind its first; another family's first film goes beside it", async () => {

@@ -20,7 +20,6 @@ import {
   type AnyPartProcessor,
   type JobPart,
   PART_JOB_NAME,
-  PARTS_FIELD,
   type PartJobData,
   type PartParent,
   payloadOf,
@@ -258,6 +257,8 @@ export function createQueueWorker<Q extends QueueName>(
       }
       if (run.tracker) run.stopIfCancelled(await run.tracker.started());
       if (!isPart) await run.resume(savedParts(job.data));
+      // A job resumed after its parts is in its main stage: a failure now fails that stage.
+      if (run.resumed && run.tracker) run.stopIfCancelled(await run.tracker.progress(0));
       const work = isPart
         ? (options.parts as AnyPartProcessor).run(
             payload as never,
