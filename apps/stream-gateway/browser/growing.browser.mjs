@@ -24,10 +24,11 @@ const CHUNK_SECONDS = 8;
 const FILM_SECONDS = 64;
 
 const dir = await mkdtemp(join(tmpdir(), 'nself-growing-'));
-// A film of a few minutes' shape at a size that encodes slower than it plays on two cores.
+// A film at 720p: here its chunks encode faster than it plays, so a player that starts early never
+// catches up with the encode (on a slower box it would wait at the growing edge, as live players do).
 const film = join(dir, 'film.mp4');
 const made = spawnSync('ffmpeg', [
-  ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=24000/1001:duration=${FILM_SECONDS}`],
+  ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=24000/1001:duration=${FILM_SECONDS}`],
   ...['-f', 'lavfi', '-i', `sine=frequency=440:duration=${FILM_SECONDS}:sample_rate=48000`],
   ...['-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '3', '-c:a', 'aac', '-shortest', film],
 ]);
@@ -81,7 +82,7 @@ window.report = { errors: [], waiting: 0, playing: false, levels: [], firstFrame
   // A stall once playback has begun: the player ran out of media.
   video.addEventListener('waiting', () => { if (report.playing) report.waiting++; });
   const hls = new Hls();
-  hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal || d.details === 'bufferStalledError') report.errors.push(d.details); });
+  hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal || d.details === 'bufferStalledError' || d.details === 'levelParsingError') report.errors.push(d.details + ' ' + (d.reason || '')); });
   hls.on(Hls.Events.LEVEL_LOADED, (_e, d) => {
     report.levels.push({ at: video.currentTime, live: d.details.live, type: d.details.type, segments: d.details.fragments.length });
   });

@@ -223,6 +223,21 @@ describe('playback edges', () => {
     expect(auth.status).toBe(403);
   });
 
+  it('a growing playlist fetched again names its segments as before (players check), the master signs afresh', async () => {
+    const gw = await gateway();
+    const { mediaUrl } = await admitted(gw, 'film-a');
+    const master = await (await fetch(mediaUrl)).text();
+    const media = new URL(master.split('\n').find((l) => l.endsWith('r360/index.m3u8')) as string, mediaUrl).href;
+    const first = await (await fetch(media)).text();
+    // A later second: a signature made now would carry another expiry.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await (await fetch(media)).text()).toBe(first);
+    expect(await (await fetch(mediaUrl)).text()).not.toBe(master);
+    // The segments it names play.
+    const segment = new URL(first.split('\n').find((l) => l.endsWith('seg_000.ts')) as string, media).href;
+    expect(await (await fetch(segment)).text()).toBe('film-a segment 0');
+  });
+
   it('the ids . and .. are no media ids: 400 at admit, 404 on playback, never 500', async () => {
     const gw = await gateway({ PLAYBACK_ACCESS: 'any' });
     const jwt = await token('viewer-dots', 'fam-a');

@@ -129,6 +129,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     grant: PlaybackGrant,
     path: string,
     base: (signature: string) => string,
+    keep?: string,
   ): Promise<FastifyReply> => {
     const location = locate(grant.mediaId, path);
     const { type, kind } = kindOf(path) as { type: string; kind: PlaybackEvent['kind'] };
@@ -149,7 +150,14 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
         record('ok', kind, 0);
         return reply.send('');
       }
-      const target = { playlistPath: path, base: base(sign(grant.sessionId, grant.mediaId, deps.childTtlSeconds)) };
+      // The master signs its media playlists afresh. A media playlist keeps the signature it was
+      // fetched with: a growing (EVENT) playlist is fetched again and again, and a player checks
+      // that the segments it already has keep their URIs (hls.js fails a reload that renames them).
+      const signature =
+        keep !== undefined && posix.basename(path) !== 'master.m3u8'
+          ? keep
+          : sign(grant.sessionId, grant.mediaId, deps.childTtlSeconds);
+      const target = { playlistPath: path, base: base(signature) };
       const lines = rewritePlaylist(storage.createReadStream(location), target);
       // Counted as sent: the rewritten bytes, once the last line is out.
       const counted = async function* () {
@@ -225,7 +233,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
       const grant = await authorize(mediaId, params.sig);
       // From `/play/<id>/<sig>/<dir…>/` up to `/play/<id>/`: one `../` per folder, one for the signature.
       const up = '../'.repeat(params['*'].split('/').length);
-      return send(request, reply, grant, params['*'], (signature) => `${up}${signature}/`);
+      return send(request, reply, grant, params['*'], (signature) => `${up}${signature}/`, params.sig);
     });
   };
   // Fastify answers HEAD with this route too; `send` then reads no bytes.
