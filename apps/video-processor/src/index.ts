@@ -2,5 +2,5 @@ export { chunkArgs, planChunks } from './chunks.js';
 export { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 export { LADDER, planLadder } from './ladder.js';
 export { classifySubtitle, subtitleLabel, subtitles } from './subtitles.js';
-export { transcode } from './transcode.js';
+export { publishGrowing, runTranscodePart, transcode, transcodePart } from './transcode.js';
 export { trickplay } from './trickplay.js';
