@@ -277,6 +277,21 @@ export async function transcode(
   return assemble(payload, plan, results, job, storage);
 }
 
+/** Every rung's and audio track's segments, in film order, from the chunks given (a prefix, or all). */
+function filmSegments(plan: TranscodePlan, chunks: readonly PartOutput[], audio: PartOutput | undefined) {
+  const rungs = plan.rungs.map((r) => ({
+    name: r.name,
+    width: r.width,
+    height: r.height,
+    codec: level(r).codec,
+    // The cap the encoder keeps to (maxrate), for a master written before the peak is known.
+    capBitrate: Math.round(r.videoKbps * 1100),
+    segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
+  }));
+  const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));
+  return { rungs, audioOut };
+}
+
 /** Lists what is stored under a rendition folder: key → bytes. */
 async function storedSizes(storage: MediaStorage, out: OutputLocation, folder: string): Promise<Map<string, number>> {
   const listed = await storage.list(out.bucket, keyUnder(out.prefix, `${folder}/`));
@@ -318,15 +333,7 @@ async function assemble(
     if (problem) throw new Error(`part ${p.kind} ${p.index}: ${problem}`);
   }
   const audio = reported.find((p) => p.kind === 'audio');
-  const rungs = plan.rungs.map((r) => ({
-    name: r.name,
-    width: r.width,
-    height: r.height,
-    codec: level(r).codec,
-    capBitrate: Math.round(r.videoKbps * 1100),
-    segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
-  }));
-  const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));
+  const { rungs, audioOut } = filmSegments(plan, chunks, audio);
   const playlists = filmPlaylists(rungs, audioOut, plan.fps, true);
   const thumbnails = await storeThumbnails(storage, out, plan, job.signal);
   const write = () =>
@@ -487,15 +494,7 @@ export async function publishGrowing(
       chunks.push(c);
     }
     if (chunks.length === 0 || chunks.length === plan.chunks) return false;
-    const rungs = plan.rungs.map((r) => ({
-      name: r.name,
-      width: r.width,
-      height: r.height,
-      codec: level(r).codec,
-      capBitrate: Math.round(r.videoKbps * 1100),
-      segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
-    }));
-    const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));
+    const { rungs, audioOut } = filmSegments(plan, chunks, audio);
     const first = rungs[0];
     if (!first) return false;
     const hadMaster = await storage.stat({ bucket: output.bucket, key: keyUnder(output.prefix, 'master.m3u8') });
