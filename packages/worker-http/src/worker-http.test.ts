@@ -188,8 +188,9 @@ describe('ingests over HTTP', () => {
     expect(first.location).toBe('/api/v1/ingests/lib-req-42');
     // A retry of the same request is the same ingest: one transcode job, not two.
     expect((await post(movie)).body).toMatchObject({ ingestId: 'lib-req-42', replayed: true });
-    expect(await redis.client.zcard(keyspace.queueKey('video:transcode', 'prioritized'))).toBe(0);
-    expect(await redis.client.llen(keyspace.queueKey('video:transcode', 'wait'))).toBe(1);
+    // An ingest's transcode carries its place in the chunk schedule, so it waits among the prioritized.
+    expect(await redis.client.llen(keyspace.queueKey('video:transcode', 'wait'))).toBe(0);
+    expect(await redis.client.zcard(keyspace.queueKey('video:transcode', 'prioritized'))).toBe(1);
     // The same key for another title is a client bug, not a retry.
     expect((await post({ ...movie, mediaId: 'film-2' })).status).toBe(409);
     for (const [body, headers, field] of [
@@ -222,7 +223,7 @@ describe('ingests over HTTP', () => {
     const cancelled = await cancel('lib-req-42');
     expect(cancelled.status).toBe(200);
     expect(((await cancelled.json()) as { status: string }).status).toBe('cancelled');
-    expect(await redis.client.llen(keyspace.queueKey('video:transcode', 'wait'))).toBe(0);
+    expect(await redis.client.zcard(keyspace.queueKey('video:transcode', 'prioritized'))).toBe(0);
     expect((await cancel('no-such-ingest')).status).toBe(404);
 
     const doc = (await call('GET', '/openapi.json')).body;
@@ -284,7 +285,7 @@ describe('ingest keys across families and retries', () => {
       );
       expect(racing.map((r) => r.status)).toEqual(Array(8).fill(202));
       expect(racing.filter((r) => r.body.replayed === false)).toHaveLength(1);
-      expect(await redis.client.llen(keyspace.queueKey('video:transcode', 'wait'))).toBeGreaterThan(0);
+      expect(await redis.client.zcard(keyspace.queueKey('video:transcode', 'prioritized'))).toBeGreaterThan(0);
 
       // The longest key accepted still fits every stage's job id, and reads back; one longer is 400 before anything is written.
       const longest = 'k'.repeat(MAX_INGEST_ID_LENGTH);
