@@ -120,7 +120,11 @@ export class JobRun implements JobContext {
    * the processor has unwound or after a short grace, whichever comes first.
    */
   settle<T>(work: Promise<T>): Promise<T> {
-    if (this.reason !== undefined) return Promise.reject(this.reason);
+    if (this.reason !== undefined) {
+      // Aborted before it began (its ingest was cancelled): the work's own failure is not news.
+      work.catch(() => undefined);
+      return Promise.reject(this.reason);
+    }
     this.work = work;
     return new Promise<T>((resolve, reject) => {
       this.rejectWait = reject;

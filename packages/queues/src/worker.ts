@@ -259,6 +259,8 @@ export function createQueueWorker<Q extends QueueName>(
       if (!isPart) await run.resume(savedParts(job.data));
       // A job resumed after its parts is in its main stage: a failure now fails that stage.
       if (run.resumed && run.tracker) run.stopIfCancelled(await run.tracker.progress(0));
+      // A cancelled ingest's job does not start its work at all.
+      if (run.reason !== undefined) throw run.reason;
       const work = isPart
         ? (options.parts as AnyPartProcessor).run(
             payload as never,
