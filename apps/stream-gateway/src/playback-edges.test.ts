@@ -43,6 +43,8 @@ beforeAll(async () => {
   await symlink(join(item('film-b'), 'r360'), join(item('film-a'), 'b'));
   await writeItem('film-big', ['fam-a'], 1);
   await writeItem('film-long', ['fam-a'], 1);
+  // Its own family: the family stream limit of fam-a is for the cases that count sessions.
+  await writeItem('film-grow', ['fam-c']);
 });
 afterAll(() => rm(mediaRoot, { recursive: true, force: true }));
 
@@ -225,7 +227,7 @@ describe('playback edges', () => {
 
   it('a growing playlist fetched again names its segments as before (players check), the master signs afresh', async () => {
     const gw = await gateway();
-    const { mediaUrl } = await admitted(gw, 'film-a');
+    const { mediaUrl } = await admitted(gw, 'film-grow', 'fam-c');
     const master = await (await fetch(mediaUrl)).text();
     const media = new URL(master.split('\n').find((l) => l.endsWith('r360/index.m3u8')) as string, mediaUrl).href;
     const first = await (await fetch(media)).text();
@@ -235,7 +237,7 @@ describe('playback edges', () => {
     expect(await (await fetch(mediaUrl)).text()).not.toBe(master);
     // The segments it names play.
     const segment = new URL(first.split('\n').find((l) => l.endsWith('seg_000.ts')) as string, media).href;
-    expect(await (await fetch(segment)).text()).toBe('film-a segment 0');
+    expect(await (await fetch(segment)).text()).toBe('film-grow segment 0');
   });
 
   it('the ids . and .. are no media ids: 400 at admit, 404 on playback, never 500', async () => {
