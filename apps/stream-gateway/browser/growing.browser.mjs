@@ -10,9 +10,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS, ensureChromium, freePort } from '@nself-tv/test-redis';
-import { SignJWT } from 'jose';
 import { chromium } from 'playwright-core';
-import { keptDemo } from './kept-demo.mjs';
+import { callerTokenFor, keptDemo } from './kept-demo.mjs';
 
 const require = createRequire(import.meta.url);
 const say = (line) => console.log(`[growing] ${line}`);
@@ -49,18 +48,7 @@ const api = (method, path, body) =>
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
 
-const callerToken = await new SignJWT({
-  'https://hasura.io/jwt/claims': {
-    'x-hasura-user-id': 'demo-user',
-    'x-hasura-family-id': running.familyId,
-    'x-hasura-default-role': 'user',
-  },
-})
-  .setProtectedHeader({ alg: 'HS256' })
-  .setSubject('demo-user')
-  .setIssuedAt()
-  .setExpirationTime('1h')
-  .sign(new TextEncoder().encode(running.secrets.AUTH_JWT_SECRET));
+const callerToken = await callerTokenFor(running);
 
 const page = `<!doctype html><meta charset="utf-8"><title>growing</title>
 <video id="v" muted playsinline width="640" height="360"></video>

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 
@@ -27,4 +28,20 @@ export async function keptDemo(dir, args, env = {}) {
     }
   };
   return { running, gateway: running.apps.find((a) => a.name === 'stream-gateway').address, stop };
+}
+
+/** The demo family's caller token, as the web app would hold it (HS256, Hasura claims, 1 h). */
+export function callerTokenFor(running) {
+  return new SignJWT({
+    'https://hasura.io/jwt/claims': {
+      'x-hasura-user-id': 'demo-user',
+      'x-hasura-family-id': running.familyId,
+      'x-hasura-default-role': 'user',
+    },
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('demo-user')
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(running.secrets.AUTH_JWT_SECRET));
 }

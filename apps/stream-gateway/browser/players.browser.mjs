@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, ensureChromium, freePort } from '@nself-tv/test-redis';
-import { SignJWT } from 'jose';
 import { chromium } from 'playwright-core';
-import { keptDemo } from './kept-demo.mjs';
+import { callerTokenFor, keptDemo } from './kept-demo.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const results = join(here, '..', 'browser-results');
@@ -83,18 +82,7 @@ say(`running the demo on ${source} with CORS_ORIGINS=${appOrigin}`);
 const { running, gateway, stop: stopAll } = await keptDemo(join(dir, 'demo'), [source], { CORS_ORIGINS: appOrigin });
 
 // The family's caller token, as the web app would hold it.
-const callerToken = await new SignJWT({
-  'https://hasura.io/jwt/claims': {
-    'x-hasura-user-id': 'demo-user',
-    'x-hasura-family-id': running.familyId,
-    'x-hasura-default-role': 'user',
-  },
-})
-  .setProtectedHeader({ alg: 'HS256' })
-  .setSubject('demo-user')
-  .setIssuedAt()
-  .setExpirationTime('1h')
-  .sign(new TextEncoder().encode(running.secrets.AUTH_JWT_SECRET));
+const callerToken = await callerTokenFor(running);
 
 const PLAYERS = {
   hlsjs: require.resolve('hls.js/dist/hls.min.js'),
