@@ -1,17 +1,23 @@
-// Rewrites the generated namespace table in the READMEs from @nself-tv/redis-keys
-// (run `pnpm build` first). The redis-keys tests fail when a README drifts.
+// Rewrites the generated tables in the READMEs: the key namespaces from @nself-tv/redis-keys, the
+// ingest stages from @nself-tv/queues (run `pnpm build` first). Their tests fail when a README drifts.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { renderStageTable } from '../packages/queues/dist/index.js';
 import { renderNamespaceTable } from '../packages/redis-keys/dist/index.js';
 
-const table = renderNamespaceTable();
-for (const file of ['README.md', 'packages/redis-keys/README.md']) {
-  const path = new URL(`../${file}`, import.meta.url);
-  const text = readFileSync(path, 'utf8');
-  const next = text.replace(
-    /<!-- namespaces:start -->[\s\S]*?<!-- namespaces:end -->/,
-    `<!-- namespaces:start -->\n${table}\n<!-- namespaces:end -->`,
-  );
-  if (next === text && !text.includes(table)) throw new Error(`${file}: no namespaces markers found`);
-  writeFileSync(path, next);
-  console.log(`${file}: namespace table up to date`);
+const tables = [
+  { marker: 'namespaces', table: renderNamespaceTable(), files: ['README.md', 'packages/redis-keys/README.md'] },
+  { marker: 'stages', table: renderStageTable(), files: ['packages/queues/README.md'] },
+];
+for (const { marker, table, files } of tables) {
+  for (const file of files) {
+    const path = new URL(`../${file}`, import.meta.url);
+    const text = readFileSync(path, 'utf8');
+    const next = text.replace(
+      new RegExp(`<!-- ${marker}:start -->[\\s\\S]*?<!-- ${marker}:end -->`),
+      `<!-- ${marker}:start -->\n${table}\n<!-- ${marker}:end -->`,
+    );
+    if (next === text && !text.includes(table)) throw new Error(`${file}: no ${marker} markers found`);
+    writeFileSync(path, next);
+    console.log(`${file}: ${marker} table up to date`);
+  }
 }

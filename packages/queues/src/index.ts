@@ -20,15 +20,19 @@ export type {
   StageUpdate,
 } from './ingest/ingest-service.js';
 export { createIngestService, INGEST_LIMITS, IngestLimitError } from './ingest/ingest-service.js';
-export type { PriorityClass } from './ingest/schedule.js';
-export { PRIORITY_CLASSES, partPriority, transcodePriority } from './ingest/schedule.js';
 export type {
   ExternalStageName,
+  IngestJob,
   IngestStageName,
   IngestStatus,
-  StageDefinition,
+  JobStageName,
+  StageRunner,
+  StageSpec,
   StageStatus,
-} from './ingest/stages.js';
+} from './ingest/pipeline.js';
+export { INGEST_PIPELINE, renderStageTable } from './ingest/pipeline.js';
+export type { PriorityClass } from './ingest/schedule.js';
+export { PRIORITY_CLASSES, partPriority, transcodePriority } from './ingest/schedule.js';
 export type { IngestRequest, IngestStage, IngestState } from './ingest/state.js';
 export { MAX_INGEST_ID_LENGTH } from './ingest/state.js';
 export type { JobContext } from './job-run.js';

@@ -6,8 +6,17 @@ import type { Producer } from '../producer.js';
 import cancelSource from './cancel.lua';
 import activeSource from './ingest-active.lua';
 import rateSource from './ingest-rate.lua';
+import {
+  type ExternalStageName,
+  firstIngestJob,
+  type IngestStageName,
+  PLAYABLE_STAGE,
+  queueOfStage,
+  SCHEDULED_STAGE,
+  type StageStatus,
+  stageSpec,
+} from './pipeline.js';
 import { transcodePriority } from './schedule.js';
-import { type ExternalStageName, type IngestStageName, QUEUE_OF_STAGE, type StageStatus } from './stages.js';
 import {
   type IngestRequest,
   type IngestState,
@@ -216,17 +225,18 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
           change.jobId ?? '',
           change.result === undefined ? '' : JSON.stringify(change.result),
           TTL,
-          playable ? '1' : '',
+          // Playable from now on: its job said so, or a stage whose output plays has completed.
+          playable || (stageSpec(stage).playable && change.status === 'completed') ? '1' : '',
         ],
       ),
     );
     if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
     const [json, ended] = out as [string, string];
     const state = parseState(json);
-    // A transcode that has ended leaves its family's schedule: the family's next films move up.
-    const transcode = state.stages.find((s) => s.name === 'transcode');
-    const transcodeEnded = stage === 'transcode' && transcode && transcode.status !== 'running';
-    if (ended !== '' || transcodeEnded) {
+    // A scheduled stage (the transcode) that has ended leaves its family's schedule: the family's next films move up.
+    const scheduled = state.stages.find((s) => s.name === SCHEDULED_STAGE);
+    const scheduleEnded = stage === SCHEDULED_STAGE && scheduled && scheduled.status !== 'running';
+    if (ended !== '' || scheduleEnded) {
       await leaveSchedule(state);
     }
     // Exactly once per ingest: only the update that finished it reports 'completed'.
@@ -311,7 +321,9 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         requestHash,
         stages,
       };
-      const jobId = service.jobIdFor(ingestId, 'transcode');
+      // The first job (the transcode's) carries the name of its last stage; its first stage waits for it.
+      const first = firstIngestJob();
+      const jobId = service.jobIdFor(ingestId, first.main);
       // Its place among the family's transcodes in flight sets its priority and its chunks'.
       const rank = Number(
         await redis(
@@ -320,7 +332,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         ),
       );
       // The job id is known before the job exists, so the state never misses it.
-      for (const stage of state.stages) if (stage.name === 'probe') stage.jobId = jobId;
+      for (const stage of state.stages) if (stage.name === first.stages[0]) stage.jobId = jobId;
       const created = await redis('ingest start', connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX'));
       if (created === null) {
         // Another call with this id got there first: the same answer as a later retry.
@@ -349,7 +361,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
           { jobId, priority: transcodePriority(req.priority, rank) },
         );
       } catch (error) {
-        await service.updateStage(ingestId, 'probe', {
+        await service.updateStage(ingestId, first.stages[0] as IngestStageName, {
           status: 'failed',
           error: `could not enqueue: ${(error as Error).message}`,
         });
@@ -364,7 +376,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     },
 
     markPlayable(ingestId) {
-      return update(ingestId, 'transcode', {}, true);
+      return update(ingestId, PLAYABLE_STAGE, {}, true);
     },
 
     updateStage: (ingestId, stage, stageUpdate) => update(ingestId, stage, stageUpdate, false),
@@ -382,7 +394,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         state.stages
           .filter((s) => s.jobId)
           .map(async (s) => {
-            const target = QUEUE_OF_STAGE[s.name];
+            const target = queueOfStage(s.name);
             if (!target || !s.jobId) return;
             // An active job is locked and cannot be removed; its worker aborts it on its next report.
             // So is a job whose parts are running: its waiting parts go first, one by one.

@@ -6,7 +6,7 @@ import { createProducer } from '../producer.js';
 import { queueTestKit, transcodeJob, waitFor } from '../test-helpers.js';
 import { createQueueWorker, type QueueWorker } from '../worker.js';
 import { createIngestService } from './ingest-service.js';
-import type { IngestStageName } from './stages.js';
+import type { IngestStageName } from './pipeline.js';
 import type { IngestState } from './state.js';
 
 const redis = useTestRedis();
@@ -187,6 +187,7 @@ describe('ingest pipeline', () => {
     expect(stageView(mid as IngestState).probe).toBe('running');
     // validate (5) + the skipped database and index bands (5) + half of probe's 5–10 band.
     expect(mid?.progress).toBe(12.5);
+    expect(mid?.playableAt).toBeUndefined();
     g.open();
 
     const done = await settled(started.ingestId);
@@ -205,10 +206,28 @@ describe('ingest pipeline', () => {
     });
     const transcode = done.stages.find((s) => s.name === 'transcode');
     expect(JSON.parse(transcode?.result ?? '{}').stillFrameKey).toBe('hls/movie/still.jpg');
+    // The pipeline's playable stage completed (its job never published growing playlists): playable then.
+    expect(done.playableAt).toBe(transcode?.finishedAt);
     expect(done.stages.find((s) => s.name === 'posters')?.jobId).toBe(`${started.ingestId}-posters`);
     for (const s of done.stages.filter((st) => st.status === 'completed' && st.name !== 'validate')) {
       expect(s.finishedAt).toBeGreaterThanOrEqual(s.startedAt ?? Number.POSITIVE_INFINITY);
     }
+  });
+
+  it('is playable from the moment its job says so (growing playlists), once', async () => {
+    const g = gate('growing');
+    const started = await ingest.start(request('growing'));
+    await waitFor(() => g.entered);
+    const first = await reporting.markPlayable(started.ingestId);
+    expect(first.playableAt).toBeGreaterThanOrEqual(started.createdAt);
+    expect(stageView(first).transcode).not.toBe('completed');
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await reporting.markPlayable(started.ingestId)).playableAt).toBe(first.playableAt);
+    g.open();
+    const done = await settled(started.ingestId);
+    expect(done.status).toBe('completed');
+    expect(done.playableAt).toBe(first.playableAt);
+    expect(done.playableAt).toBeLessThan(done.stages.find((s) => s.name === 'transcode')?.finishedAt ?? 0);
   });
 
   it('gives every stage the thumbnail intervals the request asked for', async () => {

@@ -2,14 +2,14 @@ import { MAX_ID_LENGTH } from '@nself-tv/redis-keys';
 import { z } from 'zod';
 import { outputLocation, safeId, storageLocation } from '../schemas/common.js';
 import { RENDITION_NAMES, thumbnailInterval } from '../schemas/video.js';
-import { PRIORITY_CLASSES } from './schedule.js';
 import {
   EXTERNAL_STAGES,
+  INGEST_PIPELINE,
   INGEST_SPRITE_INTERVAL_SECONDS,
   INGEST_STAGE_NAMES,
   INGEST_TRICKPLAY_INTERVAL_SECONDS,
-  STAGE_DEFINITIONS,
-} from './stages.js';
+} from './pipeline.js';
+import { PRIORITY_CLASSES } from './schedule.js';
 
 /** Longest ingest id: its stages' job ids, `<ingestId>-<stage>`, stay within the id rule's 128 characters. */
 export const MAX_INGEST_ID_LENGTH = MAX_ID_LENGTH - 1 - Math.max(...INGEST_STAGE_NAMES.map((n) => n.length));
@@ -99,19 +99,22 @@ export const ingestRequestSchema = z
   .strict();
 export type IngestRequest = z.input<typeof ingestRequestSchema>;
 
-/** The initial stage list: validate done (the request parsed), external stages pending or skipped. */
+/** The initial stage list, from the pipeline: validate done (the request parsed), external stages pending or skipped. */
 export function initialStages(external: readonly string[]): IngestStage[] {
-  return STAGE_DEFINITIONS.map((def) => {
-    const isExternal = (EXTERNAL_STAGES as readonly string[]).includes(def.name);
+  return INGEST_PIPELINE.map((spec): IngestStage => {
     const status =
-      def.name === 'validate' ? 'completed' : isExternal && !external.includes(def.name) ? 'skipped' : 'pending';
+      spec.runs.by === 'request'
+        ? 'completed'
+        : spec.runs.by === 'service' && !external.includes(spec.name)
+          ? 'skipped'
+          : 'pending';
     return {
-      name: def.name,
+      name: spec.name,
       status,
       progress: status === 'completed' ? 100 : 0,
-      fatal: def.fatal,
-      from: def.from,
-      to: def.to,
+      fatal: spec.fatal,
+      from: spec.band[0],
+      to: spec.band[1],
     };
   });
 }

@@ -4,19 +4,21 @@ import type { OutputLocation, StorageLocation } from '../schemas/common.js';
 import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
 import type { IngestService } from './ingest-service.js';
 import {
-  FAN_OUT,
   INGEST_SPRITE_INTERVAL_SECONDS,
   INGEST_TRICKPLAY_INTERVAL_SECONDS,
-  type IngestStageName,
-  STAGE_OF_QUEUE,
-} from './stages.js';
+  ingestJobOf,
+  type JobStageName,
+  queueOfStage,
+  stageSpec,
+  stagesAfter,
+} from './pipeline.js';
 import type { IngestState } from './state.js';
 
 /** Reports one job's life to the ingest it belongs to. */
 export interface IngestJobTracker {
   /** The job started; returns the state so a cancelled ingest can stop the job. */
   started(): Promise<IngestState | undefined>;
-  /** Progress within the job; `phase: 'probe'` counts towards the probe stage of a transcode job. */
+  /** Progress within the job; `phase` names the stage it counts towards (`probe` in a transcode job), none the job's last. */
   progress(percent: number, phase?: string): Promise<IngestState | undefined>;
   /** The job succeeded; after transcode this enqueues the parallel stages. */
   completed(result: unknown): Promise<void>;
@@ -24,40 +26,42 @@ export interface IngestJobTracker {
   failed(reason: string, final: boolean): Promise<void>;
 }
 
+type ThumbnailIntervals = { trickplayIntervalSeconds: number; spriteIntervalSeconds: number };
+
 function under(output: OutputLocation, folder: string): OutputLocation {
   const base = output.prefix === '' || output.prefix.endsWith('/') ? output.prefix : `${output.prefix}/`;
   return { bucket: output.bucket, prefix: `${base}${folder}/` };
 }
 
-/** Payload of each parallel stage, built from the transcode job's payload and result. */
+/** Payload of each stage that waits for the transcode, built from the transcode job's payload and result. */
 function fanOutPayload(
-  queue: QueueName,
+  stage: JobStageName,
   t: Payload<'video:transcode'>,
   result: JobResult<'video:transcode'>,
-  thumbnails: { trickplayIntervalSeconds: number; spriteIntervalSeconds: number },
+  thumbnails: ThumbnailIntervals,
 ): PayloadInput<QueueName> | undefined {
   const common = { mediaId: t.mediaId, familyId: t.familyId, ingestId: t.ingestId };
-  switch (queue) {
-    case 'video:trickplay':
+  switch (stage) {
+    case 'trickplay':
       return {
         ...common,
         source: t.source,
         output: under(t.output, 'trickplay'),
         intervalSeconds: thumbnails.trickplayIntervalSeconds,
       };
-    case 'video:subtitle':
+    case 'subtitles':
       return {
         ...common,
         source: t.source,
         output: under(t.output, 'subtitles'),
         masterPlaylist: { bucket: t.output.bucket, key: result.masterPlaylistKey },
       };
-    case 'image:poster': {
+    case 'posters': {
       if (result.stillFrameKey === undefined) return undefined;
       const still: StorageLocation = { bucket: t.output.bucket, key: result.stillFrameKey };
       return { ...common, source: still, output: under(t.output, 'posters') };
     }
-    case 'image:sprite': {
+    case 'sprites': {
       const output = under(t.output, 'sprites');
       // Frames from the transcode's own decode: the sprite stage only tiles them.
       if (result.frames && result.frames.keys.length > 0) {
@@ -68,14 +72,16 @@ function fanOutPayload(
       return { ...common, video: t.source, intervalSeconds: thumbnails.spriteIntervalSeconds, output };
     }
     default:
-      throw new TypeError(`${queue} is not an ingest stage queue`);
+      throw new TypeError(`no payload is declared for the ${stage} stage after the transcode`);
   }
 }
 
 /**
- * A tracker for a job that carries an `ingestId`, or `undefined` for jobs
- * outside an ingest. Stage updates are atomic Lua updates of the ingest state,
- * so parallel stages on different workers never overwrite each other.
+ * A tracker for a job that carries an `ingestId`, or `undefined` for jobs outside an ingest. The
+ * job drives the stages the pipeline runs on its queue, in order (a progress report names its
+ * phase; none means the last), and when it completes enqueues the job stages that wait for it.
+ * Stage updates are atomic Lua updates of the ingest state, so parallel stages on different
+ * workers never overwrite each other.
  */
 export function trackIngestJob(
   ingest: IngestService,
@@ -85,65 +91,81 @@ export function trackIngestJob(
   jobId: string,
 ): IngestJobTracker | undefined {
   const ingestId = typeof payload.ingestId === 'string' ? payload.ingestId : undefined;
-  const own = STAGE_OF_QUEUE[queue];
-  if (!ingestId || !own) return undefined;
-  const isTranscode = queue === 'video:transcode';
-  let current: IngestStageName = isTranscode ? 'probe' : own;
+  const job = ingestJobOf(queue);
+  if (!ingestId || !job) return undefined;
+  let at = 0;
+  const current = () => job.stages[at] as JobStageName;
 
-  const enterMain = async () => {
-    if (current === own) return undefined;
-    await ingest.updateStage(ingestId, 'probe', { status: 'completed' });
-    current = own;
-    return ingest.updateStage(ingestId, own, { status: 'running', jobId });
+  /** Moves on to a later phase: the phases before it are complete. */
+  const enter = async (index: number) => {
+    while (at < index) {
+      await ingest.updateStage(ingestId, current(), { status: 'completed' });
+      at += 1;
+      await ingest.updateStage(ingestId, current(), { status: 'running', jobId });
+    }
+  };
+  const phaseIndex = (phase: string | undefined) => {
+    const i = job.stages.indexOf(phase as JobStageName);
+    return i >= 0 ? i : job.stages.length - 1;
+  };
+
+  /** Starts one stage that waited for this job: done already by this job, or enqueued. */
+  const startAfter = async (stage: JobStageName, result: Record<string, unknown>, thumbnails: ThumbnailIntervals) => {
+    const { doneBy } = stageSpec(stage);
+    if (doneBy && result[doneBy] !== undefined) {
+      await ingest.updateStage(ingestId, stage, { status: 'completed', result: result[doneBy] });
+      return;
+    }
+    const stagePayload = fanOutPayload(
+      stage,
+      payload as Payload<'video:transcode'>,
+      result as JobResult<'video:transcode'>,
+      thumbnails,
+    );
+    if (!stagePayload) {
+      await ingest.updateStage(ingestId, stage, { status: 'skipped', error: 'the video has no frame to use' });
+      return;
+    }
+    const stageJobId = ingest.jobIdFor(ingestId, stage);
+    try {
+      await producer.enqueue(queueOfStage(stage) as QueueName, stagePayload, { jobId: stageJobId });
+      await ingest.updateStage(ingestId, stage, { jobId: stageJobId });
+    } catch (error) {
+      await ingest.updateStage(ingestId, stage, {
+        status: 'failed',
+        error: `could not enqueue: ${(error as Error).message}`,
+      });
+    }
   };
 
   return {
-    started: () => ingest.updateStage(ingestId, current, { status: 'running', jobId }),
+    started: () => ingest.updateStage(ingestId, current(), { status: 'running', jobId }),
 
     async progress(percent, phase) {
-      if (isTranscode && phase !== 'probe') await enterMain();
-      return ingest.updateStage(ingestId, current, { progress: percent });
+      await enter(phaseIndex(phase));
+      return ingest.updateStage(ingestId, current(), { progress: percent });
     },
 
     async completed(result) {
-      await enterMain();
-      const state = await ingest.updateStage(ingestId, own, { status: 'completed', result });
-      if (!isTranscode || state.status !== 'running') return;
-      const t = payload as Payload<'video:transcode'>;
-      const r = result as JobResult<'video:transcode'>;
+      await enter(job.stages.length - 1);
+      const state = await ingest.updateStage(ingestId, job.main, { status: 'completed', result });
+      if (state.status !== 'running') return;
+      const ended = new Set(
+        state.stages.filter((s) => s.status !== 'pending' && s.status !== 'running').map((s) => s.name),
+      );
+      const ready = stagesAfter(job.main).filter((stage) =>
+        stageSpec(stage).after.every((a) => ended.has(a as JobStageName)),
+      );
       const thumbnails = state.thumbnails ?? {
         trickplayIntervalSeconds: INGEST_TRICKPLAY_INTERVAL_SECONDS,
         spriteIntervalSeconds: INGEST_SPRITE_INTERVAL_SECONDS,
       };
-      await Promise.all(
-        FAN_OUT.map(async ({ stage, queue: target }) => {
-          const stageJobId = ingest.jobIdFor(ingestId, stage);
-          // Trickplay made from the transcode's own decode: the stage is done already.
-          if (target === 'video:trickplay' && r.trickplay) {
-            await ingest.updateStage(ingestId, stage, { status: 'completed', result: r.trickplay });
-            return;
-          }
-          const stagePayload = fanOutPayload(target, t, r, thumbnails);
-          if (!stagePayload) {
-            await ingest.updateStage(ingestId, stage, { status: 'skipped', error: 'the video has no frame to use' });
-            return;
-          }
-          try {
-            await producer.enqueue(target, stagePayload, { jobId: stageJobId });
-            await ingest.updateStage(ingestId, stage, { jobId: stageJobId });
-          } catch (error) {
-            await ingest.updateStage(ingestId, stage, {
-              status: 'failed',
-              error: `could not enqueue: ${(error as Error).message}`,
-            });
-          }
-        }),
-      );
+      await Promise.all(ready.map((stage) => startAfter(stage, (result ?? {}) as Record<string, unknown>, thumbnails)));
     },
 
     async failed(reason, final) {
       if (!final) return;
-      await ingest.updateStage(ingestId, current, { status: 'failed', error: reason });
+      await ingest.updateStage(ingestId, current(), { status: 'failed', error: reason });
     },
   };
 }

@@ -8,7 +8,8 @@
 -- ARGV[5]  job id, or ''
 -- ARGV[6]  stage result as a JSON string (stored as a string), or ''
 -- ARGV[7]  TTL in seconds, refreshed on every update
--- ARGV[8]  '1' when the ingest's output can be played from now on (first published), else ''
+-- ARGV[8]  '1' when the ingest's output can be played from now on (its growing playlists were
+--          published, or a stage the pipeline declares playable completed), else ''
 -- Returns {state JSON, ended}: the new state, or the unchanged one when the ingest
 -- is already finished or the stage already ended; `ended` is the ingest's final
 -- status ('completed' or 'failed') when this very update finished it, else ''.
@@ -56,7 +57,7 @@ if stage.status == 'running' and stage.startedAt and (stage.progress or 0) > 0 t
 elseif ended(stage.status) then
   stage.etaSeconds = nil
 end
-if state.playableAt == nil and (ARGV[8] == '1' or (stage.name == 'transcode' and stage.status == 'completed')) then
+if state.playableAt == nil and ARGV[8] == '1' then
   state.playableAt = now
 end
 if ARGV[5] ~= '' then stage.jobId = ARGV[5] end
