@@ -159,8 +159,8 @@ export class JobRun implements JobContext {
   }
 
   /** Loads the parts' results when the job was suspended for them. */
-  async resume(saved: SavedParts | undefined): Promise<void> {
-    if (saved) this.resumed = { plan: saved.plan, results: await partResults(this.job, saved) };
+  async resume(saved: SavedParts): Promise<void> {
+    this.resumed = { plan: saved.plan, results: await partResults(this.job, saved) };
   }
 
   async runParts(parts: readonly JobPart[], plan: unknown): Promise<unknown[]> {

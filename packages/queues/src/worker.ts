@@ -256,7 +256,9 @@ export function createQueueWorker<Q extends QueueName>(
         run.tracker = trackerFor(payload as Record<string, unknown>, jobId);
       }
       if (run.tracker) run.stopIfCancelled(await run.tracker.started());
-      if (!isPart) await run.resume(savedParts(job.data));
+      // Only a job that saved parts has results to load: a plain job takes no extra turn here.
+      const saved = isPart ? undefined : savedParts(job.data);
+      if (saved) await run.resume(saved);
       // A job resumed after its parts is in its main stage: a failure now fails that stage.
       if (run.resumed && run.tracker) run.stopIfCancelled(await run.tracker.progress(0));
       // A cancelled ingest's job does not start its work at all.

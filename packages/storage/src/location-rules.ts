@@ -31,6 +31,8 @@ export const KEY_PATTERN = new RegExp(`^${SEGMENT}(?:/${SEGMENT})*$`);
 export const PREFIX_PATTERN = new RegExp(`^(?:${SEGMENT}(?:/${SEGMENT})*/?)?$`);
 
 const bytes = (value: string) => Buffer.byteLength(value, 'utf8');
+/** Whether `value` is over `max` UTF-8 bytes; a string of n UTF-16 units has at most 3n, so short ones are not counted. */
+const overBytes = (value: string, max: number) => value.length * 3 > max && bytes(value) > max;
 
 /** Why `bucket` is not a valid bucket name, or `undefined` when it is. */
 export function bucketProblem(bucket: unknown): string | undefined {
@@ -49,14 +51,14 @@ export function bucketProblem(bucket: unknown): string | undefined {
  */
 export function keyProblem(key: unknown): string | undefined {
   if (typeof key !== 'string' || key === '') return 'must not be empty';
-  if (bytes(key) > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} bytes`;
+  if (overBytes(key, MAX_KEY_BYTES)) return `must be at most ${MAX_KEY_BYTES} bytes`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
   if (/[\u0000-\u001f\u007f\\]/.test(key)) return 'must not contain control characters or backslashes';
   for (const segment of key.split('/')) {
     if (segment === '') return "must be a relative path without empty segments (no leading, trailing or doubled '/')";
     if (segment === '.' || segment === '..') return "must not contain '.' or '..' segments";
     if (segment.startsWith(TEMP_MARK)) return `must not contain a segment starting with '${TEMP_MARK}'`;
-    if (bytes(segment) > MAX_SEGMENT_BYTES) return `must not contain a segment over ${MAX_SEGMENT_BYTES} bytes`;
+    if (overBytes(segment, MAX_SEGMENT_BYTES)) return `must not contain a segment over ${MAX_SEGMENT_BYTES} bytes`;
   }
   return undefined;
 }
@@ -69,6 +71,6 @@ export function keyProblem(key: unknown): string | undefined {
 export function prefixProblem(prefix: unknown): string | undefined {
   if (typeof prefix !== 'string') return 'must be a string';
   if (prefix === '') return undefined;
-  if (bytes(prefix) > MAX_PREFIX_BYTES) return `must be at most ${MAX_PREFIX_BYTES} bytes`;
+  if (overBytes(prefix, MAX_PREFIX_BYTES)) return `must be at most ${MAX_PREFIX_BYTES} bytes`;
   return keyProblem(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
 }

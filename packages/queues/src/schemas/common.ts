@@ -13,10 +13,13 @@ import { z } from 'zod';
 /** An id that may go into a Redis key or a BullMQ job id (the redis-keys schema). */
 export const safeId = safeIdSchema;
 
-const rule = (problem: (value: unknown) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
-  const message = problem(value);
-  if (message) ctx.addIssue({ code: 'custom', message });
-};
+/** A storage rule as a zod check: the rule's own message; half the cost of `superRefine` on every enqueue. */
+const rule =
+  (problem: (value: unknown) => string | undefined) =>
+  (ctx: z.core.ParsePayload<string>): void => {
+    const message = problem(ctx.value);
+    if (message) ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  };
 
 /** S3-style bucket name: 3–63 lowercase letters, digits, `.` and `-` (the storage rule). */
 export const bucketName = z.string().regex(BUCKET_PATTERN, 'expected a bucket name: 3-63 of a-z, 0-9, . and -');
@@ -28,14 +31,14 @@ export const bucketName = z.string().regex(BUCKET_PATTERN, 'expected a bucket na
 export const objectKey = z
   .string()
   .max(MAX_KEY_BYTES)
-  .superRefine(rule(keyProblem))
+  .check(rule(keyProblem))
   .meta({ pattern: KEY_PATTERN.source, description: `a relative key, at most ${MAX_KEY_BYTES} UTF-8 bytes` });
 
 /** A key prefix (folder) inside a bucket; empty means the bucket root. */
 export const objectPrefix = z
   .string()
   .max(MAX_PREFIX_BYTES)
-  .superRefine(rule(prefixProblem))
+  .check(rule(prefixProblem))
   .meta({ pattern: PREFIX_PATTERN.source, description: `a key prefix, at most ${MAX_PREFIX_BYTES} UTF-8 bytes` });
 
 /** Where a stored object is: a bucket and a key. Never a URL. */
