@@ -34,5 +34,8 @@ describe('monitoring files', () => {
     ]) {
       expect(rules).toContain(`alert: ${alert}`);
     }
+    for (const record of ['nself_tv:queue_parts_completed:rate10m', 'nself_tv:queue_backlog_eta_seconds']) {
+      expect(rules).toContain(`record: ${record}`);
+    }
   });
 });

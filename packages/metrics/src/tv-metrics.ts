@@ -200,6 +200,8 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
   // while one of them has no series yet.
   for (const queue of options.queueNames ?? []) {
     for (const counter of [completed, failed, retried, stalled, partsCompleted]) counter.inc({ queue }, 0);
+    // So is the parts' histogram: the pace recording rules read its _sum and _count.
+    partDuration.zero({ queue });
   }
   for (const result of ['admitted', 'family_limit', 'device_limit']) admissions.inc({ result }, 0);
   for (const result of ['ok', 'session_not_found', 'not_owner']) heartbeats.inc({ result }, 0);
