@@ -48,17 +48,30 @@ export interface ChunkSpan {
   frames: number;
 }
 
-/** Cuts `durationSeconds` at `fps` into chunks of about `chunkSeconds`, on segment boundaries. */
+/**
+ * Segments of the first chunk. The film is playable once its first chunk is stored, so that one is
+ * short (8 s, whatever the setting); each later chunk is twice the one before, up to the setting,
+ * so a film still has few chunks.
+ */
+const FIRST_CHUNK_SEGMENTS = 2;
+
+/**
+ * Cuts `durationSeconds` at `fps` into chunks on segment boundaries: the first of
+ * {@link FIRST_CHUNK_SEGMENTS}, doubling up to about `chunkSeconds`. `chunkSeconds` 0 makes one
+ * chunk of the whole film (one pass, as before there were chunks).
+ */
 export function planChunks(durationSeconds: number, fps: number, chunkSeconds: number): ChunkSpan[] {
   const { segment } = gopFrames(fps);
   const totalFrames = Math.max(1, Math.round(durationSeconds * fps));
   const totalSegments = Math.ceil(totalFrames / segment);
+  if (chunkSeconds <= 0) return [{ index: 0, startFrame: 0, endFrame: null, firstSegment: 0, frames: totalFrames }];
   const perChunk = Math.max(1, Math.round((chunkSeconds * fps) / segment));
   const chunks: ChunkSpan[] = [];
-  for (let first = 0; first < totalSegments; first += perChunk) {
+  let size = Math.min(perChunk, FIRST_CHUNK_SEGMENTS);
+  for (let first = 0; first < totalSegments; first += size, size = Math.min(perChunk, size * 2)) {
     // A last chunk shorter than half a chunk joins the one before.
-    const next = first + perChunk;
-    const last = next >= totalSegments || totalSegments - next < perChunk / 2;
+    const next = first + size;
+    const last = next >= totalSegments || totalSegments - next < Math.min(perChunk, size * 2) / 2;
     const startFrame = first * segment;
     const endFrame = last ? null : next * segment;
     const frames = (endFrame ?? Math.max(totalFrames, startFrame + 1)) - startFrame;

@@ -130,13 +130,13 @@ describe('a film over every worker', () => {
       { signal: new AbortController().signal, progress: async () => undefined },
       createFileStorage({ root: mediaRoot }),
       { maxVideoPixels: DEFAULT_MAX_VIDEO_PIXELS },
-      { chunkSeconds: 600 },
+      { chunkSeconds: 0 },
     );
     const onePassMs = Date.now() - started;
     const timeoutMs = String(Math.round(onePassMs / 2));
     const env = { QUEUE_VIDEO_TRANSCODE_TIMEOUT_MS: timeoutMs, QUEUE_VIDEO_TRANSCODE_ATTEMPTS: '1' };
 
-    const whole = startApp({ ...env, TRANSCODE_CHUNK_SECONDS: '600' });
+    const whole = startApp({ ...env, TRANSCODE_CHUNK_SECONDS: '0' });
     const wholeAddress = await whole.address;
     await startIngest(wholeAddress, 'timeout-whole', 'timeout-whole');
     const failed = await transcoded(wholeAddress, 'timeout-whole');

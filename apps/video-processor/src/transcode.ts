@@ -94,7 +94,7 @@ function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean) {
 
 /** Settings of the transcode. */
 export interface TranscodeOptions {
-  /** Source seconds per chunk job (`TRANSCODE_CHUNK_SECONDS`). @default DEFAULT_CHUNK_SECONDS */
+  /** Source seconds per chunk job (`TRANSCODE_CHUNK_SECONDS`), 0 for one pass. @default DEFAULT_CHUNK_SECONDS */
   chunkSeconds?: number;
 }
 

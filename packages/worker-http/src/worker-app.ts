@@ -41,7 +41,7 @@ export type WorkerProcessors = { [Q in QueueName]?: QueueProcessor<Q> };
 export interface WorkerLimits {
   /** Largest video frame accepted, width × height (`MAX_VIDEO_PIXELS`). */
   maxVideoPixels: number;
-  /** Source seconds per transcode chunk job (`TRANSCODE_CHUNK_SECONDS`). */
+  /** Source seconds per transcode chunk job (`TRANSCODE_CHUNK_SECONDS`); 0 is one pass over the whole film. */
   transcodeChunkSeconds?: number;
 }
 
@@ -73,7 +73,11 @@ const envSchema = (defaultPort: number) =>
     API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     API_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     MAX_VIDEO_PIXELS: z.coerce.number().int().min(64).max(1_000_000_000).default(DEFAULT_MAX_VIDEO_PIXELS),
-    TRANSCODE_CHUNK_SECONDS: z.coerce.number().int().min(4).max(600).default(60),
+    TRANSCODE_CHUNK_SECONDS: z.coerce
+      .number()
+      .int()
+      .refine((v) => v === 0 || (v >= 4 && v <= 600), 'must be 0 (one pass) or 4 to 600')
+      .default(60),
     FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
     INGEST_RATE_PER_FAMILY_PER_MINUTE: z.coerce

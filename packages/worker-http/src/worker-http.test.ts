@@ -438,6 +438,9 @@ describe('service shell', () => {
       [{ PORT: 'eighty' }, /^PORT: /],
       [{ QUEUE_IMAGE_POSTER_ATTEMPTS: 'lots' }, /QUEUE_IMAGE_POSTER_ATTEMPTS: expected a whole number/],
       [{ REDIS_URL: 'http://localhost:6379' }, /REDIS_URL/],
+      // 0 is one pass; below 4 s a chunk would be mostly start-up and preroll.
+      [{ TRANSCODE_CHUNK_SECONDS: '2' }, /^TRANSCODE_CHUNK_SECONDS: must be 0 \(one pass\) or 4 to 600/],
+      [{ TRANSCODE_CHUNK_SECONDS: '601' }, /^TRANSCODE_CHUNK_SECONDS: /],
     ] as const) {
       const started = startWorkerApp({
         name: 'thumbnail-generator',
