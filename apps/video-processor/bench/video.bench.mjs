@@ -69,14 +69,9 @@ function ssimOf(playlist, w, h) {
   return Number(/All:([\d.]+)/.exec(out.stderr.toString())?.[1]);
 }
 
-/** Ingests the film on `processes` video-processors; wall time, time until playable and the parts' times. */
-async function ingest(label, chunkSeconds, processes = 1, extra = {}) {
-  const apps = Array.from({ length: processes }, () =>
-    startAppProcess(main, 'video-processor listening', appEnv(chunkSeconds, extra)),
-  );
-  const addresses = await Promise.all(apps.map((a) => a.address));
-  const t0 = performance.now();
-  const r = await fetch(`${addresses[0]}/api/v1/ingests`, {
+/** Starts the ingest of the film as `label` through the app's HTTP API. */
+async function startIngest(address, label) {
+  const r = await fetch(`${address}/api/v1/ingests`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -87,6 +82,16 @@ async function ingest(label, chunkSeconds, processes = 1, extra = {}) {
     }),
   });
   if (r.status !== 202) throw new Error(`ingest ${label}: ${r.status} ${await r.text()}`);
+}
+
+/** Ingests the film on `processes` video-processors; wall time, time until playable and the parts' times. */
+async function ingest(label, chunkSeconds, processes = 1, extra = {}) {
+  const apps = Array.from({ length: processes }, () =>
+    startAppProcess(main, 'video-processor listening', appEnv(chunkSeconds, extra)),
+  );
+  const addresses = await Promise.all(apps.map((a) => a.address));
+  const t0 = performance.now();
+  await startIngest(addresses[0], label);
   let playable;
   const state = await until(async () => {
     const s = await (await fetch(`${addresses[0]}/api/v1/ingests/${label}`, { headers: auth })).json();
@@ -135,17 +140,7 @@ async function ingestKilled(label, chunkSeconds) {
   const first = startAppProcess(main, 'video-processor listening', appEnv(chunkSeconds));
   const address = await first.address;
   const t0 = performance.now();
-  const r = await fetch(`${address}/api/v1/ingests`, {
-    method: 'POST',
-    headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      ingestId: label,
-      mediaId: label,
-      familyId: 'f',
-      source: { bucket: 'media', key: 'uploads/film.mkv' },
-    }),
-  });
-  if (r.status !== 202) throw new Error(`ingest ${label}: ${r.status} ${await r.text()}`);
+  await startIngest(address, label);
   // 90 % of the parts done, and one running: the kill lands in the middle of a chunk.
   const queue = producer.queue('video:transcode');
   const active = await until(async () => {
