@@ -1,7 +1,9 @@
 // `pnpm test:browser`: a film starts playing while its ingest is still running. hls.js (from npm)
 // in Debian's chromium admits through the gateway as soon as the ingest says the film is
-// playable, plays from its first frame across chunk boundaries without a stall while the EVENT
-// playlists grow, and sees them end (VOD) before it reaches the end. Not part of `npm test`.
+// playable, plays from its first frame across chunk boundaries while the EVENT playlists grow,
+// and sees them end (VOD). It may wait at the growing edge when the encode is slower than
+// playback (as a live player does), but never inside media that was already listed: a stall there
+// is a hole at a chunk join. Not part of `npm test`.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,8 +25,8 @@ const CHUNK_SECONDS = 8;
 const FILM_SECONDS = 64;
 
 const dir = await mkdtemp(join(tmpdir(), 'nself-growing-'));
-// A film at 720p: here its chunks encode faster than it plays, so a player that starts early never
-// catches up with the encode (on a slower box it would wait at the growing edge, as live players do).
+// A film at 720p: on an idle 2-core box its chunks encode faster than it plays; on a busy one the
+// player catches up with the encode and waits at the edge, which the test tells apart from a hole.
 const film = join(dir, 'film.mp4');
 const made = spawnSync('ffmpeg', [
   ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=24000/1001:duration=${FILM_SECONDS}`],
@@ -54,7 +56,7 @@ const page = `<!doctype html><meta charset="utf-8"><title>growing</title>
 <video id="v" muted playsinline width="640" height="360"></video>
 <script src="/hls.js"></script>
 <script>
-window.report = { errors: [], waiting: 0, playing: false, levels: [], firstFrame: undefined };
+window.report = { errors: [], stalls: [], playing: false, levels: [], firstFrame: undefined, edge: 0 };
 (async () => {
   const params = new URLSearchParams(location.search);
   const admit = await fetch(params.get('gateway') + '/api/v1/admit', {
@@ -67,11 +69,17 @@ window.report = { errors: [], waiting: 0, playing: false, levels: [], firstFrame
   const video = document.getElementById('v');
   video.requestVideoFrameCallback((_n, meta) => { report.firstFrame = meta.mediaTime; });
   video.addEventListener('playing', () => { report.playing = true; });
-  // A stall once playback has begun: the player ran out of media.
-  video.addEventListener('waiting', () => { if (report.playing) report.waiting++; });
+  // A stall once playback has begun: the player ran out of media. Where it was, and how much of the
+  // film the playlist it last loaded listed (the growing edge).
+  const stall = (why) => { if (report.playing) report.stalls.push({ why, at: video.currentTime, edge: report.edge }); };
+  video.addEventListener('waiting', () => stall('waiting'));
   const hls = new Hls();
-  hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal || d.details === 'bufferStalledError' || d.details === 'levelParsingError') report.errors.push(d.details + ' ' + (d.reason || '')); });
+  hls.on(Hls.Events.ERROR, (_e, d) => {
+    if (d.details === 'bufferStalledError') stall(d.details);
+    else if (d.fatal || d.details === 'levelParsingError') report.errors.push(d.details + ' ' + (d.reason || ''));
+  });
   hls.on(Hls.Events.LEVEL_LOADED, (_e, d) => {
+    report.edge = d.details.totalduration;
     report.levels.push({ at: video.currentTime, live: d.details.live, type: d.details.type, segments: d.details.fragments.length });
   });
   hls.loadSource(data.mediaUrl);
@@ -140,7 +148,7 @@ try {
   }));
   const ended = await (await api('GET', '/api/v1/ingests/growing')).json();
   say(
-    `hls.js: admit ${report.admitStatus}, first frame at ${report.firstFrame?.toFixed(3)} s, at ${report.currentTime.toFixed(1)} s now, ${report.waiting} stalls; playlist loads: ${report.levels.map((l) => `${l.at.toFixed(1)}s ${l.type ?? ''} ${l.live ? 'live' : 'ended'} ${l.segments}`).join(' | ')}`,
+    `hls.js: admit ${report.admitStatus}, first frame at ${report.firstFrame?.toFixed(3)} s, at ${report.currentTime.toFixed(1)} s now, stalls [${report.stalls.map((s) => `${s.why} at ${s.at.toFixed(2)} s of ${s.edge.toFixed(2)} listed`).join(', ')}]; playlist loads: ${report.levels.map((l) => `${l.at.toFixed(1)}s ${l.type ?? ''} ${l.live ? 'live' : 'ended'} ${l.segments}`).join(' | ')}`,
   );
   if (report.admitStatus !== 200) fail(`admit answered ${report.admitStatus}`);
   if (report.errors.length) fail(`player errors: ${report.errors.join(', ')}`);
@@ -152,7 +160,10 @@ try {
     fail(`playback did not start at the beginning (${report.firstFrame})`);
   if (report.currentTime <= 2 * CHUNK_SECONDS)
     fail(`did not play across two chunk boundaries (${report.currentTime} s)`);
-  if (report.waiting > 0) fail(`playback stalled ${report.waiting} times`);
+  // Within one segment of the edge the player is waiting for the encoder; further inside, the media
+  // was listed and still could not play.
+  const inside = report.stalls.filter((s) => s.at < s.edge - 4);
+  if (inside.length) fail(`playback stalled inside listed media: ${JSON.stringify(inside)}`);
   if (!report.levels.some((l) => !l.live)) fail('the player never saw the playlist end');
   if (ended.stages.find((s) => s.name === 'transcode').status !== 'completed') fail('the transcode did not complete');
   say(
