@@ -39,6 +39,8 @@ describe('planChunks', () => {
   });
 
   it('makes one chunk of the whole film with 0 (one pass)', () => {
-    expect(planChunks(7200, 25, 0)).toEqual([{ index: 0, startFrame: 0, endFrame: null, firstSegment: 0, frames: 180_000 }]);
+    expect(planChunks(7200, 25, 0)).toEqual([
+      { index: 0, startFrame: 0, endFrame: null, firstSegment: 0, frames: 180_000 },
+    ]);
   });
 });
