@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [name…]`: runs every package's and app's bench one after
+// `pnpm bench [--quick] [name…]`: runs every package's and app's benches (`bench/*.bench.mjs`) one after
 // the other (they share the machine, so never in parallel) and prints one table
 // from the `BENCH {json}` lines they print: what was measured, our figure, the raw
 // baseline from the same run, the ratio and the goal. Names filter the benches
@@ -11,15 +11,31 @@ const root = new URL('..', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 
+// A package's benches are its `bench/*.bench.mjs` files, each run on its own in the package's folder.
+const benchFiles = (dir) => {
+  try {
+    return readdirSync(join(dir, 'bench'))
+      .filter((f) => f.endsWith('.bench.mjs'))
+      .sort();
+  } catch {
+    return [];
+  }
+};
 const benches = ['packages', 'apps']
   .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
   .flatMap((dir) => {
+    let pkg;
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-      return pkg.scripts?.bench ? [{ dir, name: pkg.name }] : [];
+      pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     } catch {
       return [];
     }
+    const files = benchFiles(dir);
+    return files.map((f) => ({
+      dir,
+      name: files.length > 1 ? `${pkg.name} ${f.replace('.bench.mjs', '')}` : pkg.name,
+      command: ['node', join('bench', f)],
+    }));
   })
   // Benches of the repository as a whole (scripts/<name>.bench.mjs), after the packages'.
   .concat(
@@ -35,7 +51,7 @@ if (benches.length === 0) {
 }
 
 /** Runs one bench, streaming its output, and returns its BENCH rows. */
-function runBench({ dir, name, command = ['pnpm', 'run', '--silent', 'bench'] }) {
+function runBench({ dir, name, command }) {
   return new Promise((resolve) => {
     console.log(`\n### ${name}: ${command.join(' ')}${quick ? ' --quick' : ''}`);
     const [cmd, ...args] = command;

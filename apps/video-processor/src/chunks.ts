@@ -22,6 +22,9 @@ import { tileFilters } from './trickplay.js';
  * priming would make chunk joins audible), with the same timestamps.
  */
 
+/** The most a rung's video may take (VBV maxrate), kbps: its bitrate and a tenth. */
+export const capKbps = (videoKbps: number) => Math.round(videoKbps * 1.1);
+
 /** Seconds of one HLS segment (two 2-second GOPs). */
 export const SEGMENT_SECONDS = 4;
 /** Source seconds one chunk encodes, by default. */
@@ -122,6 +125,11 @@ export const chunkWork = z
       )
       .min(1)
       .max(8),
+    /**
+     * Constant quality target of every rung (x264 CRF), the rung's bitrate its cap; absent: the
+     * rung's bitrate as the target (chunks queued before capped CRF).
+     */
+    crf: z.number().int().min(1).max(51).optional(),
     display: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
     matrix: z.enum(['bt709', 'bt601', 'bt2020']),
     trickplay: z.object({ interval: z.number().positive(), count: z.number().int().positive() }).optional(),
@@ -166,8 +174,12 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
   args.push(...inputArgs(input), '-filter_complex', graph.join(';'));
   work.rungs.forEach((r, i) => {
     args.push('-map', `[o${i}]`);
-    args.push(`-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`);
-    args.push(`-bufsize:v:${i}`, `${r.videoKbps * 2}k`, `-level:v:${i}`, r.level);
+    // Capped CRF: the quality target sets the bits, the VBV (the same cap and buffer as the fixed
+    // rate's) keeps every rung under its bitrate. Easy pictures take fewer bytes; hard ones the cap.
+    if (work.crf === undefined) args.push(`-b:v:${i}`, `${r.videoKbps}k`);
+    else args.push(`-crf:v:${i}`, String(work.crf));
+    args.push(`-maxrate:v:${i}`, `${capKbps(r.videoKbps)}k`, `-bufsize:v:${i}`, `${r.videoKbps * 2}k`);
+    args.push(`-level:v:${i}`, r.level);
   });
   args.push('-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...BT709_TAGS);
   args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');

@@ -11,7 +11,10 @@ await runWorkerApp({
   routes: { transcode: 'video:transcode', trickplay: 'video:trickplay', subtitle: 'video:subtitle' },
   processors: (storage, limits) => ({
     'video:transcode': (payload, job) =>
-      transcode(payload, job, storage, limits, { chunkSeconds: limits.transcodeChunkSeconds }),
+      transcode(payload, job, storage, limits, {
+        chunkSeconds: limits.transcodeChunkSeconds,
+        crf: limits.transcodeCrf,
+      }),
     'video:trickplay': (payload, job) => trickplay(payload, job, storage, limits),
     'video:subtitle': (payload, job) => subtitles(payload, job, storage),
   }),

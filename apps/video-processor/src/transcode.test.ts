@@ -128,6 +128,52 @@ describe('video:transcode on real ffmpeg', () => {
     ]);
   });
 
+  it('capped CRF: a still picture takes far fewer bytes than the fixed rate; pure noise stays under the cap', async () => {
+    await mkdir(join(root, 'media', 'rate'), { recursive: true });
+    const make = async (name: string, graph: string) => {
+      await run(tools.ffmpeg, [
+        ...['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i'],
+        graph,
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '4', '-an', join(root, 'media', 'rate', `${name}.mkv`)],
+      ]);
+      return { bucket: 'media', key: `rate/${name}.mkv` };
+    };
+    const flat = await make('flat', 'testsrc=size=854x480:rate=25:duration=8');
+    // Every frame new random pixels: nothing to predict.
+    const grain = await make('grain', 'color=c=gray:size=854x480:rate=25:duration=8,noise=alls=60:allf=t+u');
+    /** The 480p rung (1400 kbps, capped at 1540) of `source` at `crf`: its bytes and x264's own account of its settings. */
+    const encode = async (source: { bucket: string; key: string }, label: string, crf: number | null | undefined) => {
+      const prefix = `hls/rate-${label}/`;
+      const result = await transcode(
+        { mediaId: 'rate', familyId: 'f', source, output: { bucket: 'media', prefix }, renditions: ['480p'] },
+        job().ctx,
+        storage,
+        limits,
+        { chunkSeconds: 0, ...(crf === undefined ? {} : { crf }) },
+      );
+      // x264 writes its options into the stream (an SEI): what rate control it really ran. Read from
+      // the elementary stream, as TS packet headers cut through it in the segment.
+      const stream = await run(tools.ffmpeg, [
+        ...['-v', 'error', '-i', join(root, 'media', prefix, '480p', 'seg_000.ts')],
+        ...['-map', '0:v', '-c', 'copy', '-frames:v', '1', '-f', 'h264', 'pipe:1'],
+      ]);
+      const options = /x264 - core .*? options: ([ -~]*)/.exec(stream)?.[1] ?? '';
+      return { bytes: result.renditions[0]?.bytes ?? 0, seconds: result.durationSeconds, options };
+    };
+    const flatCrf = await encode(flat, 'flat-crf', 22);
+    // The default is the fixed rate.
+    const flatFixed = await encode(flat, 'flat-fixed', undefined);
+    expect(flatCrf.options).toMatch(/\brc=crf\b.* crf=22\.0 .*vbv_maxrate=1540 vbv_bufsize=2800/);
+    expect(flatFixed.options).toMatch(/\brc=abr\b.* bitrate=1400 .*vbv_maxrate=1540/);
+    expect(flatCrf.bytes).toBeLessThan(flatFixed.bytes * 0.8);
+    // Near-lossless quality asked of pure noise: the VBV holds it to the cap (TS and a 4 s buffer aside).
+    const grainCrf = await encode(grain, 'grain-crf', 4);
+    expect(grainCrf.options).toMatch(/ crf=4\.0 /);
+    const kbps = (grainCrf.bytes * 8) / grainCrf.seconds / 1000;
+    expect(kbps).toBeGreaterThan(1000);
+    expect(kbps).toBeLessThan(1540 * 1.15);
+  });
+
   it('fails at once, unrecoverably, for a source without video and for a corrupt file', async () => {
     await mkdir(join(root, 'media', 'bad'), { recursive: true });
     await run(tools.ffmpeg, [

@@ -26,7 +26,16 @@ import {
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 import { z } from 'zod';
-import { audioArgs, chunkArgs, chunkWork, DEFAULT_CHUNK_SECONDS, gopFrames, level, planChunks } from './chunks.js';
+import {
+  audioArgs,
+  capKbps,
+  chunkArgs,
+  chunkWork,
+  DEFAULT_CHUNK_SECONDS,
+  gopFrames,
+  level,
+  planChunks,
+} from './chunks.js';
 import { parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
 import { hlsLanguage, type MediaEntry, oneDefault, trackName, uniqueNames, type VariantEntry } from './master.js';
@@ -96,6 +105,11 @@ function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean) {
 export interface TranscodeOptions {
   /** Source seconds per chunk job (`TRANSCODE_CHUNK_SECONDS`), 0 for one pass. @default DEFAULT_CHUNK_SECONDS */
   chunkSeconds?: number;
+  /**
+   * Constant quality target of every rung, capped by the rung's bitrate (`TRANSCODE_CRF`); null
+   * encodes every rung at its fixed bitrate. @default null
+   */
+  crf?: number | null;
 }
 
 /** What the first run plans and the run after the parts reads back: kept with the job. */
@@ -210,6 +224,7 @@ export async function transcode(
       const track = info.audioTracks[i] as AudioTrack;
       return { index: track.index, folder: audioName(track, i), entry, sourceChannels: track.channels ?? 2 };
     });
+    const crf = options.crf ?? null;
     const spans = planChunks(info.durationSeconds, video.fps, options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS);
     const plan: TranscodePlan = {
       durationSeconds: info.durationSeconds,
@@ -240,6 +255,7 @@ export async function transcode(
           videoKbps: r.videoKbps,
           level: level(r).level,
         })),
+        ...(crf === null ? {} : { crf }),
         display: { width: video.width, height: video.height },
         matrix,
         ...(plan.trickplay ? { trickplay: { interval: plan.trickplay.interval, count: plan.trickplay.count } } : {}),
@@ -285,7 +301,7 @@ function filmSegments(plan: TranscodePlan, chunks: readonly PartOutput[], audio:
     height: r.height,
     codec: level(r).codec,
     // The cap the encoder keeps to (maxrate), for a master written before the peak is known.
-    capBitrate: Math.round(r.videoKbps * 1100),
+    capBitrate: capKbps(r.videoKbps) * 1000,
     segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
   }));
   const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));

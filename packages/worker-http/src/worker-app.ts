@@ -43,6 +43,8 @@ export interface WorkerLimits {
   maxVideoPixels: number;
   /** Source seconds per transcode chunk job (`TRANSCODE_CHUNK_SECONDS`); 0 is one pass over the whole film. */
   transcodeChunkSeconds?: number;
+  /** Constant quality target of every rung, capped by its bitrate (`TRANSCODE_CRF`); null: fixed bitrates. */
+  transcodeCrf?: number | null;
 }
 
 /** The part processors of an app, for the queues whose jobs split into parts. */
@@ -78,6 +80,14 @@ const envSchema = (defaultPort: number) =>
       .int()
       .refine((v) => v === 0 || (v >= 4 && v <= 600), 'must be 0 (one pass) or 4 to 600')
       .default(60),
+    // `off`: every rung at its fixed bitrate; a CRF: that quality target, the rung's bitrate its cap.
+    TRANSCODE_CRF: z
+      .string()
+      .default('off')
+      .refine((v) => v === 'off' || (/^\d{1,2}$/.test(v) && Number(v) >= 1 && Number(v) <= 51), {
+        message: 'must be off or a CRF from 1 to 51',
+      })
+      .transform((v) => (v === 'off' ? null : Number(v))),
     FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
     INGEST_RATE_PER_FAMILY_PER_MINUTE: z.coerce
@@ -158,6 +168,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const processors = options.processors(storage, {
     maxVideoPixels: config.MAX_VIDEO_PIXELS,
     transcodeChunkSeconds: config.TRANSCODE_CHUNK_SECONDS,
+    transcodeCrf: config.TRANSCODE_CRF,
   });
   const parts = options.parts?.(storage) ?? {};
   const missing = settings.find((s) => !processors[s.queue]);

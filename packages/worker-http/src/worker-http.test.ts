@@ -16,7 +16,7 @@ import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './service.js';
-import { startWorkerApp } from './worker-app.js';
+import { startWorkerApp, type WorkerLimits } from './worker-app.js';
 import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
 
 const redis = useTestRedis();
@@ -441,6 +441,11 @@ describe('service shell', () => {
       // 0 is one pass; below 4 s a chunk would be mostly start-up and preroll.
       [{ TRANSCODE_CHUNK_SECONDS: '2' }, /^TRANSCODE_CHUNK_SECONDS: must be 0 \(one pass\) or 4 to 600/],
       [{ TRANSCODE_CHUNK_SECONDS: '601' }, /^TRANSCODE_CHUNK_SECONDS: /],
+      // x264's CRF runs 0–51, 0 being lossless (never what a ladder wants); `off` is fixed bitrates.
+      [{ TRANSCODE_CRF: '0' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
+      [{ TRANSCODE_CRF: '52' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
+      [{ TRANSCODE_CRF: '22.5' }, /^TRANSCODE_CRF: /],
+      [{ TRANSCODE_CRF: 'high' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
     ] as const) {
       const started = startWorkerApp({
         name: 'thumbnail-generator',
@@ -454,5 +459,30 @@ describe('service shell', () => {
     }
     // Still here: a library never ends the process.
     expect(process.exitCode).toBeUndefined();
+  });
+
+  it('hands the transcode settings to the processors as parsed', async () => {
+    const env = { ...redis.env, MEDIA_ROOT: tmpdir(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+    for (const [set, crf] of [
+      [{}, null],
+      [{ TRANSCODE_CRF: 'off' }, null],
+      [{ TRANSCODE_CRF: '18' }, 18],
+    ] as const) {
+      let seen: WorkerLimits | undefined;
+      const app = await startWorkerApp({
+        name: 'thumbnail-generator',
+        defaultPort: 0,
+        routes: {},
+        processors: (_storage, limits) => {
+          seen = limits;
+          return {};
+        },
+        env: { ...env, ...set, TRANSCODE_CHUNK_SECONDS: '0' },
+      }).catch((error) => error);
+      // No processors given: it refuses to start, after handing the settings over.
+      expect(app).toBeInstanceOf(Error);
+      expect(seen?.transcodeCrf).toBe(crf);
+      expect(seen?.transcodeChunkSeconds).toBe(0);
+    }
   });
 });
