@@ -128,7 +128,7 @@ describe('video:transcode on real ffmpeg', () => {
     ]);
   });
 
-  it('capped CRF: a still picture takes far fewer bytes than the fixed rate; pure noise stays under the cap', async () => {
+  it('capped CRF: a simple moving picture takes far fewer bytes than the fixed rate; pure noise stays under the cap', async () => {
     await mkdir(join(root, 'media', 'rate'), { recursive: true });
     const make = async (name: string, graph: string) => {
       await run(tools.ffmpeg, [
