@@ -6,12 +6,13 @@
 // `transcode` (one decode each), so its time is its own.
 // Usage: node bench/quality.bench.mjs [--quick] [--crf N]   (after pnpm build)
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { planLadder, transcode } from '../dist/index.js';
+import { quality, segmentBytes } from './measure.mjs';
 
 const quick = process.argv.includes('--quick');
 const crfAt = process.argv.indexOf('--crf');
@@ -63,43 +64,6 @@ const corpus = [
   },
 ];
 
-/** Bytes of the segments under `dir`. */
-async function bytesUnder(dir) {
-  let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.isFile() && e.name.endsWith('.ts')) total += (await stat(join(dir, e.name))).size;
-  }
-  return total;
-}
-
-/** SSIM (All) and PSNR (average) of a rendition against the source scaled to its size, frame by frame. */
-function quality(playlist, source, w, h) {
-  const graph = [
-    '[0:v]setpts=PTS-STARTPTS,split[a1][a2]',
-    `[1:v]setpts=PTS-STARTPTS,scale=${w}:${h}:flags=bicubic,setsar=1,format=yuv420p,split[b1][b2]`,
-    '[a1][b1]ssim',
-    '[a2][b2]psnr',
-  ].join(';');
-  const out = spawnSync('ffmpeg', [
-    '-hide_banner',
-    '-nostats',
-    '-i',
-    playlist,
-    '-i',
-    source,
-    '-lavfi',
-    graph,
-    '-f',
-    'null',
-    '-',
-  ]);
-  const text = out.stderr.toString();
-  const ssim = Number(/SSIM .*All:([\d.]+)/.exec(text)?.[1]);
-  const psnr = Number(/PSNR .*average:([\d.]+|inf)/.exec(text)?.[1]);
-  if (!(ssim > 0 && psnr > 0)) throw new Error(`no SSIM/PSNR for ${playlist}: ${text.slice(-500)}`);
-  return { ssim, psnr };
-}
-
 const modes = [
   { name: 'fixed', crf: null },
   { name: 'capped CRF', crf: CRF },
@@ -133,7 +97,7 @@ for (const [s, src] of corpus.entries()) {
       );
       const seconds = (performance.now() - t0) / 1000;
       const dir = join(root, 'media', prefix, rung.name);
-      const bytes = await bytesUnder(dir);
+      const bytes = await segmentBytes(dir);
       const q = quality(join(dir, 'index.m3u8'), file, rung.width, rung.height);
       results.push({ source: src.name, kind: src.kind, rung: rung.name, mode: mode.name, bytes, seconds, ...q });
       console.error(
@@ -192,4 +156,3 @@ for (const { src, fixedBytes, crfBytes, worstDelta, worseOnBoth } of summary) {
   );
   row(`capped CRF vs fixed, ${src.name}: lowest SSIM difference of a rung`, worstDelta, 0, worstDelta, 'Δ ≥ -0.002');
 }
-await rm(root, { recursive: true, force: true });

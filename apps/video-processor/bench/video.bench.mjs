@@ -3,8 +3,7 @@
 // rung against the source, time until the film is playable, the same with two worker processes,
 // the per-chunk overhead that says what N hosts would give, and the work a SIGKILL at 90 % loses.
 // Usage: node bench/video.bench.mjs [--quick]   (after pnpm build)
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { createProducer } from '@nself-tv/queues';
 import { createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
 import { killAppProcesses, startAppProcess, startRedisServer, until } from '@nself-tv/test-redis';
 import { Job } from 'bullmq';
+import { quality, segmentBytes } from './measure.mjs';
 
 const quick = process.argv.includes('--quick');
 // Several minutes of 1080p in 30 s chunks (the setting's default is 60 s): eight chunks, so the
@@ -50,24 +50,6 @@ const appEnv = (chunkSeconds, extra = {}) => ({
   LOG_LEVEL: 'info',
   TRANSCODE_CHUNK_SECONDS: String(chunkSeconds),
 });
-
-async function bytesUnder(dir) {
-  let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.ts')) total += (await stat(join(e.parentPath, e.name))).size;
-  }
-  return total;
-}
-
-/** SSIM of a rendition against the source scaled to it (ffmpeg's ssim filter), read through its playlist. */
-function ssimOf(playlist, w, h) {
-  const out = spawnSync('ffmpeg', [
-    ...['-hide_banner', '-nostats', '-i', playlist, '-i', source, '-lavfi'],
-    `[1:v]scale=${w}:${h}:flags=bicubic,setsar=1[ref];[0:v][ref]ssim`,
-    ...['-f', 'null', '-'],
-  ]);
-  return Number(/All:([\d.]+)/.exec(out.stderr.toString())?.[1]);
-}
 
 /** Starts the ingest of the film as `label` through the app's HTTP API. */
 async function startIngest(address, label) {
@@ -120,8 +102,8 @@ async function ingest(label, chunkSeconds, processes = 1, extra = {}) {
     wall,
     playable,
     parts,
-    bytes: await bytesUnder(dir),
-    ssim: ssimOf(join(dir, `${best.name}/index.m3u8`), best.width, best.height),
+    bytes: await segmentBytes(dir),
+    ssim: quality(join(dir, `${best.name}/index.m3u8`), source, best.width, best.height).ssim,
     top: best.name,
   };
 }
