@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { BT709_TAGS, inputArgs, type Matrix } from '@nself-tv/media-tools';
 import { z } from 'zod';
+import { MAX_KEYFRAME_GAP_SECONDS } from './copy.js';
 import type { PlannedRendition } from './ladder.js';
 import { tileFilters } from './trickplay.js';
 
@@ -61,22 +62,31 @@ const FIRST_CHUNK_SEGMENTS = 2;
 /**
  * Cuts `durationSeconds` at `fps` into chunks on segment boundaries: the first of
  * {@link FIRST_CHUNK_SEGMENTS}, doubling up to about `chunkSeconds`. `chunkSeconds` 0 makes one
- * chunk of the whole film (one pass, as before there were chunks).
+ * chunk of the whole film (one pass, as before there were chunks). Segments start every
+ * {@link SEGMENT_SECONDS} unless `boundaries` gives where they start (output frame numbers, the
+ * source's keyframes when its video is copied).
  */
-export function planChunks(durationSeconds: number, fps: number, chunkSeconds: number): ChunkSpan[] {
+export function planChunks(
+  durationSeconds: number,
+  fps: number,
+  chunkSeconds: number,
+  boundaries?: readonly number[],
+): ChunkSpan[] {
   const { segment } = gopFrames(fps);
   const totalFrames = Math.max(1, Math.round(durationSeconds * fps));
-  const totalSegments = Math.ceil(totalFrames / segment);
+  const totalSegments = boundaries?.length ?? Math.ceil(totalFrames / segment);
+  const startOf = (s: number) => (s === 0 ? 0 : (boundaries?.[s] ?? s * segment));
   if (chunkSeconds <= 0) return [{ index: 0, startFrame: 0, endFrame: null, firstSegment: 0, frames: totalFrames }];
-  const perChunk = Math.max(1, Math.round((chunkSeconds * fps) / segment));
+  const perSegment = boundaries ? Math.max(1, totalFrames / totalSegments) : segment;
+  const perChunk = Math.max(1, Math.round((chunkSeconds * fps) / perSegment));
   const chunks: ChunkSpan[] = [];
   let size = Math.min(perChunk, FIRST_CHUNK_SEGMENTS);
   for (let first = 0; first < totalSegments; first += size, size = Math.min(perChunk, size * 2)) {
     // A last chunk shorter than half a chunk joins the one before.
     const next = first + size;
     const last = next >= totalSegments || totalSegments - next < Math.min(perChunk, size * 2) / 2;
-    const startFrame = first * segment;
-    const endFrame = last ? null : next * segment;
+    const startFrame = startOf(first);
+    const endFrame = last ? null : startOf(next);
     const frames = (endFrame ?? Math.max(totalFrames, startFrame + 1)) - startFrame;
     chunks.push({ index: chunks.length, startFrame, endFrame, firstSegment: first, frames });
     if (last) break;
@@ -130,6 +140,22 @@ export const chunkWork = z
      * rung's bitrate as the target (chunks queued before capped CRF).
      */
     crf: z.number().int().min(1).max(51).optional(),
+    /**
+     * The source's video copied into the rung named, segments cut at its keyframes: the chunk's
+     * segments start at `segments` (output frame numbers, the first the chunk's own start), and every
+     * encoded rung has keyframes there and nowhere else. Absent: every rung encoded, two GOPs a segment.
+     */
+    copy: z
+      .object({
+        rung: z.string().regex(/^\d+p$/),
+        segments: z.array(z.number().int().nonnegative()).min(1).max(100_000),
+        /** The frame after the chunk's last: the next chunk's start, or the film's end. */
+        end: z.number().int().positive(),
+        /** Seconds the source's frames are after the output grid: every encoded rung is moved by it. */
+        phase: z.number().min(-0.05).max(0.05),
+      })
+      .strict()
+      .optional(),
     display: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
     matrix: z.enum(['bt709', 'bt601', 'bt2020']),
     trickplay: z.object({ interval: z.number().positive(), count: z.number().int().positive() }).optional(),
@@ -144,64 +170,75 @@ function thumbnailSelect(t: ChunkThumbnails, fps: number, startFrame: number): s
   return `select='not(eq(floor((n+${startFrame})/${per})\\,floor((n+${startFrame}-1)/${per})))'`;
 }
 
-/** The ffmpeg command of one chunk: every rung of its span into `out/<rung>/seg_NNN.ts`, thumbnails into `thumbs`. */
+/** Seconds of frame `f` before the output offset: frame numbers are PTS at the constant rate. */
+const at = (f: number, fps: number) => (f / fps).toFixed(6);
+
+/**
+ * The ffmpeg command of one chunk: every rung of its span into `out/<rung>/seg_NNN.ts` (the copied
+ * rung's segment list in `out/<rung>/index.m3u8` too), thumbnails into `thumbs`.
+ */
 export function chunkArgs(input: string, out: string, thumbs: string, work: ChunkWork): string[] {
-  const { span, fps } = work;
+  const { span, fps, copy } = work;
   const { gop } = gopFrames(fps);
   const startSeconds = span.startFrame / fps;
   const seek = Math.max(0, startSeconds - PREROLL_SECONDS);
+  const encoded = work.rungs.filter((r) => r.name !== copy?.rung);
   // By frame number: after the fps filter a frame's PTS is its number (time base 1/fps).
   const trim = [
     ...(span.startFrame > 0 ? [`start_pts=${span.startFrame}`] : []),
     ...(span.endFrame === null ? [] : [`end_pts=${span.endFrame}`]),
   ];
   const extras = [...(work.trickplay ? ['[tp]'] : []), ...(work.frames ? ['[fr]'] : [])];
-  const chain = [
-    ...work.picture,
-    ...(trim.length ? [`trim=${trim.join(':')}`] : []),
-    `split=${work.rungs.length + extras.length}`,
-  ];
+  const decoded = encoded.length + extras.length;
+  const chain = [...work.picture, ...(trim.length ? [`trim=${trim.join(':')}`] : []), `split=${decoded}`];
   const graph = [
-    `[0:${work.videoIndex}]${chain.join(',')}${work.rungs.map((_, i) => `[s${i}]`).join('')}${extras.join('')}`,
-    ...work.rungs.map((r, i) => `[s${i}]${r.scale}[o${i}]`),
+    `[0:${work.videoIndex}]${chain.join(',')}${encoded.map((_, i) => `[s${i}]`).join('')}${extras.join('')}`,
+    ...encoded.map((r, i) => `[s${i}]${r.scale}[o${i}]`),
   ];
   const tiles = tileFilters(work.display, work.matrix as Matrix).join(',');
   if (work.trickplay) graph.push(`[tp]${thumbnailSelect(work.trickplay, fps, span.startFrame)},${tiles}[tpo]`);
   if (work.frames) graph.push(`[fr]${thumbnailSelect(work.frames, fps, span.startFrame)},${tiles}[fro]`);
 
-  const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', '-copyts', '-start_at_zero'];
-  if (seek > 0) args.push('-ss', seek.toFixed(3), '-noaccurate_seek');
-  args.push(...inputArgs(input), '-filter_complex', graph.join(';'));
-  work.rungs.forEach((r, i) => {
-    args.push('-map', `[o${i}]`);
-    // Capped CRF: the quality target sets the bits, the VBV (the same cap and buffer as the fixed
-    // rate's) keeps every rung under its bitrate. Easy pictures take fewer bytes; hard ones the cap.
-    if (work.crf === undefined) args.push(`-b:v:${i}`, `${r.videoKbps}k`);
-    else args.push(`-crf:v:${i}`, String(work.crf));
-    args.push(`-maxrate:v:${i}`, `${capKbps(r.videoKbps)}k`, `-bufsize:v:${i}`, `${r.videoKbps * 2}k`);
-    args.push(`-level:v:${i}`, r.level);
-  });
-  args.push('-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...BT709_TAGS);
-  args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
-  args.push('-output_ts_offset', String(TS_OFFSET_SECONDS));
-  // A millisecond under two GOPs: the muxer cuts at every second keyframe, never at the one between.
-  const segmentSeconds = ((gop * 2) / fps - 0.001).toFixed(6);
-  args.push(
-    '-f',
-    'hls',
-    '-hls_time',
-    segmentSeconds,
-    '-hls_playlist_type',
-    'vod',
-    '-start_number',
-    String(span.firstSegment),
-  );
-  args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
-  // Each chunk's muxer counts TS packets (continuity counters) from 0: its first packets say so
-  // (discontinuity_indicator), so a demuxer reading the joined segments in a row takes the jump.
-  args.push('-hls_segment_options', 'mpegts_flags=+initial_discontinuity');
-  args.push('-var_stream_map', work.rungs.map((r, i) => `v:${i},name:${r.name}`).join(' '));
-  args.push('-progress', 'pipe:1', '-nostats', join(out, '%v', 'index.m3u8'));
+  const args = ['-hide_banner', '-nostdin', '-y', '-copyts', '-start_at_zero'];
+  if (decoded > 0) {
+    args.push('-noautorotate');
+    if (seek > 0) args.push('-ss', seek.toFixed(3), '-noaccurate_seek');
+    args.push(...inputArgs(input));
+  }
+  if (copy) args.push(...copyInput(input, work, copy));
+  if (decoded > 0) args.push('-filter_complex', graph.join(';'));
+  if (encoded.length > 0) {
+    encoded.forEach((r, i) => {
+      args.push('-map', `[o${i}]`);
+      // Capped CRF: the quality target sets the bits, the VBV (the same cap and buffer as the fixed
+      // rate's) keeps every rung under its bitrate. Easy pictures take fewer bytes; hard ones the cap.
+      if (work.crf === undefined) args.push(`-b:v:${i}`, `${r.videoKbps}k`);
+      else args.push(`-crf:v:${i}`, String(work.crf));
+      args.push(`-maxrate:v:${i}`, `${capKbps(r.videoKbps)}k`, `-bufsize:v:${i}`, `${r.videoKbps * 2}k`);
+      args.push(`-level:v:${i}`, r.level);
+    });
+    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', ...BT709_TAGS);
+    if (copy) {
+      // Keyframes where the copied rung's segments start and nowhere else, so the muxer (told to
+      // cut at every keyframe) cuts every rung at the same frames.
+      const longest = Math.ceil((SEGMENT_SECONDS + MAX_KEYFRAME_GAP_SECONDS) * fps) + 1;
+      args.push('-force_key_frames', copy.segments.map((f) => at(f, fps)).join(','));
+      args.push('-g', String(longest), '-sc_threshold', '0');
+    } else args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
+    args.push('-output_ts_offset', (TS_OFFSET_SECONDS + (copy?.phase ?? 0)).toFixed(6));
+    // A millisecond under two GOPs: the muxer cuts at every second keyframe, never at the one between.
+    const segmentSeconds = copy ? '0.1' : ((gop * 2) / fps - 0.001).toFixed(6);
+    args.push('-f', 'hls', '-hls_time', segmentSeconds, '-hls_playlist_type', 'vod');
+    args.push('-start_number', String(span.firstSegment));
+    args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
+    // Each chunk's muxer counts TS packets (continuity counters) from 0: its first packets say so
+    // (discontinuity_indicator), so a demuxer reading the joined segments in a row takes the jump.
+    args.push('-hls_segment_options', 'mpegts_flags=+initial_discontinuity');
+    args.push('-var_stream_map', encoded.map((r, i) => `v:${i},name:${r.name}`).join(' '));
+    args.push(join(out, '%v', 'index.m3u8'));
+  }
+  if (copy) args.push(...copyOutput(decoded > 0 ? 1 : 0, out, work, copy));
+  args.push('-progress', 'pipe:1', '-nostats');
   for (const [label, t, dir, quality] of [
     ['[tpo]', work.trickplay, 'trickplay', '2'],
     ['[fro]', work.frames, 'frames', '3'],
@@ -218,17 +255,56 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
   return args;
 }
 
-/** The audio part: every track over the whole film, stereo AAC, each its own HLS rendition in `out/<name>/`. */
+/**
+ * The copied rung of a chunk, as an input and an output: the source's own packets from the chunk's
+ * first keyframe, cut into segments at its keyframes by the segment muxer. It reads a little past
+ * the chunk's end so the last segment is closed by the next keyframe; segments past the end are
+ * the next chunk's and are left out of this one's result.
+ */
+function copyInput(input: string, work: ChunkWork, copy: NonNullable<ChunkWork['copy']>): string[] {
+  const { span, fps } = work;
+  const from = (copy.segments[0] as number) / fps + copy.phase;
+  const args: string[] = [];
+  // ffmpeg seeks to a keyframe at or before; the packets before `from` are dropped (copypriorss 0).
+  if (span.startFrame > 0) args.push('-ss', (from - 0.5 / fps).toFixed(6));
+  if (span.endFrame !== null) args.push('-t', (span.endFrame / fps + copy.phase - from + 2).toFixed(6));
+  return [...args, ...inputArgs(input)];
+}
+
+function copyOutput(inputIndex: number, out: string, work: ChunkWork, copy: NonNullable<ChunkWork['copy']>): string[] {
+  const { span, fps } = work;
+  // The segment muxer sees timestamps after the output offset.
+  const cuts = [...copy.segments.slice(1), ...(span.endFrame === null ? [] : [span.endFrame])];
+  const times = cuts.map((f) => (f / fps + copy.phase + TS_OFFSET_SECONDS).toFixed(6));
+  const args = ['-map', `${inputIndex}:${work.videoIndex}`, '-c:v', 'copy', '-copypriorss', '0'];
+  args.push('-output_ts_offset', String(TS_OFFSET_SECONDS), '-f', 'segment', '-segment_format', 'mpegts');
+  if (times.length) args.push('-segment_times', times.join(','), '-segment_time_delta', (0.5 / fps).toFixed(6));
+  else args.push('-segment_time', '1000000');
+  args.push('-segment_start_number', String(span.firstSegment));
+  args.push('-segment_format_options', 'mpegts_flags=+initial_discontinuity');
+  args.push('-segment_list', join(out, copy.rung, 'index.m3u8'), '-segment_list_type', 'm3u8');
+  args.push(join(out, copy.rung, 'seg_%03d.ts'));
+  return args;
+}
+
+/**
+ * The audio part: every track over the whole film, each its own HLS rendition in `out/<name>/`:
+ * copied when `copy` says it plays as it is (AAC-LC, mono or stereo), else stereo AAC.
+ */
 export function audioArgs(
   input: string,
   out: string,
-  tracks: ReadonlyArray<{ index: number; name: string }>,
+  tracks: ReadonlyArray<{ index: number; name: string; copy?: boolean | undefined }>,
   kbps: number,
 ): string[] {
   const args = ['-hide_banner', '-nostdin', '-y', '-copyts', '-start_at_zero', ...inputArgs(input)];
   for (const t of tracks) args.push('-map', `0:${t.index}`);
-  // swresample's stereo downmix: centre and surrounds at -3 dB, LFE left out, normalised so it cannot clip.
-  args.push('-c:a', 'aac', '-b:a', `${kbps}k`, '-ac', '2', '-output_ts_offset', String(TS_OFFSET_SECONDS));
+  tracks.forEach((t, i) => {
+    // swresample's stereo downmix: centre and surrounds at -3 dB, LFE left out, normalised so it cannot clip.
+    if (t.copy) args.push(`-c:a:${i}`, 'copy');
+    else args.push(`-c:a:${i}`, 'aac', `-b:a:${i}`, `${kbps}k`, `-ac:a:${i}`, '2');
+  });
+  args.push('-output_ts_offset', String(TS_OFFSET_SECONDS));
   args.push('-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod');
   args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
   args.push('-var_stream_map', tracks.map((t, i) => `a:${i},name:${t.name}`).join(' '));

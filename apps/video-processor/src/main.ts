@@ -14,6 +14,7 @@ await runWorkerApp({
       transcode(payload, job, storage, limits, {
         chunkSeconds: limits.transcodeChunkSeconds,
         crf: limits.transcodeCrf,
+        copy: limits.transcodeCopy,
       }),
     'video:trickplay': (payload, job) => trickplay(payload, job, storage, limits),
     'video:subtitle': (payload, job) => subtitles(payload, job, storage),

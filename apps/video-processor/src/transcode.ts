@@ -14,6 +14,7 @@ import {
   scaleTo,
   tools,
   type VideoInfo,
+  videoPackets,
 } from '@nself-tv/media-tools';
 import {
   type JobContext,
@@ -35,7 +36,9 @@ import {
   gopFrames,
   level,
   planChunks,
+  SEGMENT_SECONDS,
 } from './chunks.js';
+import { audioRefusal, type CopyPlan, type CopyRefusal, planCopy, streamRefusals } from './copy.js';
 import { parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
 import { hlsLanguage, type MediaEntry, oneDefault, trackName, uniqueNames, type VariantEntry } from './master.js';
@@ -75,7 +78,7 @@ async function stillFrame(
 }
 
 /** What the transcode found in the source, for callers and the ingest state. */
-function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean) {
+function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean, refusals: CopyRefusal[]) {
   return {
     width: video.width,
     height: video.height,
@@ -98,6 +101,7 @@ function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean) {
     deinterlaced,
     fps: video.fps,
     audioTracks: info.audioTracks.length,
+    videoCopy: { copied: refusals.length === 0, reasons: refusals },
   };
 }
 
@@ -110,6 +114,11 @@ export interface TranscodeOptions {
    * encodes every rung at its fixed bitrate. @default null
    */
   crf?: number | null;
+  /**
+   * Copy the source's video as the top rung, and its AAC-LC audio, when they already play
+   * everywhere (`TRANSCODE_COPY`); false encodes everything. @default true
+   */
+  copy?: boolean;
 }
 
 /** What the first run plans and the run after the parts reads back: kept with the job. */
@@ -117,8 +126,15 @@ interface TranscodePlan {
   durationSeconds: number;
   fps: number;
   source: JobResult<'video:transcode'>['source'];
-  rungs: { name: PlannedRendition['name']; width: number; height: number; videoKbps: number }[];
-  audio: { index: number; folder: string; entry: MediaEntry; sourceChannels: number }[];
+  rungs: {
+    name: PlannedRendition['name'];
+    width: number;
+    height: number;
+    videoKbps: number;
+    /** Set on the rung that is the source's own video, copied. */
+    copied?: Pick<CopyPlan, 'codec' | 'peakBitrate'>;
+  }[];
+  audio: { index: number; folder: string; entry: MediaEntry; sourceChannels: number; copied: boolean }[];
   chunks: number;
   hasStill: boolean;
   trickplay?: ThumbnailPlan | undefined;
@@ -136,7 +152,13 @@ export const transcodePart = z.discriminatedUnion('kind', [
       source: location,
       output,
       tracks: z
-        .array(z.object({ index: z.number().int().nonnegative(), name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+$/) }))
+        .array(
+          z.object({
+            index: z.number().int().nonnegative(),
+            name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+$/),
+            copy: z.boolean().optional(),
+          }),
+        )
         .min(1)
         .max(64),
     })
@@ -149,6 +171,26 @@ export interface PartOutput {
   kind: 'chunk' | 'audio';
   index: number;
   renditions: Record<string, MeasuredSegment[]>;
+}
+
+/**
+ * Whether the top rung is the source's own video, copied: the stream-level conditions first (what
+ * the probe says), then, when they hold, its packets (constant rate, keyframes, closed GOPs).
+ */
+async function copyDecision(
+  input: string,
+  info: MediaInfo,
+  video: VideoInfo,
+  top: PlannedRendition | undefined,
+  deinterlace: 'tff' | 'bff' | false,
+  enabled: boolean,
+  signal: AbortSignal,
+): Promise<{ copy: CopyPlan | undefined; refusals: CopyRefusal[] }> {
+  if (!enabled) return { copy: undefined, refusals: [{ code: 'DISABLED', detail: 'TRANSCODE_COPY is off' }] };
+  const refusals = streamRefusals(video, top, deinterlace);
+  if (refusals.length) return { copy: undefined, refusals };
+  const planned = planCopy(await videoPackets(input, video.index, signal), video, info.startSeconds, SEGMENT_SECONDS);
+  return { copy: planned.plan, refusals: planned.refusals };
 }
 
 const chunkKey = (i: number) => `c${String(i).padStart(4, '0')}`;
@@ -207,6 +249,9 @@ export async function transcode(
     const asked = payload.thumbnails;
     const thumbs = (interval: number | undefined) =>
       interval === undefined ? undefined : planThumbnails(info.durationSeconds, interval);
+    const copyOn = options.copy ?? true;
+    // AAC-LC stereo or mono plays everywhere as it is; anything else becomes stereo AAC.
+    const audioCopied = info.audioTracks.map((t) => copyOn && audioRefusal(t) === undefined);
     const audio = uniqueNames(
       oneDefault(
         info.audioTracks.map((t, i) => {
@@ -216,21 +261,40 @@ export async function transcode(
             language,
             name: trackName(t.title, language, `Audio ${i + 1}`),
             default: t.default,
-            channels: 2,
+            channels: audioCopied[i] ? t.channels : 2,
           };
         }),
       ),
     ).map((entry, i) => {
       const track = info.audioTracks[i] as AudioTrack;
-      return { index: track.index, folder: audioName(track, i), entry, sourceChannels: track.channels ?? 2 };
+      return {
+        index: track.index,
+        folder: audioName(track, i),
+        entry,
+        sourceChannels: track.channels ?? 2,
+        copied: audioCopied[i] === true,
+      };
     });
     const crf = options.crf ?? null;
-    const spans = planChunks(info.durationSeconds, video.fps, options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS);
+    const top = ladder[ladder.length - 1];
+    const { copy, refusals } = await copyDecision(input, info, video, top, deinterlace, copyOn, signal);
+    const spans = planChunks(
+      info.durationSeconds,
+      video.fps,
+      options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS,
+      copy?.boundaries,
+    );
     const plan: TranscodePlan = {
       durationSeconds: info.durationSeconds,
       fps: video.fps,
-      source: describe(info, video, deinterlace !== false),
-      rungs: ladder.map((r) => ({ name: r.name, width: r.width, height: r.height, videoKbps: r.videoKbps })),
+      source: describe(info, video, deinterlace !== false, refusals),
+      rungs: ladder.map((r) => ({
+        name: r.name,
+        width: r.width,
+        height: r.height,
+        videoKbps: r.videoKbps,
+        ...(copy && r === top ? { copied: { codec: copy.codec, peakBitrate: copy.peakBitrate } } : {}),
+      })),
       audio,
       chunks: spans.length,
       hasStill,
@@ -239,7 +303,7 @@ export async function transcode(
     };
     const common = { source: payload.source, output: payload.output };
     // In film order: the audio and the first chunk first, so the film is playable soonest.
-    const chunkParts = spans.map((span) => ({
+    const chunkParts = spans.map((span, i) => ({
       key: chunkKey(span.index),
       order: span.index,
       data: {
@@ -256,6 +320,19 @@ export async function transcode(
           level: level(r).level,
         })),
         ...(crf === null ? {} : { crf }),
+        ...(copy && top
+          ? {
+              copy: {
+                rung: top.name,
+                segments: copy.boundaries.slice(
+                  span.firstSegment,
+                  spans[i + 1]?.firstSegment ?? copy.boundaries.length,
+                ),
+                end: span.endFrame ?? copy.endFrame,
+                phase: copy.phase,
+              },
+            }
+          : {}),
         display: { width: video.width, height: video.height },
         matrix,
         ...(plan.trickplay ? { trickplay: { interval: plan.trickplay.interval, count: plan.trickplay.count } } : {}),
@@ -270,7 +347,7 @@ export async function transcode(
             data: {
               kind: 'audio',
               ...common,
-              tracks: audio.map((a) => ({ index: a.index, name: a.folder })),
+              tracks: audio.map((a) => ({ index: a.index, name: a.folder, copy: a.copied })),
             } satisfies TranscodePart,
           },
         ]
@@ -299,9 +376,10 @@ function filmSegments(plan: TranscodePlan, chunks: readonly PartOutput[], audio:
     name: r.name,
     width: r.width,
     height: r.height,
-    codec: level(r).codec,
-    // The cap the encoder keeps to (maxrate), for a master written before the peak is known.
-    capBitrate: capKbps(r.videoKbps) * 1000,
+    codec: r.copied?.codec ?? level(r).codec,
+    // The cap the encoder keeps to (maxrate), or the copied stream's planned peak and its TS
+    // packaging, for a master written before the measured peak is known.
+    capBitrate: r.copied ? Math.round(r.copied.peakBitrate * 1.1) : capKbps(r.videoKbps) * 1000,
     segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
   }));
   const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));
@@ -361,13 +439,11 @@ async function assemble(
   } else await write();
   await job.progress(100);
   const audioStats = audioOut.map((a) => measureSegments(a.segments));
-  const defaultAudio =
-    audioStats[
-      Math.max(
-        0,
-        audioOut.findIndex((a) => a.entry.default),
-      )
-    ];
+  const defaultIndex = Math.max(
+    0,
+    audioOut.findIndex((a) => a.entry.default),
+  );
+  const defaultAudio = audioStats[defaultIndex];
   return {
     masterPlaylistKey: keyUnder(out.prefix, 'master.m3u8'),
     durationSeconds: plan.durationSeconds,
@@ -382,8 +458,13 @@ async function assemble(
         playlistKey: keyUnder(out.prefix, `${r.name}/index.m3u8`),
         bandwidth: variant.bandwidth,
         averageBandwidth: variant.averageBandwidth,
-        videoBitrate: (plan.rungs[i]?.videoKbps ?? 0) * 1000,
-        audioBitrate: plan.audio.length ? AUDIO_KBPS * 1000 : 0,
+        // A copied rung's rate is the source's: what its segments measure.
+        videoBitrate: plan.rungs[i]?.copied ? m.average : (plan.rungs[i]?.videoKbps ?? 0) * 1000,
+        audioBitrate: !plan.audio.length
+          ? 0
+          : plan.audio[defaultIndex]?.copied
+            ? (defaultAudio?.average ?? 0)
+            : AUDIO_KBPS * 1000,
         segmentCount: m.segments,
         bytes: m.bytes + (defaultAudio?.bytes ?? 0),
       };
@@ -393,6 +474,7 @@ async function assemble(
       language: a.entry.language ?? null,
       default: a.entry.default,
       sourceChannels: a.sourceChannels,
+      copied: a.copied,
       playlistKey: keyUnder(out.prefix, a.entry.uri),
     })),
     ...(plan.hasStill ? { stillFrameKey: keyUnder(out.prefix, 'still.jpg') } : {}),
@@ -417,10 +499,14 @@ async function segmentsIn(dir: string, folder: string): Promise<MeasuredSegment[
  * pass by a fraction of a millisecond.)
  */
 function exactDurations(segments: MeasuredSegment[], chunk: Extract<TranscodePart, { kind: 'chunk' }>) {
-  const exact = Number((gopFrames(chunk.fps).segment / chunk.fps).toFixed(6));
-  return segments.map((s, i) =>
-    i === segments.length - 1 && chunk.span.endFrame === null ? s : { ...s, duration: exact },
-  );
+  const { fps, span, copy } = chunk;
+  const exact = Number((gopFrames(fps).segment / fps).toFixed(6));
+  // Copied: segments start at the source's keyframes; the chunk's last ends where the next starts.
+  if (copy) {
+    const frames = (i: number) => (copy.segments[i + 1] ?? copy.end) - (copy.segments[i] as number);
+    return segments.map((s, i) => ({ ...s, duration: Number((frames(i) / fps).toFixed(6)) }));
+  }
+  return segments.map((s, i) => (i === segments.length - 1 && span.endFrame === null ? s : { ...s, duration: exact }));
 }
 
 /**
@@ -442,6 +528,8 @@ export async function runTranscodePart(
       await mkdir(dir);
       for (const sub of ['trickplay', 'frames']) await mkdir(join(thumbs, sub), { recursive: true });
       const folders = part.kind === 'chunk' ? part.rungs.map((r) => r.name) : part.tracks.map((t) => t.name);
+      // The segment muxer of a copied rung does not make its folder.
+      if (part.kind === 'chunk' && part.copy) await mkdir(join(dir, part.copy.rung));
       const args =
         part.kind === 'chunk' ? chunkArgs(input, dir, thumbs, part) : audioArgs(input, dir, part.tracks, AUDIO_KBPS);
       const frames = part.kind === 'chunk' ? part.span.frames : undefined;
@@ -460,7 +548,13 @@ export async function runTranscodePart(
       const renditions: Record<string, MeasuredSegment[]> = {};
       for (const folder of folders) {
         renditions[folder] = await segmentsIn(dir, folder);
-        if (part.kind === 'chunk') renditions[folder] = exactDurations(renditions[folder], part);
+        if (part.kind === 'chunk') {
+          // A copied chunk reads past its end: the segments after its own are the next chunk's.
+          const own = part.copy?.segments.length;
+          if (own !== undefined && renditions[folder].length < own)
+            throw new Error(`${folder}: ${renditions[folder].length} segments, not ${own}`);
+          renditions[folder] = exactDurations(renditions[folder].slice(0, own), part);
+        }
         for (const seg of renditions[folder]) {
           await storage.putFile(
             { bucket: out.bucket, key: keyUnder(out.prefix, `${folder}/${seg.uri}`) },

@@ -7,6 +7,8 @@ export { interlacing } from './interlace.js';
 export { keyUnder } from './keys.js';
 export type { Confinement } from './launcher.js';
 export { confinement } from './launcher.js';
+export type { VideoPackets } from './packets.js';
+export { MAX_PACKETS, videoPackets } from './packets.js';
 export type {
   Colour,
   FieldOrder,

@@ -23,6 +23,9 @@ const streamSchema = z.object({
   height: z.number().optional(),
   sample_aspect_ratio: z.string().optional(),
   pix_fmt: z.string().optional(),
+  profile: z.string().optional(),
+  level: z.number().optional(),
+  sample_rate: z.string().optional(),
   bits_per_raw_sample: z.string().optional(),
   field_order: z.string().optional(),
   color_transfer: z.string().optional(),
@@ -42,7 +45,9 @@ const streamSchema = z.object({
 });
 const probeSchema = z.object({
   streams: z.array(streamSchema).default([]),
-  format: z.object({ duration: z.string().optional(), format_name: z.string().optional() }).optional(),
+  format: z
+    .object({ duration: z.string().optional(), format_name: z.string().optional(), start_time: z.string().optional() })
+    .optional(),
 });
 
 /** The video stream the workers use, described as the viewer sees it. */
@@ -65,13 +70,21 @@ export interface VideoInfo {
   durationSeconds: number;
   /** Timestamp of the stream's first frame (broadcast recordings rarely start at 0). */
   startSeconds: number;
+  /** The codec's profile and level as ffprobe names them (`High`, 40 for H.264 level 4.0), when it says. */
+  profile: string | undefined;
+  level: number | undefined;
+  /** The decoded sample format (`yuv420p`, `yuv420p10le`, …), when known. */
+  pixelFormat: string | undefined;
 }
 
 /** One audio track. */
 export interface AudioTrack {
   index: number;
   codec: string;
+  /** The codec's profile (`LC`, `HE-AAC`, …), when ffprobe names one. */
+  profile: string | undefined;
   channels: number;
+  sampleRate: number | undefined;
   language: string | undefined;
   title: string | undefined;
   default: boolean;
@@ -90,6 +103,8 @@ export interface SubtitleTrack {
 /** What the workers need to know about a source. */
 export interface MediaInfo {
   durationSeconds: number;
+  /** The file's first timestamp, over every stream: what `-start_at_zero` takes away. */
+  startSeconds: number;
   video: VideoInfo | undefined;
   /** The track a player starts with: the one marked default, else the first. */
   audio: AudioTrack | undefined;
@@ -139,13 +154,16 @@ export async function probe(path: string, signal?: AbortSignal): Promise<MediaIn
     .map((s) => ({
       index: s.index,
       codec: s.codec_name ?? 'unknown',
+      profile: s.profile,
       channels: s.channels ?? 2,
+      sampleRate: Number(s.sample_rate) || undefined,
       language: s.tags?.language,
       title: s.tags?.title,
       default: s.disposition?.default === 1,
     }));
   return {
     durationSeconds,
+    startSeconds: Number(parsed.format?.start_time) || 0,
     video: v ? videoInfo(v, durationSeconds) : undefined,
     audio: audioTracks.find((a) => a.default) ?? audioTracks[0],
     audioTracks,
@@ -188,6 +206,9 @@ function videoInfo(v: z.infer<typeof streamSchema>, fileSeconds: number): VideoI
     fps: outputFps(v.r_frame_rate, v.avg_frame_rate),
     durationSeconds: Math.min(videoSeconds, fileSeconds || videoSeconds),
     startSeconds: Number(v.start_time) || 0,
+    profile: v.profile,
+    level: v.level !== undefined && v.level > 0 ? v.level : undefined,
+    pixelFormat: v.pix_fmt,
   };
 }
 

@@ -45,6 +45,8 @@ export interface WorkerLimits {
   transcodeChunkSeconds?: number;
   /** Constant quality target of every rung, capped by its bitrate (`TRANSCODE_CRF`); null: fixed bitrates. */
   transcodeCrf?: number | null;
+  /** Copy the source's video and AAC-LC audio when they already play (`TRANSCODE_COPY`). */
+  transcodeCopy?: boolean;
 }
 
 /** The part processors of an app, for the queues whose jobs split into parts. */
@@ -88,6 +90,11 @@ const envSchema = (defaultPort: number) =>
         message: 'must be off or a CRF from 1 to 51',
       })
       .transform((v) => (v === 'off' ? null : Number(v))),
+    // `on`: a source's H.264 that every browser plays is its own top rung, its AAC-LC its own audio.
+    TRANSCODE_COPY: z
+      .enum(['on', 'off'], { message: 'must be on or off' })
+      .default('on')
+      .transform((v) => v === 'on'),
     FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
     SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
     INGEST_RATE_PER_FAMILY_PER_MINUTE: z.coerce
@@ -169,6 +176,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     maxVideoPixels: config.MAX_VIDEO_PIXELS,
     transcodeChunkSeconds: config.TRANSCODE_CHUNK_SECONDS,
     transcodeCrf: config.TRANSCODE_CRF,
+    transcodeCopy: config.TRANSCODE_COPY,
   });
   const parts = options.parts?.(storage) ?? {};
   const missing = settings.find((s) => !processors[s.queue]);

@@ -75,6 +75,7 @@ workers.push(
           deinterlaced: false,
           fps: 24,
           audioTracks: 1,
+          videoCopy: { copied: false, reasons: [{ code: 'DISABLED', detail: 'TRANSCODE_COPY is off' }] },
         },
         audioTracks: [
           {
@@ -82,6 +83,7 @@ workers.push(
             language: 'en',
             default: true,
             sourceChannels: 2,
+            copied: false,
             playlistKey: `${p.output.prefix}audio_en_0/index.m3u8`,
           },
         ],

@@ -112,6 +112,14 @@ export const transcodeResult = z
       /** The constant frame rate of the outputs. */
       fps: z.number().positive(),
       audioTracks: z.number().int().nonnegative(),
+      /**
+       * Whether the top rung is the source's own video, stream-copied; when not, every reason
+       * (a stable code and the detail), `DISABLED` when `TRANSCODE_COPY` is off.
+       */
+      videoCopy: z.object({
+        copied: z.boolean(),
+        reasons: z.array(z.object({ code: z.string(), detail: z.string() })),
+      }),
     }),
     renditions: z.array(
       z.object({
@@ -134,6 +142,8 @@ export const transcodeResult = z
         language: z.string().nullable(),
         default: z.boolean(),
         sourceChannels: z.number().int().positive(),
+        /** The source's AAC-LC (mono or stereo) as it is; false: encoded as stereo AAC. */
+        copied: z.boolean(),
         playlistKey: z.string(),
       }),
     ),
