@@ -93,7 +93,7 @@ for (const [s, src] of corpus.entries()) {
         { signal: new AbortController().signal, progress: async () => undefined },
         storage,
         limits,
-        { chunkSeconds: 0, crf: mode.crf },
+        { chunkSeconds: 0, crf: mode.crf, copy: false },
       );
       const seconds = (performance.now() - t0) / 1000;
       const dir = join(root, 'media', prefix, rung.name);

@@ -26,6 +26,15 @@ import { tileFilters } from './trickplay.js';
 /** The most a rung's video may take (VBV maxrate), kbps: its bitrate and a tenth. */
 export const capKbps = (videoKbps: number) => Math.round(videoKbps * 1.1);
 
+/**
+ * The CRF of a rung under a capped-CRF setting of `base`: the small rungs a little lower (finer),
+ * since a player shows them enlarged and every artefact grows with them; 1080p and up at `base`.
+ */
+export function rungCrf(base: number, height: number): number {
+  const finer = height <= 360 ? 3 : height <= 480 ? 2 : height <= 720 ? 1 : 0;
+  return Math.max(1, base - finer);
+}
+
 /** Seconds of one HLS segment (two 2-second GOPs). */
 export const SEGMENT_SECONDS = 4;
 /** Source seconds one chunk encodes, by default. */
@@ -213,7 +222,7 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
       // Capped CRF: the quality target sets the bits, the VBV (the same cap and buffer as the fixed
       // rate's) keeps every rung under its bitrate. Easy pictures take fewer bytes; hard ones the cap.
       if (work.crf === undefined) args.push(`-b:v:${i}`, `${r.videoKbps}k`);
-      else args.push(`-crf:v:${i}`, String(work.crf));
+      else args.push(`-crf:v:${i}`, String(rungCrf(work.crf, Number(r.name.slice(0, -1)))));
       args.push(`-maxrate:v:${i}`, `${capKbps(r.videoKbps)}k`, `-bufsize:v:${i}`, `${r.videoKbps * 2}k`);
       args.push(`-level:v:${i}`, r.level);
     });

@@ -250,12 +250,17 @@ describe('colour', () => {
     expect(await playToEnd(result.masterPlaylistKey)).toBe('');
   });
 
-  it('an SDR source keeps BT.709 tags', async () => {
+  it("an SDR source keeps BT.709 tags; its copied top rung keeps the source's own", async () => {
     const result = await ingest('film.mkv');
     expect(result.source.hdr).toBeNull();
-    for (const { video } of await rungSegments(result)) {
+    expect(result.source.videoCopy.copied).toBe(true);
+    const [source] = (await streams(media('uploads/film.mkv'))).filter((s) => s.codec_type === 'video');
+    const tags = (s: StreamInfo | undefined) => [s?.color_primaries, s?.color_transfer, s?.color_space];
+    const rungs = await rungSegments(result);
+    for (const { video } of rungs.slice(0, -1)) {
       expect(video).toMatchObject({ color_primaries: 'bt709', color_transfer: 'bt709', color_space: 'bt709' });
     }
+    expect(tags(rungs.at(-1)?.video)).toEqual(tags(source));
   });
 });
 

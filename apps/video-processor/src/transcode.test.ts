@@ -69,6 +69,8 @@ describe('video:transcode on real ffmpeg', () => {
         ctx,
         storage,
         limits,
+        // The encoded ladder (the copied top rung has its own tests, copy.test.ts).
+        { copy: false },
       );
       expect(result.masterPlaylistKey).toBe(`hls/${name}/master.m3u8`);
       expect(result.durationSeconds).toBeCloseTo(9, 0);
@@ -149,7 +151,7 @@ describe('video:transcode on real ffmpeg', () => {
         job().ctx,
         storage,
         limits,
-        { chunkSeconds: 0, ...(crf === undefined ? {} : { crf }) },
+        { chunkSeconds: 0, copy: false, ...(crf === undefined ? {} : { crf }) },
       );
       // x264 writes its options into the stream (an SEI): what rate control it really ran. Read from
       // the elementary stream, as TS packet headers cut through it in the segment.
