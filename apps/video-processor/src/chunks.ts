@@ -26,6 +26,9 @@ import { tileFilters } from './trickplay.js';
 /** The most a rung's video may take (VBV maxrate), kbps: its bitrate and a tenth. */
 export const capKbps = (videoKbps: number) => Math.round(videoKbps * 1.1);
 
+/** The capped-CRF target by default (`TRANSCODE_CRF`): every rung within 0.002 SSIM of its fixed rate in the quality bench. */
+export const DEFAULT_CRF = 22;
+
 /**
  * The CRF of a rung under a capped-CRF setting of `base`: the small rungs a little lower (finer),
  * since a player shows them enlarged and every artefact grows with them; 1080p and up at `base`.

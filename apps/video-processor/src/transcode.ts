@@ -33,6 +33,7 @@ import {
   chunkArgs,
   chunkWork,
   DEFAULT_CHUNK_SECONDS,
+  DEFAULT_CRF,
   gopFrames,
   level,
   planChunks,
@@ -111,7 +112,7 @@ export interface TranscodeOptions {
   chunkSeconds?: number;
   /**
    * Constant quality target of every rung, capped by the rung's bitrate (`TRANSCODE_CRF`); null
-   * encodes every rung at its fixed bitrate. @default null
+   * encodes every rung at its fixed bitrate. @default DEFAULT_CRF
    */
   crf?: number | null;
   /**
@@ -275,7 +276,7 @@ export async function transcode(
         copied: audioCopied[i] === true,
       };
     });
-    const crf = options.crf ?? null;
+    const crf = options.crf === undefined ? DEFAULT_CRF : options.crf;
     const top = ladder[ladder.length - 1];
     const { copy, refusals } = await copyDecision(input, info, video, top, deinterlace, copyOn, signal);
     const spans = planChunks(

@@ -446,6 +446,7 @@ describe('service shell', () => {
       [{ TRANSCODE_CRF: '52' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
       [{ TRANSCODE_CRF: '22.5' }, /^TRANSCODE_CRF: /],
       [{ TRANSCODE_CRF: 'high' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
+      [{ TRANSCODE_COPY: 'yes' }, /^TRANSCODE_COPY: must be on or off/],
     ] as const) {
       const started = startWorkerApp({
         name: 'thumbnail-generator',
@@ -463,10 +464,10 @@ describe('service shell', () => {
 
   it('hands the transcode settings to the processors as parsed', async () => {
     const env = { ...redis.env, MEDIA_ROOT: tmpdir(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
-    for (const [set, crf] of [
-      [{}, null],
-      [{ TRANSCODE_CRF: 'off' }, null],
-      [{ TRANSCODE_CRF: '18' }, 18],
+    for (const [set, crf, copy] of [
+      [{}, 22, true],
+      [{ TRANSCODE_CRF: 'off', TRANSCODE_COPY: 'off' }, null, false],
+      [{ TRANSCODE_CRF: '18', TRANSCODE_COPY: 'on' }, 18, true],
     ] as const) {
       let seen: WorkerLimits | undefined;
       const app = await startWorkerApp({
@@ -482,6 +483,7 @@ describe('service shell', () => {
       // No processors given: it refuses to start, after handing the settings over.
       expect(app).toBeInstanceOf(Error);
       expect(seen?.transcodeCrf).toBe(crf);
+      expect(seen?.transcodeCopy).toBe(copy);
       expect(seen?.transcodeChunkSeconds).toBe(0);
     }
   });
