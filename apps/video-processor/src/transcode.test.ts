@@ -162,10 +162,10 @@ describe('video:transcode on real ffmpeg', () => {
       const options = /x264 - core .*? options: ([ -~]*)/.exec(stream)?.[1] ?? '';
       return { bytes: result.renditions[0]?.bytes ?? 0, seconds: result.durationSeconds, options };
     };
-    // The default is capped CRF 22, at 480p two finer (20).
+    // The default is capped CRF 21, at 480p two finer (19).
     const flatCrf = await encode(flat, 'flat-crf', undefined);
     const flatFixed = await encode(flat, 'flat-fixed', null);
-    expect(flatCrf.options).toMatch(/\brc=crf\b.* crf=20\.0 .*vbv_maxrate=1540 vbv_bufsize=2800/);
+    expect(flatCrf.options).toMatch(/\brc=crf\b.* crf=19\.0 .*vbv_maxrate=1540 vbv_bufsize=2800/);
     expect(flatFixed.options).toMatch(/\brc=abr\b.* bitrate=1400 .*vbv_maxrate=1540/);
     expect(flatCrf.bytes).toBeLessThan(flatFixed.bytes * 0.8);
     // Near-lossless quality asked of pure noise: the VBV holds it to the cap (TS and a 4 s buffer aside).

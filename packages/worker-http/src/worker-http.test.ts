@@ -465,7 +465,7 @@ describe('service shell', () => {
   it('hands the transcode settings to the processors as parsed', async () => {
     const env = { ...redis.env, MEDIA_ROOT: tmpdir(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
     for (const [set, crf, copy] of [
-      [{}, 22, true],
+      [{}, 21, true],
       [{ TRANSCODE_CRF: 'off', TRANSCODE_COPY: 'off' }, null, false],
       [{ TRANSCODE_CRF: '18', TRANSCODE_COPY: 'on' }, 18, true],
     ] as const) {
