@@ -38,6 +38,28 @@ describe('planChunks', () => {
     expect(small.every((s) => s.frames === 100)).toBe(true);
   });
 
+  it('cuts a copied film on the segment starts it is given (the source keyframes), with the same ramp', () => {
+    // Segments of 4 to 10 s at no pattern, as a source's own keyframes make them, over 10 minutes at 25 fps.
+    const boundaries = [0];
+    for (let i = 1, f = 0; f < 600 * 25 - 250; i++) {
+      f += 100 + ((i * 37) % 151);
+      boundaries.push(f);
+    }
+    const spans = planChunks(600, 25, 60, boundaries);
+    let next = 0;
+    for (const s of spans) {
+      expect(s.startFrame).toBe(next);
+      expect(s.startFrame === 0 || boundaries.includes(s.startFrame)).toBe(true);
+      expect(s.firstSegment).toBe(boundaries.indexOf(s.startFrame === 0 ? 0 : s.startFrame));
+      next = s.endFrame ?? 600 * 25;
+    }
+    // The first chunk two segments, the later ones about a minute.
+    expect(spans[0]?.endFrame).toBe(boundaries[2]);
+    const middle = spans.slice(3, -1).map((s) => s.frames / 25);
+    for (const d of middle) expect(d).toBeGreaterThan(40);
+    for (const d of middle) expect(d).toBeLessThan(90);
+  });
+
   it('makes one chunk of the whole film with 0 (one pass)', () => {
     expect(planChunks(7200, 25, 0)).toEqual([
       { index: 0, startFrame: 0, endFrame: null, firstSegment: 0, frames: 180_000 },

@@ -165,7 +165,7 @@ export const chunkWork = z
         /** The frame after the chunk's last: the next chunk's start, or the film's end. */
         end: z.number().int().positive(),
         /** Seconds the source's frames are after the output grid: every encoded rung is moved by it. */
-        phase: z.number().min(-0.05).max(0.05),
+        phase: z.number().min(-1).max(1),
       })
       .strict()
       .optional(),

@@ -181,6 +181,13 @@ describe('copying the video that already plays', () => {
     ['keyframes 20 s apart', 'sparse.mkv', ['-g', '500', '-sc_threshold', '0'], 'KEYFRAMES'],
     ['a level above 5.2', 'level.mkv', ['-level', '6.2'], 'LEVEL'],
     ['a variable frame rate', 'vfr.mp4', ['-vf', "select='not(eq(mod(n\\,5)\\,4))'", '-fps_mode', 'vfr'], 'FRAME_RATE'],
+    // Hostile timing: a 40 s hole after frame 40 (two clips cut together), a steady rate on either side.
+    [
+      'timestamps with a hole',
+      'hole.mkv',
+      ['-vf', 'setpts=PTS+gte(N\\,40)*40/TB', '-fps_mode', 'passthrough'],
+      'FRAME_RATE',
+    ],
   ];
   it.each(refused)('%s is encoded, and the result says why', async (_label, name, args, code) => {
     const seconds = code === 'KEYFRAMES' ? 26 : 3;
