@@ -17,6 +17,7 @@ import {
   thumbnailVtt,
   tilePosition,
   tools,
+  videoPackets,
   vttTime,
 } from './index.js';
 import { parseDisplayMatrix } from './picture.js';
@@ -176,6 +177,24 @@ describe('probe and makeSample', () => {
     const file = join(dir, 'notes.txt');
     await writeFile(file, 'not a video');
     await expect(probe(file)).rejects.toMatchObject({ name: 'MediaError', code: 'NOT_MEDIA' });
+    await expect(videoPackets(file, 0)).rejects.toMatchObject({ name: 'MediaError', code: 'NOT_MEDIA' });
+  });
+
+  it('reads the profile, level and packets an encoder wrote: keyframes where it put them, B-frames reordered', async () => {
+    const file = join(dir, 'keys.mp4');
+    await run(tools.ffmpeg, [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=3'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'main', '-level', '3.1', '-bf', '2'],
+      ...['-force_key_frames', '0,0.8,2.2', '-x264-params', 'keyint=1000:scenecut=0', file],
+    ]);
+    const info = await probe(file);
+    expect(info.video).toMatchObject({ profile: 'Main', level: 31, pixelFormat: 'yuv420p' });
+    const packets = await videoPackets(file, info.video?.index ?? 0);
+    expect(packets.pts).toHaveLength(75);
+    expect(packets.keyframes.map((i) => packets.pts[i])).toEqual([0, 0.8, 2.2]);
+    // Decode order is not presentation order: a B-frame comes after the frame it looks back from.
+    expect([...packets.pts].some((t, i) => i > 0 && t < (packets.pts[i - 1] as number))).toBe(true);
+    expect(packets.bytes.every((b) => b > 0)).toBe(true);
   });
 });
 
