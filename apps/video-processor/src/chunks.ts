@@ -246,7 +246,8 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
       args.push('-g', String(longest), '-sc_threshold', '0');
     } else args.push('-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0');
     args.push('-output_ts_offset', (TS_OFFSET_SECONDS + (copy?.phase ?? 0)).toFixed(6));
-    // A millisecond under two GOPs: the muxer cuts at every second keyframe, never at the one between.
+    // Copied: a keyframe starts every segment, so the muxer cuts at each one. Encoded: a millisecond
+    // under two GOPs, so it cuts at every second keyframe, never at the one between.
     const segmentSeconds = copy ? '0.1' : ((gop * 2) / fps - 0.001).toFixed(6);
     args.push('-f', 'hls', '-hls_time', segmentSeconds, '-hls_playlist_type', 'vod');
     args.push('-start_number', String(span.firstSegment));
