@@ -20,7 +20,7 @@ import { tileFilters } from './trickplay.js';
  * - segment numbers continue from the chunk before (`-start_number`), and each chunk's first TS
  *   packets carry the discontinuity indicator, since their continuity counters start again at 0.
  * Audio is not chunked: each track is encoded over the whole film by its own part (AAC's
- * priming would make chunk joins audible), with the same timestamps.
+ * priming would make chunk joins audible), with the same timestamps (`audio.ts`).
  */
 
 /**
@@ -52,7 +52,7 @@ export const DEFAULT_CHUNK_SECONDS = 60;
 /** Seconds decoded before a chunk's first frame and thrown away, so stateful filters have settled. */
 const PREROLL_SECONDS = 3;
 /** Added to every output timestamp (see above). */
-const TS_OFFSET_SECONDS = 1;
+export const TS_OFFSET_SECONDS = 1;
 
 /** Frames of one GOP and one segment at `fps`. */
 export function gopFrames(fps: number): { gop: number; segment: number } {
@@ -305,31 +305,6 @@ function copyOutput(inputIndex: number, out: string, work: ChunkWork, copy: NonN
   args.push('-segment_format_options', 'mpegts_flags=+initial_discontinuity');
   args.push('-segment_list', join(out, copy.rung, 'index.m3u8'), '-segment_list_type', 'm3u8');
   args.push(join(out, copy.rung, 'seg_%03d.ts'));
-  return args;
-}
-
-/**
- * The audio part: every track over the whole film, each its own HLS rendition in `out/<name>/`:
- * copied when `copy` says it plays as it is (AAC-LC, mono or stereo), else stereo AAC.
- */
-export function audioArgs(
-  input: string,
-  out: string,
-  tracks: ReadonlyArray<{ index: number; name: string; copy?: boolean | undefined }>,
-  kbps: number,
-): string[] {
-  const args = ['-hide_banner', '-nostdin', '-y', '-copyts', '-start_at_zero', ...inputArgs(input)];
-  for (const t of tracks) args.push('-map', `0:${t.index}`);
-  tracks.forEach((t, i) => {
-    // swresample's stereo downmix: centre and surrounds at -3 dB, LFE left out, normalised so it cannot clip.
-    if (t.copy) args.push(`-c:a:${i}`, 'copy');
-    else args.push(`-c:a:${i}`, 'aac', `-b:a:${i}`, `${kbps}k`, `-ac:a:${i}`, '2');
-  });
-  args.push('-output_ts_offset', String(TS_OFFSET_SECONDS));
-  args.push('-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod');
-  args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
-  args.push('-var_stream_map', tracks.map((t, i) => `a:${i},name:${t.name}`).join(' '));
-  args.push('-progress', 'pipe:1', '-nostats', join(out, '%v', 'index.m3u8'));
   return args;
 }
 

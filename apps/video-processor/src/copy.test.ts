@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIO } from './audio.js';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import { transcode } from './transcode.js';
 
@@ -20,6 +21,9 @@ const ff = (...args: string[]) => run(tools.ffmpeg, ['-hide_banner', '-v', 'erro
 const probeCsv = (args: string[]) => run(tools.ffprobe, ['-v', 'error', ...args, '-of', 'csv=p=0']);
 const ctx = { signal: new AbortController().signal, progress: async () => undefined };
 
+// AUDIO_LOUDNESS off: a levelled stereo rendition is encoded, and these check what is copied.
+const audio = { ...DEFAULT_AUDIO, loudness: null };
+
 async function ingest(name: string, file: string, options: { chunkSeconds?: number; copy?: boolean } = {}) {
   const result = await transcode(
     {
@@ -31,7 +35,7 @@ async function ingest(name: string, file: string, options: { chunkSeconds?: numb
     ctx,
     storage,
     { maxVideoPixels: DEFAULT_MAX_VIDEO_PIXELS },
-    { chunkSeconds: options.chunkSeconds ?? 8, ...(options.copy === undefined ? {} : { copy: options.copy }) },
+    { chunkSeconds: options.chunkSeconds ?? 8, audio, ...(options.copy === undefined ? {} : { copy: options.copy }) },
   );
   return { result, dir: join(media, 'hls', name) };
 }

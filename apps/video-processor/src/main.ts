@@ -15,9 +15,10 @@ await runWorkerApp({
         chunkSeconds: limits.transcodeChunkSeconds,
         crf: limits.transcodeCrf,
         copy: limits.transcodeCopy,
+        audio: limits.audio,
       }),
     'video:trickplay': (payload, job) => trickplay(payload, job, storage, limits),
-    'video:subtitle': (payload, job) => subtitles(payload, job, storage),
+    'video:subtitle': (payload, job) => subtitles(payload, job, storage, { ocr: limits.subtitleOcr }),
   }),
   // A film's chunks and its audio, on every video-processor that shares the Redis and the store.
   parts: (storage) => ({

@@ -14,6 +14,8 @@ export interface VariantEntry {
   height: number;
   codecs: string;
   fps: number;
+  /** Its audio group, when not the stereo one. */
+  audioGroup?: string;
 }
 
 /** An alternate rendition (`EXT-X-MEDIA`). */
@@ -29,6 +31,8 @@ export interface MediaEntry {
 
 export const AUDIO_GROUP = 'audio';
 export const SUBTITLE_GROUP = 'subs';
+/** The group of multichannel renditions (AC-3/E-AC-3), each track's stereo one where it has none. */
+export const SURROUND_GROUP = 'audio-mc';
 
 const names = new Intl.DisplayNames(['en'], { type: 'language' });
 
@@ -91,9 +95,15 @@ function mediaLine(type: 'AUDIO' | 'SUBTITLES', group: string, entry: MediaEntry
 }
 
 /** The whole master playlist. */
-export function masterPlaylist(variants: VariantEntry[], audio: MediaEntry[], subtitles: MediaEntry[] = []): string {
+export function masterPlaylist(
+  variants: VariantEntry[],
+  audio: MediaEntry[],
+  subtitles: MediaEntry[] = [],
+  surround: MediaEntry[] = [],
+): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const a of audio) lines.push(mediaLine('AUDIO', AUDIO_GROUP, a));
+  for (const a of surround) lines.push(mediaLine('AUDIO', SURROUND_GROUP, a));
   for (const s of subtitles) lines.push(mediaLine('SUBTITLES', SUBTITLE_GROUP, s));
   for (const v of variants) {
     const attrs = [
@@ -103,7 +113,7 @@ export function masterPlaylist(variants: VariantEntry[], audio: MediaEntry[], su
       `CODECS=${quoted(v.codecs)}`,
       `FRAME-RATE=${v.fps.toFixed(3)}`,
     ];
-    if (audio.length) attrs.push(`AUDIO=${quoted(AUDIO_GROUP)}`);
+    if (audio.length) attrs.push(`AUDIO=${quoted(v.audioGroup ?? AUDIO_GROUP)}`);
     if (subtitles.length) attrs.push(`SUBTITLES=${quoted(SUBTITLE_GROUP)}`);
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
   }

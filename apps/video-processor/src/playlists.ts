@@ -2,7 +2,7 @@ import { keyUnder } from '@nself-tv/media-tools';
 import type { OutputLocation } from '@nself-tv/queues';
 import type { MediaStorage } from '@nself-tv/storage';
 import { parseMediaPlaylist } from './hls.js';
-import { type MediaEntry, masterPlaylist, type VariantEntry } from './master.js';
+import { type MediaEntry, masterPlaylist, SURROUND_GROUP, type VariantEntry } from './master.js';
 
 /** One stored segment as a part measured it. */
 export interface MeasuredSegment {
@@ -50,46 +50,63 @@ export interface PublishedRung {
 
 export interface PublishedAudio {
   entry: MediaEntry;
+  /** Its CODECS string (`mp4a.40.2`, `ac-3`, `ec-3`). */
+  codec: string;
   segments: MeasuredSegment[];
 }
 
-/** The master and media playlists of a film, growing or final, as `{ relative key: text }`. */
+/**
+ * The master and media playlists of a film, growing or final, as `{ relative key: text }`. Every
+ * rung is listed once with the stereo group and, when there is a `surround` group (each track's
+ * multichannel rendition, or its stereo one), once more with that: a player that cannot decode
+ * AC-3 keeps to the first set, one that can may take the second. Apple's HLS authoring spec asks
+ * for one audio group per codec and each video variant repeated per group.
+ */
 export function filmPlaylists(
   rungs: readonly PublishedRung[],
   audio: readonly PublishedAudio[],
   fps: number,
   ended: boolean,
+  surround: readonly PublishedAudio[] = [],
 ): { master: string; media: Map<string, string>; variants: VariantEntry[] } {
   const media = new Map<string, string>();
-  const audioStats = audio.map((a) => measureSegments(a.segments));
-  const audioPeak = Math.max(0, ...audioStats.map((s) => s.peak));
-  const defaultAudio =
-    audioStats[
-      Math.max(
-        0,
-        audio.findIndex((a) => a.entry.default),
-      )
-    ];
-  const variants: VariantEntry[] = rungs.map((r) => {
-    const m = measureSegments(r.segments);
-    media.set(`${r.name}/index.m3u8`, mediaPlaylist(r.segments, ended));
-    // A variant's bandwidth counts the audio a player fetches with it.
-    const peak = ended ? m.peak : Math.max(m.peak, r.capBitrate);
-    return {
-      uri: `${r.name}/index.m3u8`,
-      bandwidth: peak + audioPeak,
-      averageBandwidth: m.average + (defaultAudio?.average ?? 0),
-      width: r.width,
-      height: r.height,
-      codecs: audio.length ? `${r.codec},mp4a.40.2` : r.codec,
-      fps,
-    };
-  });
-  for (const a of audio) media.set(a.entry.uri, mediaPlaylist(a.segments, true));
+  const variantsWith = (group: readonly PublishedAudio[], groupId: string | undefined) => {
+    const stats = group.map((a) => measureSegments(a.segments));
+    const audioPeak = Math.max(0, ...stats.map((s) => s.peak));
+    const defaultAudio =
+      stats[
+        Math.max(
+          0,
+          group.findIndex((a) => a.entry.default),
+        )
+      ];
+    const codecs = [...new Set(group.map((a) => a.codec))];
+    return rungs.map((r): VariantEntry => {
+      const m = measureSegments(r.segments);
+      // A variant's bandwidth counts the audio a player fetches with it.
+      const peak = ended ? m.peak : Math.max(m.peak, r.capBitrate);
+      return {
+        uri: `${r.name}/index.m3u8`,
+        bandwidth: peak + audioPeak,
+        averageBandwidth: m.average + (defaultAudio?.average ?? 0),
+        width: r.width,
+        height: r.height,
+        codecs: [r.codec, ...codecs].join(','),
+        fps,
+        ...(groupId ? { audioGroup: groupId } : {}),
+      };
+    });
+  };
+  for (const r of rungs) media.set(`${r.name}/index.m3u8`, mediaPlaylist(r.segments, ended));
+  for (const a of [...audio, ...surround]) media.set(a.entry.uri, mediaPlaylist(a.segments, true));
+  const variants = variantsWith(audio, undefined);
+  const all = surround.length ? [...variants, ...variantsWith(surround, SURROUND_GROUP)] : variants;
   return {
     master: masterPlaylist(
-      variants,
+      all,
       audio.map((a) => a.entry),
+      [],
+      surround.map((a) => a.entry),
     ),
     media,
     variants,

@@ -197,10 +197,13 @@ describe('geometry from what the viewer sees', () => {
       expect(['1:1', undefined]).toContain(video.sample_aspect_ratio);
       expect(video).toMatchObject({ color_primaries: 'bt709', color_transfer: 'bt709', color_space: 'bt709' });
     }
-    // The 5.1 AC-3 track becomes one stereo AAC rendition.
+    // The 5.1 AC-3 track becomes one stereo AAC rendition, and is kept as it is beside it.
     const master = await readFile(media(result.masterPlaylistKey), 'utf8');
     const audio = master.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO'));
-    expect(audio).toHaveLength(1);
+    expect(audio).toHaveLength(2);
+    expect(audio[0]).toMatch(/GROUP-ID="audio",.*CHANNELS="2"/);
+    expect(audio[1]).toMatch(/GROUP-ID="audio-mc",.*CHANNELS="6"/);
+    expect(result.audioTracks[0]?.surround).toMatchObject({ codec: 'ac-3', channels: 6, copied: true });
     const audioPlaylist = media(result.audioTracks[0]?.playlistKey as string);
     const seg = parseMediaPlaylist(await readFile(audioPlaylist, 'utf8')).segments[0]?.uri as string;
     const [aac] = await streams(join(audioPlaylist, '..', seg));
@@ -308,7 +311,10 @@ describe('every audio and subtitle track reaches the player', () => {
   it('two audio tracks: one group, languages, one default, stereo AAC once per track; subtitles listed', async () => {
     const result = await ingest('film.mkv');
     const masterText = () => readFile(media(result.masterPlaylistKey), 'utf8');
-    const audio = (await masterText()).split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO'));
+    // The stereo group; a surround track is also in the `audio-mc` group (see audio.test.ts).
+    const audio = (await masterText())
+      .split('\n')
+      .filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",'));
     expect(audio).toHaveLength(2);
     expect(audio[0]).toContain('LANGUAGE="en"');
     expect(audio[0]).toContain('NAME="English"');
@@ -317,7 +323,7 @@ describe('every audio and subtitle track reaches the player', () => {
     expect(audio[1]).toContain('NAME="Français"');
     expect(audio[1]).toContain('DEFAULT=NO');
     for (const line of audio) expect(line).toMatch(/GROUP-ID="audio".*AUTOSELECT=YES/);
-    for (const v of parseMasterPlaylist(await masterText())) {
+    for (const v of parseMasterPlaylist(await masterText()).filter((v) => v.attributes.AUDIO !== 'audio-mc')) {
       expect(v.attributes.AUDIO).toBe('audio');
       expect(v.attributes.CODECS).toMatch(/^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
     }

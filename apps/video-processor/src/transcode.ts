@@ -28,7 +28,20 @@ import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage
 import type { WorkerLimits } from '@nself-tv/worker-http';
 import { z } from 'zod';
 import {
+  type AudioSettings,
+  type AudioTrackWork,
   audioArgs,
+  audioCodec,
+  DEFAULT_AUDIO,
+  type Levelling,
+  type Loudness,
+  levelling,
+  limitedMeasureArgs,
+  MAX_GAIN_DB,
+  measureArgs,
+  parseSummary,
+} from './audio.js';
+import {
   capKbps,
   chunkArgs,
   chunkWork,
@@ -38,6 +51,7 @@ import {
   level,
   planChunks,
   SEGMENT_SECONDS,
+  TS_OFFSET_SECONDS,
 } from './chunks.js';
 import { audioRefusal, type CopyPlan, type CopyRefusal, planCopy, streamRefusals } from './copy.js';
 import { parseMediaPlaylist } from './hls.js';
@@ -120,6 +134,8 @@ export interface TranscodeOptions {
    * everywhere (`TRANSCODE_COPY`); false encodes everything. @default true
    */
   copy?: boolean;
+  /** Loudness, downmix and surround of the audio (`AUDIO_*`). @default DEFAULT_AUDIO */
+  audio?: AudioSettings;
 }
 
 /** What the first run plans and the run after the parts reads back: kept with the job. */
@@ -135,7 +151,19 @@ interface TranscodePlan {
     /** Set on the rung that is the source's own video, copied. */
     copied?: Pick<CopyPlan, 'codec' | 'peakBitrate'>;
   }[];
-  audio: { index: number; folder: string; entry: MediaEntry; sourceChannels: number; copied: boolean }[];
+  audio: {
+    index: number;
+    folder: string;
+    entry: MediaEntry;
+    sourceChannels: number;
+    copied: boolean;
+    /** Why the stereo rendition is encoded rather than copied. */
+    copyRefusal: string | null;
+    downmix: AudioSettings['downmix'] | null;
+    /** The multichannel rendition beside the stereo one. */
+    surround?: { folder: string; entry: MediaEntry; codec: 'ac3' | 'eac3'; copied: boolean } | undefined;
+  }[];
+  audioSettings: AudioSettings;
   chunks: number;
   hasStill: boolean;
   trickplay?: ThumbnailPlan | undefined;
@@ -157,11 +185,28 @@ export const transcodePart = z.discriminatedUnion('kind', [
           z.object({
             index: z.number().int().nonnegative(),
             name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+$/),
+            channels: z.number().int().positive().max(64),
             copy: z.boolean().optional(),
+            surround: z
+              .object({
+                name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+_mc$/),
+                codec: z.enum(['ac3', 'eac3']),
+                copy: z.boolean(),
+              })
+              .strict()
+              .optional(),
           }),
         )
         .min(1)
         .max(64),
+      settings: z
+        .object({
+          loudness: z.number().min(-70).max(0).nullable(),
+          truePeak: z.number().min(-20).max(0),
+          downmix: z.enum(['dialogue', 'itu']),
+          surround: z.enum(['ac3', 'eac3']).nullable(),
+        })
+        .strict(),
     })
     .strict(),
 ]);
@@ -172,6 +217,8 @@ export interface PartOutput {
   kind: 'chunk' | 'audio';
   index: number;
   renditions: Record<string, MeasuredSegment[]>;
+  /** The audio part: what each track measured, by its folder, and the gain its stereo rendition got. */
+  loudness?: Record<string, { source: Loudness; stereo: Loudness; levelling: Levelling | null }>;
 }
 
 /**
@@ -192,6 +239,17 @@ async function copyDecision(
   if (refusals.length) return { copy: undefined, refusals };
   const planned = planCopy(await videoPackets(input, video.index, signal), video, info.startSeconds, SEGMENT_SECONDS);
   return { copy: planned.plan, refusals: planned.refusals };
+}
+
+/**
+ * The multichannel rendition of a 5.1 or 7.1 track: the source's own AC-3 or E-AC-3 copied, else
+ * encoded to the codec the settings name (5.1 at most); undefined for fewer channels or when off.
+ */
+function surroundOf(track: AudioTrack, sound: AudioSettings) {
+  if (!sound.surround || (track.channels !== 6 && track.channels !== 8)) return undefined;
+  if (track.codec === 'ac3' || track.codec === 'eac3')
+    return { codec: track.codec, copy: true, channels: track.channels } as const;
+  return { codec: sound.surround, copy: false, channels: 6 } as const;
 }
 
 const chunkKey = (i: number) => `c${String(i).padStart(4, '0')}`;
@@ -251,29 +309,50 @@ export async function transcode(
     const thumbs = (interval: number | undefined) =>
       interval === undefined ? undefined : planThumbnails(info.durationSeconds, interval);
     const copyOn = options.copy ?? true;
-    // AAC-LC stereo or mono plays everywhere as it is; anything else becomes stereo AAC.
-    const audioCopied = info.audioTracks.map((t) => copyOn && audioRefusal(t) === undefined);
-    const audio = uniqueNames(
-      oneDefault(
-        info.audioTracks.map((t, i) => {
-          const language = hlsLanguage(t.language);
-          return {
-            uri: `${audioName(t, i)}/index.m3u8`,
-            language,
-            name: trackName(t.title, language, `Audio ${i + 1}`),
-            default: t.default,
-            channels: audioCopied[i] ? t.channels : 2,
-          };
-        }),
-      ),
-    ).map((entry, i) => {
+    const sound = options.audio ?? DEFAULT_AUDIO;
+    // AAC-LC stereo or mono plays everywhere as it is, when no levelling is asked; anything else
+    // becomes stereo AAC.
+    const copyRefusals = info.audioTracks.map((t) =>
+      !copyOn
+        ? 'TRANSCODE_COPY is off'
+        : (audioRefusal(t) ?? (sound.loudness === null ? undefined : 'AUDIO_LOUDNESS levels the stereo rendition')),
+    );
+    const entries = (surround: boolean) =>
+      uniqueNames(
+        oneDefault(
+          info.audioTracks.map((t, i) => {
+            const language = hlsLanguage(t.language);
+            const multi = surround && surroundOf(t, sound);
+            return {
+              uri: multi ? `${audioName(t, i)}_mc/index.m3u8` : `${audioName(t, i)}/index.m3u8`,
+              language,
+              name: trackName(t.title, language, `Audio ${i + 1}`),
+              default: t.default,
+              channels: multi ? multi.channels : copyRefusals[i] === undefined ? t.channels : 2,
+            };
+          }),
+        ),
+      );
+    const surroundEntries = entries(true);
+    const audio = entries(false).map((entry, i) => {
       const track = info.audioTracks[i] as AudioTrack;
+      const multi = surroundOf(track, sound);
       return {
         index: track.index,
         folder: audioName(track, i),
         entry,
         sourceChannels: track.channels ?? 2,
-        copied: audioCopied[i] === true,
+        copied: copyRefusals[i] === undefined,
+        copyRefusal: copyRefusals[i] ?? null,
+        downmix: track.channels > 2 ? sound.downmix : null,
+        surround: multi
+          ? {
+              folder: `${audioName(track, i)}_mc`,
+              entry: surroundEntries[i] as MediaEntry,
+              codec: multi.codec,
+              copied: multi.copy,
+            }
+          : undefined,
       };
     });
     const crf = options.crf === undefined ? DEFAULT_CRF : options.crf;
@@ -297,6 +376,7 @@ export async function transcode(
         ...(copy && r === top ? { copied: { codec: copy.codec, peakBitrate: copy.peakBitrate } } : {}),
       })),
       audio,
+      audioSettings: sound,
       chunks: spans.length,
       hasStill,
       trickplay: thumbs(asked?.trickplayIntervalSeconds),
@@ -348,7 +428,16 @@ export async function transcode(
             data: {
               kind: 'audio',
               ...common,
-              tracks: audio.map((a) => ({ index: a.index, name: a.folder, copy: a.copied })),
+              tracks: audio.map((a) => ({
+                index: a.index,
+                name: a.folder,
+                channels: a.sourceChannels,
+                copy: a.copied,
+                ...(a.surround
+                  ? { surround: { name: a.surround.folder, codec: a.surround.codec, copy: a.surround.copied } }
+                  : {}),
+              })),
+              settings: sound,
             } satisfies TranscodePart,
           },
         ]
@@ -383,8 +472,24 @@ function filmSegments(plan: TranscodePlan, chunks: readonly PartOutput[], audio:
     capBitrate: r.copied ? Math.round(r.copied.peakBitrate * 1.1) : capKbps(r.videoKbps) * 1000,
     segments: chunks.flatMap((c) => c.renditions[r.name] ?? []),
   }));
-  const audioOut = plan.audio.map((a) => ({ entry: a.entry, segments: audio?.renditions[a.folder] ?? [] }));
-  return { rungs, audioOut };
+  const audioOut = plan.audio.map((a) => ({
+    entry: a.entry,
+    codec: audioCodec('aac'),
+    segments: audio?.renditions[a.folder] ?? [],
+  }));
+  // The surround group: every track's multichannel rendition, or its stereo one when it has none.
+  const surroundOut = plan.audio.some((a) => a.surround)
+    ? plan.audio.map((a, i) =>
+        a.surround
+          ? {
+              entry: a.surround.entry,
+              codec: audioCodec(a.surround.codec),
+              segments: audio?.renditions[a.surround.folder] ?? [],
+            }
+          : (audioOut[i] as (typeof audioOut)[number]),
+      )
+    : [];
+  return { rungs, audioOut, surroundOut };
 }
 
 /** Lists what is stored under a rendition folder: key → bytes. */
@@ -407,7 +512,8 @@ async function assemble(
 ): Promise<JobResult<'video:transcode'>> {
   const out = payload.output;
   const stored = new Map<string, Map<string, number>>();
-  for (const folder of [...plan.rungs.map((r) => r.name), ...plan.audio.map((a) => a.folder)]) {
+  const audioFolders = plan.audio.flatMap((a) => [a.folder, ...(a.surround ? [a.surround.folder] : [])]);
+  for (const folder of [...plan.rungs.map((r) => r.name), ...audioFolders]) {
     stored.set(folder, await storedSizes(storage, out, folder));
   }
   /** The first segment a part reported that is not stored with its size, if any. */
@@ -428,8 +534,8 @@ async function assemble(
     if (problem) throw new Error(`part ${p.kind} ${p.index}: ${problem}`);
   }
   const audio = reported.find((p) => p.kind === 'audio');
-  const { rungs, audioOut } = filmSegments(plan, chunks, audio);
-  const playlists = filmPlaylists(rungs, audioOut, plan.fps, true);
+  const { rungs, audioOut, surroundOut } = filmSegments(plan, chunks, audio);
+  const playlists = filmPlaylists(rungs, audioOut, plan.fps, true, surroundOut);
   const thumbnails = await storeThumbnails(storage, out, plan, job.signal);
   const write = () =>
     storePlaylists(storage, out, playlists, { ended: true, firstRung: rungs[0]?.name ?? '', segmentCount: 0 });
@@ -470,18 +576,49 @@ async function assemble(
         bytes: m.bytes + (defaultAudio?.bytes ?? 0),
       };
     }),
-    audioTracks: plan.audio.map((a) => ({
-      name: a.entry.name,
-      language: a.entry.language ?? null,
-      default: a.entry.default,
-      sourceChannels: a.sourceChannels,
-      copied: a.copied,
-      playlistKey: keyUnder(out.prefix, a.entry.uri),
-    })),
+    audioTracks: plan.audio.map((a) => {
+      const measured = audio?.loudness?.[a.folder];
+      return {
+        name: a.entry.name,
+        language: a.entry.language ?? null,
+        default: a.entry.default,
+        sourceChannels: a.sourceChannels,
+        copied: a.copied,
+        copyRefusal: a.copyRefusal,
+        loudness: measured ? loudnessOf(measured.source) : null,
+        levelling:
+          measured?.levelling && plan.audioSettings.loudness !== null
+            ? {
+                targetLufs: plan.audioSettings.loudness,
+                truePeakCeiling: plan.audioSettings.truePeak,
+                gainDb: measured.levelling.gainDb,
+                limited: measured.levelling.limited,
+                before: loudnessOf(measured.stereo),
+              }
+            : null,
+        downmix: a.downmix,
+        surround: a.surround
+          ? {
+              codec: audioCodec(a.surround.codec),
+              channels: a.surround.entry.channels ?? 6,
+              copied: a.surround.copied,
+              playlistKey: keyUnder(out.prefix, a.surround.entry.uri),
+            }
+          : null,
+        playlistKey: keyUnder(out.prefix, a.entry.uri),
+      };
+    }),
     ...(plan.hasStill ? { stillFrameKey: keyUnder(out.prefix, 'still.jpg') } : {}),
     ...thumbnails,
   };
 }
+
+/** A measurement as results carry it: silence's true peak (−∞) as null. */
+const loudnessOf = (l: Loudness) => ({
+  integrated: l.integrated,
+  range: l.range,
+  truePeak: Number.isFinite(l.truePeak) ? l.truePeak : null,
+});
 
 /** The segments ffmpeg wrote into `dir/<folder>/`, measured. */
 async function segmentsIn(dir: string, folder: string): Promise<MeasuredSegment[]> {
@@ -528,11 +665,29 @@ export async function runTranscodePart(
       const thumbs = join(work, 'thumbs');
       await mkdir(dir);
       for (const sub of ['trickplay', 'frames']) await mkdir(join(thumbs, sub), { recursive: true });
-      const folders = part.kind === 'chunk' ? part.rungs.map((r) => r.name) : part.tracks.map((t) => t.name);
+      const folders =
+        part.kind === 'chunk'
+          ? part.rungs.map((r) => r.name)
+          : part.tracks.flatMap((t) => [t.name, ...(t.surround ? [t.surround.name] : [])]);
       // The segment muxer of a copied rung does not make its folder.
       if (part.kind === 'chunk' && part.copy) await mkdir(join(dir, part.copy.rung));
-      const args =
-        part.kind === 'chunk' ? chunkArgs(input, dir, thumbs, part) : audioArgs(input, dir, part.tracks, AUDIO_KBPS);
+      let loudness: PartOutput['loudness'];
+      let args: string[];
+      if (part.kind === 'chunk') args = chunkArgs(input, dir, thumbs, part);
+      else {
+        loudness = await measureTracks(input, part, signal);
+        const levels = part.tracks.map((t) => loudness?.[t.name]?.levelling ?? undefined);
+        args = audioArgs(
+          input,
+          dir,
+          part.tracks,
+          levels,
+          part.settings,
+          AUDIO_KBPS,
+          SEGMENT_SECONDS,
+          TS_OFFSET_SECONDS,
+        );
+      }
       const frames = part.kind === 'chunk' ? part.span.frames : undefined;
       let last = 0;
       await run(tools.ffmpeg, args, {
@@ -577,9 +732,64 @@ export async function runTranscodePart(
         }
       }
       await job.progress(100);
-      return { kind: part.kind, index: part.kind === 'chunk' ? part.span.index : 0, renditions };
+      return {
+        kind: part.kind,
+        index: part.kind === 'chunk' ? part.span.index : 0,
+        renditions,
+        ...(loudness ? { loudness } : {}),
+      };
     }),
   );
+}
+
+/**
+ * The first pass of the audio part: every track's loudness as it is and as the stereo it becomes,
+ * and the gain that stereo gets. A track ebur128 could not measure is left at its level.
+ */
+async function measureTracks(
+  input: string,
+  part: Extract<TranscodePart, { kind: 'audio' }>,
+  signal: AbortSignal,
+): Promise<NonNullable<PartOutput['loudness']>> {
+  let log = '';
+  await run(tools.ffmpeg, measureArgs(input, part.tracks, part.settings), {
+    signal,
+    // Only the summaries at the end are read; the rest is bounded.
+    onStderr: (text) => {
+      log = (log + text).slice(-256_000);
+    },
+  });
+  const out: NonNullable<PartOutput['loudness']> = {};
+  for (const [i, t] of part.tracks.entries()) {
+    const source = parseSummary(log, `src${i}`);
+    const stereo = parseSummary(log, `dm${i}`);
+    if (!source || !stereo) throw new Error(`${t.name}: ebur128 reported no loudness`);
+    out[t.name] = { source, stereo, levelling: t.copy ? null : (levelling(stereo, part.settings) ?? null) };
+  }
+  // The limiter takes loudness with the peaks: those tracks are measured once more, limited, and
+  // their gain raised by what it took (the limiter stays at the ceiling, so the peaks do too).
+  const limited = part.tracks.flatMap((track, i) => {
+    const level = out[track.name]?.levelling;
+    return level?.limited ? [{ track, level, i }] : [];
+  });
+  if (limited.length && part.settings.loudness !== null) {
+    const target = part.settings.loudness;
+    log = '';
+    await run(tools.ffmpeg, limitedMeasureArgs(input, limited, part.settings), {
+      signal,
+      onStderr: (text) => {
+        log = (log + text).slice(-256_000);
+      },
+    });
+    for (const { track, level, i } of limited) {
+      const after = parseSummary(log, `lim${i}`);
+      const entry = out[track.name];
+      if (!after || !entry || !(after.integrated > -70)) continue;
+      const gainDb = Math.min(MAX_GAIN_DB, level.gainDb + (target - after.integrated));
+      entry.levelling = { gainDb: Math.round(gainDb * 100) / 100, limited: true };
+    }
+  }
+  return out;
 }
 
 /**
@@ -605,11 +815,11 @@ export async function publishGrowing(
       chunks.push(c);
     }
     if (chunks.length === 0 || chunks.length === plan.chunks) return false;
-    const { rungs, audioOut } = filmSegments(plan, chunks, audio);
+    const { rungs, audioOut, surroundOut } = filmSegments(plan, chunks, audio);
     const first = rungs[0];
     if (!first) return false;
     const hadMaster = await storage.stat({ bucket: output.bucket, key: keyUnder(output.prefix, 'master.m3u8') });
-    const wrote = await storePlaylists(storage, output, filmPlaylists(rungs, audioOut, plan.fps, false), {
+    const wrote = await storePlaylists(storage, output, filmPlaylists(rungs, audioOut, plan.fps, false, surroundOut), {
       ended: false,
       firstRung: first.name,
       segmentCount: first.segments.length,

@@ -47,6 +47,15 @@ export interface WorkerLimits {
   transcodeCrf?: number | null;
   /** Copy the source's video and AAC-LC audio when they already play (`TRANSCODE_COPY`). */
   transcodeCopy?: boolean;
+  /** Loudness, downmix and surround of the transcode's audio (`AUDIO_*`). */
+  audio?: {
+    loudness: number | null;
+    truePeak: number;
+    downmix: 'dialogue' | 'itu';
+    surround: 'ac3' | 'eac3' | null;
+  };
+  /** Read picture subtitles (PGS, VobSub, DVB) by OCR (`SUBTITLE_OCR`). */
+  subtitleOcr?: boolean;
 }
 
 /** The part processors of an app, for the queues whose jobs split into parts. */
@@ -93,6 +102,32 @@ const envSchema = (defaultPort: number) =>
       .transform((v) => (v === 'off' ? null : Number(v))),
     // `on`: a source's H.264 that every browser plays is its own top rung, its AAC-LC its own audio.
     TRANSCODE_COPY: z
+      .enum(['on', 'off'], { message: 'must be on or off' })
+      .default('on')
+      .transform((v) => v === 'on'),
+    // EBU R128 target of every stereo rendition, LUFS, or `off`: -18 is in the range AES TD1004
+    // gives for streaming (-16 to -20) and low enough that most films reach it by one fixed gain.
+    AUDIO_LOUDNESS: z
+      .string()
+      .default('-18')
+      .refine((v) => v === 'off' || (/^-\d{1,2}(\.\d)?$/.test(v) && Number(v) >= -40 && Number(v) <= -5), {
+        message: 'must be off or a loudness from -40 to -5 (LUFS)',
+      })
+      .transform((v) => (v === 'off' ? null : Number(v))),
+    AUDIO_TRUE_PEAK: z
+      .string()
+      .default('-1')
+      .refine((v) => /^-?\d(\.\d)?$/.test(v) && Number(v) >= -9 && Number(v) <= 0, {
+        message: 'must be a true peak from -9 to 0 (dBTP)',
+      })
+      .transform(Number),
+    AUDIO_DOWNMIX: z.enum(['dialogue', 'itu'], { message: 'must be dialogue or itu' }).default('dialogue'),
+    AUDIO_SURROUND: z
+      .enum(['ac3', 'eac3', 'off'], { message: 'must be ac3, eac3 or off' })
+      .default('ac3')
+      .transform((v) => (v === 'off' ? null : v)),
+    // `on`: PGS, VobSub and DVB subtitle tracks are read by tesseract into WebVTT.
+    SUBTITLE_OCR: z
       .enum(['on', 'off'], { message: 'must be on or off' })
       .default('on')
       .transform((v) => v === 'on'),
@@ -178,6 +213,13 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     transcodeChunkSeconds: config.TRANSCODE_CHUNK_SECONDS,
     transcodeCrf: config.TRANSCODE_CRF,
     transcodeCopy: config.TRANSCODE_COPY,
+    audio: {
+      loudness: config.AUDIO_LOUDNESS,
+      truePeak: config.AUDIO_TRUE_PEAK,
+      downmix: config.AUDIO_DOWNMIX,
+      surround: config.AUDIO_SURROUND,
+    },
+    subtitleOcr: config.SUBTITLE_OCR,
   });
   const parts = options.parts?.(storage) ?? {};
   const missing = settings.find((s) => !processors[s.queue]);

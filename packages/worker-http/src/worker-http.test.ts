@@ -447,6 +447,14 @@ describe('service shell', () => {
       [{ TRANSCODE_CRF: '22.5' }, /^TRANSCODE_CRF: /],
       [{ TRANSCODE_CRF: 'high' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
       [{ TRANSCODE_COPY: 'yes' }, /^TRANSCODE_COPY: must be on or off/],
+      // A loudness target is negative LUFS; 0 or a positive number is a mistake, not a level.
+      [{ AUDIO_LOUDNESS: '-3' }, /^AUDIO_LOUDNESS: must be off or a loudness from -40 to -5/],
+      [{ AUDIO_LOUDNESS: '18' }, /^AUDIO_LOUDNESS: /],
+      [{ AUDIO_LOUDNESS: 'loud' }, /^AUDIO_LOUDNESS: /],
+      [{ AUDIO_TRUE_PEAK: '1' }, /^AUDIO_TRUE_PEAK: must be a true peak from -9 to 0/],
+      [{ AUDIO_DOWNMIX: 'nightmode' }, /^AUDIO_DOWNMIX: must be dialogue or itu/],
+      [{ AUDIO_SURROUND: 'dts' }, /^AUDIO_SURROUND: must be ac3, eac3 or off/],
+      [{ SUBTITLE_OCR: 'true' }, /^SUBTITLE_OCR: must be on or off/],
     ] as const) {
       const started = startWorkerApp({
         name: 'thumbnail-generator',
@@ -485,6 +493,43 @@ describe('service shell', () => {
       expect(seen?.transcodeCrf).toBe(crf);
       expect(seen?.transcodeCopy).toBe(copy);
       expect(seen?.transcodeChunkSeconds).toBe(0);
+    }
+  });
+
+  it('hands the audio and OCR settings over as parsed, with their defaults', async () => {
+    const env = { ...redis.env, MEDIA_ROOT: tmpdir(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
+    for (const [set, audio, ocr] of [
+      [{}, { loudness: -18, truePeak: -1, downmix: 'dialogue', surround: 'ac3' }, true],
+      [
+        {
+          AUDIO_LOUDNESS: 'off',
+          AUDIO_TRUE_PEAK: '-2.5',
+          AUDIO_DOWNMIX: 'itu',
+          AUDIO_SURROUND: 'off',
+          SUBTITLE_OCR: 'off',
+        },
+        { loudness: null, truePeak: -2.5, downmix: 'itu', surround: null },
+        false,
+      ],
+      [
+        { AUDIO_LOUDNESS: '-23', AUDIO_SURROUND: 'eac3' },
+        { loudness: -23, truePeak: -1, downmix: 'dialogue', surround: 'eac3' },
+        true,
+      ],
+    ] as const) {
+      let seen: WorkerLimits | undefined;
+      await startWorkerApp({
+        name: 'thumbnail-generator',
+        defaultPort: 0,
+        routes: {},
+        processors: (_storage, limits) => {
+          seen = limits;
+          return {};
+        },
+        env: { ...env, ...set },
+      }).catch((error) => error);
+      expect(seen?.audio).toEqual(audio);
+      expect(seen?.subtitleOcr).toBe(ocr);
     }
   });
 });

@@ -82,6 +82,13 @@ export const trickplayResult = z
   })
   .strict();
 
+/** An EBU R128 measurement. */
+const loudness = z.object({
+  integrated: z.number(),
+  range: z.number(),
+  truePeak: z.number().nullable(),
+});
+
 /** `video:transcode` result. */
 export const transcodeResult = z
   .object({
@@ -144,6 +151,35 @@ export const transcodeResult = z
         sourceChannels: z.number().int().positive(),
         /** The source's AAC-LC (mono or stereo) as it is; false: encoded as stereo AAC. */
         copied: z.boolean(),
+        /** Why the stereo rendition was encoded rather than copied; null when copied. */
+        copyRefusal: z.string().nullable(),
+        /** EBU R128 of the source track, as it is (LUFS, LU, dBTP; true peak null for silence). */
+        loudness: loudness.nullable(),
+        /** How the stereo rendition was brought to the target (`AUDIO_LOUDNESS`); null when it was not. */
+        levelling: z
+          .object({
+            targetLufs: z.number(),
+            truePeakCeiling: z.number(),
+            /** The one gain of the whole track, dB. */
+            gainDb: z.number(),
+            /** Whether a true-peak limiter took down the peaks that gain would have put over the ceiling. */
+            limited: z.boolean(),
+            /** The stereo signal (after any downmix) before the gain. */
+            before: loudness,
+          })
+          .nullable(),
+        /** The stereo downmix of a surround track (`AUDIO_DOWNMIX`); null for mono and stereo tracks. */
+        downmix: z.enum(['dialogue', 'itu']).nullable(),
+        /** The multichannel rendition of a 5.1/7.1 track (`AUDIO_SURROUND`), in the `audio-mc` group. */
+        surround: z
+          .object({
+            codec: z.enum(['ac-3', 'ec-3']),
+            channels: z.number().int().positive(),
+            /** The source's own AC-3/E-AC-3 as it is. */
+            copied: z.boolean(),
+            playlistKey: z.string(),
+          })
+          .nullable(),
         playlistKey: z.string(),
       }),
     ),
@@ -205,8 +241,18 @@ export const subtitleResult = z
         forced: z.boolean().optional(),
         /** The track's WebVTT media playlist, when a master was given. */
         playlistKey: z.string().optional(),
+        /** A picture track (PGS, VobSub, DVB) read by OCR: tesseract's language. */
+        ocrLanguage: z.string().optional(),
       }),
     ),
-    skipped: z.array(z.object({ streamIndex: z.number().int().nonnegative(), codec: z.string(), reason: z.string() })),
+    /** Streams not converted: a stable code (`OCR_NO_LANGUAGE`, `UNSUPPORTED_CODEC`…) and why. */
+    skipped: z.array(
+      z.object({
+        streamIndex: z.number().int().nonnegative(),
+        codec: z.string(),
+        code: z.string(),
+        reason: z.string(),
+      }),
+    ),
   })
   .strict();
