@@ -90,6 +90,13 @@ RUN ldconfig \
  && ffprobe -hide_banner -version > /dev/null
 
 FROM media-runtime AS video-processor
+# OCR of picture subtitles (PGS, VobSub, DVB): tesseract with the languages most libraries have; a
+# track in another language is skipped with OCR_NO_LANGUAGE until its tesseract-ocr-<lang> is added.
+ARG OCR_LANGUAGES="eng fra deu spa ita por nld"
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends tesseract-ocr $(for l in ${OCR_LANGUAGES}; do printf 'tesseract-ocr-%s ' "$l"; done) \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+ && tesseract --list-langs > /dev/null
 COPY --from=build /out/video-processor /app
 ENV PORT=5005
 EXPOSE 5005

@@ -1,7 +1,8 @@
 // `pnpm test:browser`: two independent HLS players (hls.js and shaka-player, from npm) in Debian's
 // chromium, in a web app served from another origin than the gateway (CORS_ORIGINS), play a real
-// ingest of a source made here the way phones and cameras make them (23.976 fps, B-frames, AAC,
-// subtitles at odd times), and each subtitle cue must start at the source's time on the video's
+// ingest of a source made here the way web rips carry films (23.976 fps, B-frames, 5.1 AC-3, so
+// the master also lists AC-3 variants beside the stereo AAC ones, and subtitles at odd times), and
+// each subtitle cue must start at the source's time on the video's
 // own clock, within one frame. Not part of `npm test`: it needs chromium.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,7 +47,9 @@ const made = spawnSync('ffmpeg', [
   ...['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=24000/1001:duration=14`],
   ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=14:sample_rate=48000', '-i', join(dir, 'dialogue.srt')],
   ...['-map', '0:v', '-map', '1:a', '-map', '2:s', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3'],
-  ...['-c:a', 'aac', '-b:a', '128k', '-c:s', 'srt', '-metadata:s:s:0', 'language=eng', source],
+  // 5.1 AC-3, as web rips carry it: the master then also lists AC-3 variants (group audio-mc),
+  // which these browsers cannot decode, and the players must keep to the stereo AAC ones.
+  ...['-c:a', 'ac3', '-ac', '6', '-b:a', '384k', '-c:s', 'srt', '-metadata:s:s:0', 'language=eng', source],
 ]);
 if (made.status !== 0) fail(`could not make the source: ${made.stderr}`);
 // What the source says, read back by ffmpeg (not our numbers): the cue starts as muxed.

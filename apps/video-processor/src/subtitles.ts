@@ -13,15 +13,32 @@ import {
   uniqueNames,
   withSubtitles,
 } from './master.js';
+import { installedOcrLanguages, OCR_CODECS, OcrError, ocrTrack, ocrVtt, tesseractLanguage } from './ocr.js';
 
 const TEXT_CODECS = new Set(['subrip', 'srt', 'ass', 'ssa', 'webvtt', 'mov_text', 'text']);
-const BITMAP_CODECS = new Set(['dvd_subtitle', 'hdmv_pgs_subtitle', 'dvb_subtitle', 'xsub']);
 
-/** What to do with a subtitle stream of `codec`. */
-export function classifySubtitle(codec: string): { convert: true } | { convert: false; reason: string } {
-  if (TEXT_CODECS.has(codec)) return { convert: true };
-  if (BITMAP_CODECS.has(codec)) return { convert: false, reason: 'bitmap subtitles cannot be converted to WebVTT' };
-  return { convert: false, reason: `unsupported subtitle codec ${codec}` };
+/** Why a subtitle stream is not in the output: a stable code and a sentence. */
+export type SkipCode =
+  | 'OCR_OFF'
+  | 'OCR_NOT_INSTALLED'
+  | 'OCR_NO_LANGUAGE'
+  | 'OCR_EMPTY'
+  | 'UNSUPPORTED_CODEC'
+  | OcrError['code'];
+
+/** What to do with a subtitle stream of `codec`: converted as text, read by OCR, or skipped. */
+export function classifySubtitle(
+  codec: string,
+): { convert: 'text' | 'ocr' } | { convert: false; code: SkipCode; reason: string } {
+  if (TEXT_CODECS.has(codec)) return { convert: 'text' };
+  if (OCR_CODECS.has(codec)) return { convert: 'ocr' };
+  return { convert: false, code: 'UNSUPPORTED_CODEC', reason: `unsupported subtitle codec ${codec}` };
+}
+
+/** Settings of the subtitle stage. */
+export interface SubtitleOptions {
+  /** Read PGS, VobSub and DVB tracks by OCR (`SUBTITLE_OCR`). @default true */
+  ocr?: boolean;
 }
 
 const names = new Intl.DisplayNames(['en'], { type: 'language' });
@@ -55,6 +72,7 @@ export async function subtitles(
   payload: Payload<'video:subtitle'>,
   job: Pick<JobContext, 'progress' | 'signal'>,
   storage: MediaStorage,
+  options: SubtitleOptions = {},
 ): Promise<JobResult<'video:subtitle'>> {
   return withLocalFile(storage, payload.source, async (input) => {
     const info = await probe(input, job.signal);
@@ -75,31 +93,80 @@ export async function subtitles(
         await job.progress((done / Math.max(1, total)) * 90);
         return { key: keyUnder(payload.output.prefix, name), cueCount, file };
       };
+      let ocrLanguages: Promise<Set<string> | undefined> | undefined;
       for (const stream of info.subtitles) {
         const verdict = classifySubtitle(stream.codec);
+        const skip = (code: SkipCode, reason: string) =>
+          skipped.push({ streamIndex: stream.index, codec: stream.codec, code, reason });
         if (!verdict.convert) {
-          skipped.push({ streamIndex: stream.index, codec: stream.codec, reason: verdict.reason });
+          skip(verdict.code, verdict.reason);
           continue;
         }
         const language = safeLang(stream.language);
+        const track = {
+          language,
+          label: subtitleLabel(language, stream.title),
+          origin: 'embedded' as const,
+          streamIndex: stream.index,
+          default: stream.default,
+          forced: stream.forced,
+        };
+        const name = `sub_${language}_${stream.index}.vtt`;
+        if (verdict.convert === 'ocr') {
+          if (options.ocr === false) {
+            skip('OCR_OFF', 'picture subtitles are read by OCR, and SUBTITLE_OCR is off');
+            continue;
+          }
+          ocrLanguages ??= installedOcrLanguages(job.signal);
+          const installed = await ocrLanguages;
+          const ocrLanguage = tesseractLanguage(stream.language);
+          if (!installed) {
+            skip('OCR_NOT_INSTALLED', 'picture subtitles are read by OCR, and tesseract is not installed');
+            continue;
+          }
+          if (!ocrLanguage || !installed.has(ocrLanguage)) {
+            skip(
+              'OCR_NO_LANGUAGE',
+              ocrLanguage
+                ? `no OCR data for ${ocrLanguage} (install tesseract-ocr-${ocrLanguage.replace('_', '-')})`
+                : 'the track names no language to read it in',
+            );
+            continue;
+          }
+          const read = await withTempDir('ocr', async (work) => {
+            try {
+              return await ocrTrack(input, stream.index, stream.codec, ocrLanguage, work, job.signal);
+            } catch (error) {
+              if (error instanceof OcrError) return error;
+              throw error;
+            }
+          });
+          if (read instanceof OcrError) {
+            skip(read.code, read.message);
+            continue;
+          }
+          // A menu entry that never shows a word is worse than none.
+          if (read.length === 0) {
+            skip('OCR_EMPTY', 'no picture of the track held text');
+            continue;
+          }
+          const file = join(dir, name);
+          await writeFile(file, ocrVtt(read));
+          done += 1;
+          await job.progress((done / Math.max(1, total)) * 90);
+          out.push({
+            file,
+            localStart: videoStart,
+            track: { ...track, key: keyUnder(payload.output.prefix, name), cueCount: read.length, ocrLanguage },
+          });
+          continue;
+        }
         // -copyts: cue times as authored, on the source's own timeline.
         const { file, ...converted } = await convert(
           ['-copyts', ...inputArgs(input), '-map', `0:${stream.index}`],
-          `sub_${language}_${stream.index}.vtt`,
+          name,
         );
-        out.push({
-          file,
-          localStart: videoStart,
-          track: {
-            ...converted,
-            language,
-            label: subtitleLabel(language, stream.title),
-            origin: 'embedded',
-            streamIndex: stream.index,
-            default: stream.default,
-            forced: stream.forced,
-          },
-        });
+        out.push({ file, localStart: videoStart, track: { ...converted, ...track } });
       }
       for (const [i, sidecar] of (payload.sidecars ?? []).entries()) {
         const path = await storage.localPath({ bucket: sidecar.bucket, key: sidecar.key }, { dir });

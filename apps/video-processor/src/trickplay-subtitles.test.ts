@@ -156,7 +156,7 @@ describe('video:subtitle', () => {
     expect(none).toEqual({ tracks: [], skipped: [] });
   });
 
-  it('a bitmap-only source gives an empty list plus a skipped entry', async () => {
+  it('a picture track without a picture gives an empty list plus a skipped entry', async () => {
     await makeBitmapSubtitleSample(join(root, 'media', 'uploads'), 'bluray');
     const result = await subtitles(
       {
@@ -171,18 +171,25 @@ describe('video:subtitle', () => {
     expect(result).toEqual({
       tracks: [],
       skipped: [
-        { streamIndex: 1, codec: 'hdmv_pgs_subtitle', reason: 'bitmap subtitles cannot be converted to WebVTT' },
+        {
+          streamIndex: 1,
+          codec: 'hdmv_pgs_subtitle',
+          code: 'OCR_EMPTY',
+          reason: 'no picture of the track held text',
+        },
       ],
     });
   });
 
-  it('skips bitmap codecs with a reason', () => {
-    for (const codec of ['dvd_subtitle', 'hdmv_pgs_subtitle', 'dvb_subtitle', 'xsub']) {
-      expect(classifySubtitle(codec)).toEqual({
-        convert: false,
-        reason: 'bitmap subtitles cannot be converted to WebVTT',
-      });
+  it('reads PGS, VobSub and DVB by OCR, skips other picture codecs with a code', () => {
+    for (const codec of ['dvd_subtitle', 'hdmv_pgs_subtitle', 'dvb_subtitle']) {
+      expect(classifySubtitle(codec)).toEqual({ convert: 'ocr' });
     }
-    expect(classifySubtitle('subrip')).toEqual({ convert: true });
+    expect(classifySubtitle('xsub')).toEqual({
+      convert: false,
+      code: 'UNSUPPORTED_CODEC',
+      reason: 'unsupported subtitle codec xsub',
+    });
+    expect(classifySubtitle('subrip')).toEqual({ convert: 'text' });
   });
 });
