@@ -6,7 +6,7 @@
 // own clock, within one frame. Not part of `npm test`: it needs chromium.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,15 @@ const appPort = await freePort();
 const appOrigin = `http://127.0.0.1:${appPort}`;
 say(`running the demo on ${source} with CORS_ORIGINS=${appOrigin}`);
 const { running, gateway, stop: stopAll } = await keptDemo(join(dir, 'demo'), [source], { CORS_ORIGINS: appOrigin });
+
+// The stored master offers the surround set too, so the players are choosing, not just playing.
+const masters = (await readdir(join(dir, 'demo'), { recursive: true })).filter((p) => p.endsWith('master.m3u8'));
+const masterText = masters.length ? await readFile(join(dir, 'demo', masters[0]), 'utf8') : '';
+if (!/CODECS="avc1\.[0-9a-f]{6},ac-3".*AUDIO="audio-mc"/.test(masterText))
+  fail(`the master lists no AC-3 variants:\n${masterText}`);
+say(
+  `master: ${masterText.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF')).length} variants, AC-3 ones among them`,
+);
 
 // The family's caller token, as the web app would hold it.
 const callerToken = await callerTokenFor(running);
