@@ -1,3 +1,4 @@
+export { DEFAULT_AUDIO, measureArgs } from './audio.js';
 export { chunkArgs, planChunks } from './chunks.js';
 export { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 export { LADDER, planLadder } from './ladder.js';
