@@ -38,28 +38,21 @@ async function ingest(name: string, file: string, audio: Partial<AudioSettings> 
   return { result, dir: join(media, 'hls', name) };
 }
 
-/** ebur128 of a stored rendition, read as a player does (its playlist), with its own reading of the log. */
-async function measured(playlist: string, filters = '') {
+/** ffmpeg's log of reading `playlist` (as a player does) through `filters`. */
+async function readLog(playlist: string, filters: string) {
   let log = '';
-  await run(
-    tools.ffmpeg,
-    [
-      '-hide_banner',
-      '-nostdin',
-      '-i',
-      playlist,
-      '-af',
-      `${filters}ebur128=peak=true:framelog=verbose`,
-      '-f',
-      'null',
-      '-',
-    ],
-    {
-      onStderr: (t) => {
-        log += t;
-      },
+  const args = ['-hide_banner', '-nostdin', '-i', playlist, '-af', filters, '-f', 'null', '-'];
+  await run(tools.ffmpeg, args, {
+    onStderr: (t) => {
+      log += t;
     },
-  );
+  });
+  return log;
+}
+
+/** ebur128 of a stored rendition, with this test's own reading of its summary. */
+async function measured(playlist: string) {
+  const log = await readLog(playlist, 'ebur128=peak=true:framelog=verbose');
   const summary = log.slice(log.lastIndexOf('Summary:'));
   const value = (re: RegExp) => Number(re.exec(summary)?.[1]);
   return { integrated: value(/I:\s+(-?[\d.]+) LUFS/), truePeak: value(/Peak:\s+(-?[\d.]+) dBFS/) };
@@ -67,26 +60,7 @@ async function measured(playlist: string, filters = '') {
 
 /** RMS level (dB) of a rendition's first channel through `filters`. */
 async function rms(playlist: string, filters: string) {
-  let log = '';
-  await run(
-    tools.ffmpeg,
-    [
-      '-hide_banner',
-      '-nostdin',
-      '-i',
-      playlist,
-      '-af',
-      `${filters},astats=measure_perchannel=RMS_level:measure_overall=none`,
-      '-f',
-      'null',
-      '-',
-    ],
-    {
-      onStderr: (t) => {
-        log += t;
-      },
-    },
-  );
+  const log = await readLog(playlist, `${filters},astats=measure_perchannel=RMS_level:measure_overall=none`);
   return Number(/RMS level dB: (-?[\d.]+)/.exec(log)?.[1]);
 }
 

@@ -29,7 +29,6 @@ import type { WorkerLimits } from '@nself-tv/worker-http';
 import { z } from 'zod';
 import {
   type AudioSettings,
-  type AudioTrackWork,
   audioArgs,
   audioCodec,
   DEFAULT_AUDIO,
@@ -742,6 +741,18 @@ export async function runTranscodePart(
   );
 }
 
+/** Runs an ebur128 pass; its log's tail, where the summaries are (the rest is bounded away). */
+async function meterLog(args: string[], signal: AbortSignal): Promise<string> {
+  let log = '';
+  await run(tools.ffmpeg, args, {
+    signal,
+    onStderr: (text) => {
+      log = (log + text).slice(-256_000);
+    },
+  });
+  return log;
+}
+
 /**
  * The first pass of the audio part: every track's loudness as it is and as the stereo it becomes,
  * and the gain that stereo gets. A track ebur128 could not measure is left at its level.
@@ -751,14 +762,7 @@ async function measureTracks(
   part: Extract<TranscodePart, { kind: 'audio' }>,
   signal: AbortSignal,
 ): Promise<NonNullable<PartOutput['loudness']>> {
-  let log = '';
-  await run(tools.ffmpeg, measureArgs(input, part.tracks, part.settings), {
-    signal,
-    // Only the summaries at the end are read; the rest is bounded.
-    onStderr: (text) => {
-      log = (log + text).slice(-256_000);
-    },
-  });
+  const log = await meterLog(measureArgs(input, part.tracks, part.settings), signal);
   const out: NonNullable<PartOutput['loudness']> = {};
   for (const [i, t] of part.tracks.entries()) {
     const source = parseSummary(log, `src${i}`);
@@ -774,15 +778,9 @@ async function measureTracks(
   });
   if (limited.length && part.settings.loudness !== null) {
     const target = part.settings.loudness;
-    log = '';
-    await run(tools.ffmpeg, limitedMeasureArgs(input, limited, part.settings), {
-      signal,
-      onStderr: (text) => {
-        log = (log + text).slice(-256_000);
-      },
-    });
+    const checked = await meterLog(limitedMeasureArgs(input, limited, part.settings), signal);
     for (const { track, level, i } of limited) {
-      const after = parseSummary(log, `lim${i}`);
+      const after = parseSummary(checked, `lim${i}`);
       const entry = out[track.name];
       if (!after || !entry || !(after.integrated > -70)) continue;
       const gainDb = Math.min(MAX_GAIN_DB, level.gainDb + (target - after.integrated));
