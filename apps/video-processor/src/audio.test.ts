@@ -5,7 +5,7 @@ import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AudioSettings, DEFAULT_AUDIO } from './audio.js';
-import { transcode } from './transcode.js';
+import { transcode, transcodePart } from './transcode.js';
 
 // Every stereo rendition at one loudness without pumping, a surround track kept beside its
 // stereo downmix, and a downmix that keeps the centre's dialogue: measured on what was stored.
@@ -195,5 +195,20 @@ describe('surround: a 5.1 track keeps its channels beside the stereo', () => {
     const eac3 = await ingest('film51-eac3', 'film51.mkv', { surround: 'eac3' });
     expect(eac3.result.audioTracks[0]?.surround).toMatchObject({ codec: 'ec-3', channels: 6, copied: false });
     expect(await readFile(join(eac3.dir, 'master.m3u8'), 'utf8')).toMatch(/CODECS="avc1\.[0-9a-f]{6},ec-3"/);
+  });
+});
+
+describe('an audio part queued before levelling', () => {
+  it('still parses, and is encoded as it was then: level kept, ITU downmix, no surround', () => {
+    const part = transcodePart.parse({
+      kind: 'audio',
+      source: { bucket: 'media', key: 'up/film.mkv' },
+      output: { bucket: 'media', prefix: 'hls/film/' },
+      tracks: [{ index: 1, name: 'audio_en_0', copy: false }],
+    });
+    expect(part).toMatchObject({
+      tracks: [{ index: 1, name: 'audio_en_0', channels: 2 }],
+      settings: { loudness: null, downmix: 'itu', surround: null },
+    });
   });
 });

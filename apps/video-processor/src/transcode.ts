@@ -156,13 +156,14 @@ interface TranscodePlan {
     entry: MediaEntry;
     sourceChannels: number;
     copied: boolean;
-    /** Why the stereo rendition is encoded rather than copied. */
-    copyRefusal: string | null;
-    downmix: AudioSettings['downmix'] | null;
+    /** Why the stereo rendition is encoded rather than copied (absent in plans made before). */
+    copyRefusal?: string | null;
+    downmix?: AudioSettings['downmix'] | null;
     /** The multichannel rendition beside the stereo one. */
     surround?: { folder: string; entry: MediaEntry; codec: 'ac3' | 'eac3'; copied: boolean } | undefined;
   }[];
-  audioSettings: AudioSettings;
+  /** Absent in plans made before the sound work. */
+  audioSettings?: AudioSettings;
   chunks: number;
   hasStill: boolean;
   trickplay?: ThumbnailPlan | undefined;
@@ -184,7 +185,8 @@ export const transcodePart = z.discriminatedUnion('kind', [
           z.object({
             index: z.number().int().nonnegative(),
             name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+$/),
-            channels: z.number().int().positive().max(64),
+            // Absent in parts queued before the sound work: those keep its stereo-only downmix.
+            channels: z.number().int().positive().max(64).default(2),
             copy: z.boolean().optional(),
             surround: z
               .object({
@@ -198,6 +200,7 @@ export const transcodePart = z.discriminatedUnion('kind', [
         )
         .min(1)
         .max(64),
+      // Absent in parts queued before levelling: encoded as they were then (level kept, ITU downmix).
       settings: z
         .object({
           loudness: z.number().min(-70).max(0).nullable(),
@@ -205,7 +208,8 @@ export const transcodePart = z.discriminatedUnion('kind', [
           downmix: z.enum(['dialogue', 'itu']),
           surround: z.enum(['ac3', 'eac3']).nullable(),
         })
-        .strict(),
+        .strict()
+        .default({ loudness: null, truePeak: -1, downmix: 'itu', surround: null }),
     })
     .strict(),
 ]);
@@ -583,10 +587,10 @@ async function assemble(
         default: a.entry.default,
         sourceChannels: a.sourceChannels,
         copied: a.copied,
-        copyRefusal: a.copyRefusal,
+        copyRefusal: a.copyRefusal ?? null,
         loudness: measured ? loudnessOf(measured.source) : null,
         levelling:
-          measured?.levelling && plan.audioSettings.loudness !== null
+          measured?.levelling && plan.audioSettings && plan.audioSettings.loudness !== null
             ? {
                 targetLufs: plan.audioSettings.loudness,
                 truePeakCeiling: plan.audioSettings.truePeak,
@@ -595,7 +599,7 @@ async function assemble(
                 before: loudnessOf(measured.stereo),
               }
             : null,
-        downmix: a.downmix,
+        downmix: a.downmix ?? null,
         surround: a.surround
           ? {
               codec: audioCodec(a.surround.codec),
