@@ -240,11 +240,16 @@ export async function ocrTrack(
   );
 
   const cues: OcrCue[] = [];
+  // Pictures and events are both in time order: one walk over the events, not a search per picture.
+  let cursor = 0;
   for (let k = 0; k < count; k++) {
     const box = boxes[k] as (typeof boxes)[number];
+    while (cursor < shown.length && (shown[cursor] as (typeof shown)[number]).start < box.time - 0.002) cursor++;
     // The event the picture belongs to: the one shown at its time (to a couple of milliseconds).
-    const at = shown.findIndex((e) => e.rects > 0 && Math.abs(e.start - box.time) < 0.002);
-    if (at < 0) continue;
+    let at = cursor;
+    while (at < shown.length && (shown[at] as (typeof shown)[number]).rects === 0) at++;
+    const found = shown[at];
+    if (!found || Math.abs(found.start - box.time) >= 0.002) continue;
     const event = shown[at] as (typeof shown)[number];
     const next = shown[at + 1]?.start;
     // A VobSub event says how long it shows; PGS and DVB are cleared by the next event.
