@@ -37,6 +37,7 @@ export default defineConfig({
       project('packages/cache', { redis: true, lua: true, testTimeoutMs: 60_000 }),
       project('packages/sessions', { redis: true, lua: true, testTimeoutMs: 60_000 }),
       project('packages/metrics', { redis: true }),
+      project('packages/service'),
       project('packages/worker-http', { redis: true }),
       project('apps/stream-gateway', { redis: true }),
       project('apps/video-processor', { testTimeoutMs: 120_000 }),

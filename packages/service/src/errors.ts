@@ -1,0 +1,79 @@
+/**
+ * Every error an nself-tv app answers over HTTP, in one table: its code (the
+ * body's `error`), its status and the message used when the thrower gives
+ * none. Apps throw {@link HttpError} with a code from here; the OpenAPI
+ * documents list these codes, and a test fails when they disagree.
+ */
+export const HTTP_ERRORS = {
+  bad_request: { status: 400, message: 'the request is malformed' },
+  unauthorized: { status: 401, message: 'credentials are missing or invalid' },
+  policy_denied: { status: 403, message: 'this is not allowed' },
+  not_found: { status: 404, message: 'no such resource' },
+  /** The gateway's: a session that does not exist, has ended or is someone else's. */
+  session_not_found: { status: 404, message: 'no such session; admit again' },
+  conflict: { status: 409, message: 'the request conflicts with an earlier one' },
+  payload_too_large: { status: 413, message: 'the body is larger than this route accepts' },
+  unsupported_media_type: { status: 415, message: 'the body must be application/json' },
+  rate_limited: { status: 429, message: 'too many requests; retry later' },
+  /** The gateway's: the family watches as many streams as it may. */
+  concurrency_limit: { status: 429, message: 'your family already watches as many streams as it may' },
+  /** The gateway's: the device plays as many streams as it may. */
+  device_limit: { status: 429, message: 'this device already plays as many streams as it may' },
+  internal_error: { status: 500, message: 'something went wrong; the request id identifies it in the logs' },
+  service_unavailable: { status: 503, message: 'a service this needs does not answer; retry shortly' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A code of {@link HTTP_ERRORS}. */
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
+
+/** Every code, in the registry's order. */
+export const HTTP_ERROR_CODES = Object.keys(HTTP_ERRORS) as HttpErrorCode[];
+
+/** The status of `code`. */
+export const statusOf = (code: HttpErrorCode): number => HTTP_ERRORS[code].status;
+
+/**
+ * An error that answers `{ error, message, field?, ...extra }` with its
+ * code's status.
+ * @example throw new HttpError('not_found', `no job ${id}`)
+ */
+export class HttpError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: HttpErrorCode,
+    message: string = HTTP_ERRORS[code].message,
+    /** Extra body fields: `field` (the request field at fault), or an app's own such as `activeSessions`. */
+    readonly extra: { field?: string; [name: string]: unknown } = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = HTTP_ERRORS[code].status;
+  }
+
+  /** The response body. */
+  body(): Record<string, unknown> {
+    return { error: this.code, message: this.message, ...this.extra };
+  }
+}
+
+/**
+ * JSON Schema of the error body for an OpenAPI document: `codes` are the
+ * `error` values the app answers (all of the registry by default), `extra`
+ * any fields of its own.
+ */
+export function errorBodySchema(
+  codes: readonly HttpErrorCode[] = HTTP_ERROR_CODES,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    type: 'object',
+    required: ['error', 'message'],
+    properties: {
+      error: { type: 'string', enum: [...codes] },
+      message: { type: 'string' },
+      field: { type: 'string', description: 'The request field at fault (400 only).' },
+      ...extra,
+    },
+  };
+}

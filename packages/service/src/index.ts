@@ -1,0 +1,19 @@
+export type { HttpErrorCode } from './errors.js';
+export { errorBodySchema, HTTP_ERROR_CODES, HTTP_ERRORS, HttpError, statusOf } from './errors.js';
+export type { HttpErrorsOptions } from './http.js';
+export { httpErrors, jsonBodies } from './http.js';
+export type { MetricsSource, PingableConnection, ProbeOptions } from './probes.js';
+export { registerProbes } from './probes.js';
+export type { RunningService } from './run-service.js';
+export { runService } from './run-service.js';
+export type { Env, SettingProblem, Settings, SettingsValues, VariableDoc } from './settings.js';
+export {
+  ConfigError,
+  defineSettings,
+  flag,
+  parseSettings,
+  serviceSettings,
+  setOnly,
+  settingsTable,
+  wholeNumber,
+} from './settings.js';
