@@ -1,12 +1,16 @@
 // Rewrites the generated tables in the READMEs: the key namespaces from @nself-tv/redis-keys, the
-// ingest stages from @nself-tv/queues (run `pnpm build` first). Their tests fail when a README drifts.
+// ingest stages from @nself-tv/queues, every environment variable from the settings schemas and the
+// HTTP error registry (apps/demo's readme-tables; run `pnpm build` first). Their tests fail when a
+// README drifts.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readmeTables } from '../apps/demo/dist/readme-tables.js';
 import { renderStageTable } from '../packages/queues/dist/index.js';
 import { renderNamespaceTable } from '../packages/redis-keys/dist/index.js';
 
 const tables = [
   { marker: 'namespaces', table: renderNamespaceTable(), files: ['README.md', 'packages/redis-keys/README.md'] },
   { marker: 'stages', table: renderStageTable(), files: ['packages/queues/README.md'] },
+  ...Object.entries(readmeTables()).map(([marker, table]) => ({ marker, table, files: ['README.md'] })),
 ];
 for (const { marker, table, files } of tables) {
   for (const file of files) {

@@ -1,3 +1,3 @@
 import { buildConfig } from '../../tsup.shared.js';
 
-export default buildConfig({ entry: ['src/main.ts'], dts: false });
+export default buildConfig({ entry: ['src/main.ts', 'src/readme-tables.ts'], dts: false });

@@ -1,9 +1,11 @@
 import { createKeyspace, namespaceTtl, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
+import { errorDocsProblems } from '@nself-tv/service';
 import { SESSION_DEFAULTS } from '@nself-tv/sessions';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { loadGatewayConfig } from './config.js';
+import { ConfigError, loadGatewayConfig } from './config.js';
+import { openApiDocument } from './openapi.js';
 import { AUTH_SECRET, gatewayKit, PLAYBACK_SECRET, token } from './test-helpers.js';
 
 const redis = useTestRedis();
@@ -206,12 +208,10 @@ describe('bad input', () => {
       ['missing field', { body: { mediaId: 'm' } }, 'deviceId'],
       ['unknown field', { body: { mediaId: 'm', deviceId: 'd', admin: true } }, 'admin'],
       ['array body', { body: [1, 2] }, undefined],
-      ['oversized body', { raw: JSON.stringify({ mediaId: 'm', deviceId: 'd', pad: 'x'.repeat(4096) }) }, undefined],
       ['unicode id', { body: { mediaId: 'película', deviceId: 'd' } }, 'mediaId'],
       ['key-breaking id', { body: { mediaId: 'm', deviceId: 'tv:*' } }, 'deviceId'],
       ['braces id', { body: { mediaId: 'm', deviceId: '{x}' } }, 'deviceId'],
       ['empty id', { body: { mediaId: '', deviceId: 'd' } }, 'mediaId'],
-      ['not JSON content type', { raw: 'mediaId=m', headers: { 'content-type': 'text/plain' } }, undefined],
     ];
     for (const [label, options, field] of cases) {
       const res = await gw.call('POST', '/api/v1/admit', { token: t, ...options });
@@ -219,6 +219,24 @@ describe('bad input', () => {
       expect(res.body.error, label).toBe('bad_request');
       expect(typeof res.body.message, label).toBe('string');
       if (field) expect(res.body.field, label).toBe(field);
+    }
+    // Fastify's own errors keep their status, as in the worker apps: 413 and 415.
+    for (const [label, options, status, error] of [
+      [
+        'oversized body',
+        { raw: JSON.stringify({ mediaId: 'm', deviceId: 'd', pad: 'x'.repeat(4096) }) },
+        413,
+        'payload_too_large',
+      ],
+      [
+        'not JSON content type',
+        { raw: 'mediaId=m', headers: { 'content-type': 'text/plain' } },
+        415,
+        'unsupported_media_type',
+      ],
+    ] as const) {
+      const res = await gw.call('POST', '/api/v1/admit', { token: t, ...options });
+      expect({ status: res.status, error: res.body.error }, label).toEqual({ status, error });
     }
     const badPath = await gw.call('POST', `/api/v1/heartbeat/${encodeURIComponent('a:b*')}`, {
       token: t,
@@ -295,6 +313,10 @@ describe('operations', () => {
     expect((await gw.call('GET', '/metrics')).body.text).toContain('nself_tv_stream_heartbeats_total{result="ok"} 1');
   });
 
+  it('documents exactly the error codes of the registry it answers, each at its status', () => {
+    expect(errorDocsProblems(openApiDocument)).toEqual([]);
+  });
+
   it('reports not ready (503) when Redis is down', async () => {
     const server = await startRedisServer();
     const gw = await start({ REDIS_URL: server.url });
@@ -307,6 +329,40 @@ describe('operations', () => {
     expect(admit.status).toBe(503);
     expect(admit.body.message).not.toMatch(/ECONN|ioredis|stack/i);
     await server.close();
+  });
+
+  it('refuses to start with one error naming every bad variable', () => {
+    const error = (() => {
+      try {
+        loadGatewayConfig({
+          ...redis.env,
+          PORT: 'eighty',
+          AUTH_JWT_SECRET: 'short',
+          PLAYBACK_JWT_SECRET: 'also-short',
+          CORS_ORIGINS: 'https://tv.example.com/app',
+          STORAGE: 'ftp',
+          SESSIONS_REDIS_PORT: '0',
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.problems.map((p) => p.variable)).toEqual(['PORT', 'CORS_ORIGINS', 'STORAGE', 'SESSIONS_REDIS_PORT']);
+    // The secrets are checked with the rest of the gateway's variables once those parse.
+    const secrets = (() => {
+      try {
+        loadGatewayConfig({
+          ...redis.env,
+          PORT: 'eighty',
+          AUTH_JWT_SECRET: 'short',
+          PLAYBACK_JWT_SECRET: 'also-short',
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(secrets?.problems.map((p) => p.variable)).toEqual(['PORT', 'AUTH_JWT_SECRET', 'PLAYBACK_JWT_SECRET']);
   });
 
   it('refuses to start without strong secrets', () => {

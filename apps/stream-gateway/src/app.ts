@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createTvMetrics } from '@nself-tv/metrics';
-import { isRedisFull, isSafeId, type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
+import { isSafeId, type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
+import { HttpError, httpErrors, jsonBodies, registerProbes } from '@nself-tv/service';
 import { createSessionStore, type Session, SessionError } from '@nself-tv/sessions';
 import type { MediaStorage } from '@nself-tv/storage';
-import { registerProbes } from '@nself-tv/worker-http/service';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyRequest,
-  LogController,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { jwtVerify, SignJWT } from 'jose';
 import { pino } from 'pino';
 import type { z } from 'zod';
@@ -20,7 +14,6 @@ import { type Caller, createAuthenticator, hmacKey } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { registerCors } from './cors.js';
 import { registerDevPlayer } from './dev-player.js';
-import { HttpError } from './http-error.js';
 import { isoTime as iso } from './iso-time.js';
 import { openApiDocument } from './openapi.js';
 import { registerPlayback } from './playback.js';
@@ -52,9 +45,26 @@ function deviceIdOf(request: FastifyRequest, body: { deviceId?: string | undefin
   const header = request.headers['x-device-id'];
   const deviceId = body?.deviceId ?? (typeof header === 'string' && header !== '' ? header : undefined);
   if (deviceId !== undefined && !isSafeId(deviceId)) {
-    throw new HttpError(400, 'bad_request', 'deviceId: invalid', { field: 'deviceId' });
+    throw new HttpError('bad_request', 'deviceId: invalid', { field: 'deviceId' });
   }
   return deviceId;
+}
+
+/** The session store's coded errors, in the registry's codes: a bad id is 400, an outage 503. */
+function fromSessions(error: Error): HttpError | undefined {
+  if (!(error instanceof SessionError)) return undefined;
+  switch (error.code) {
+    case 'INVALID_SESSION_INPUT':
+      return new HttpError('bad_request', error.message, error.field ? { field: error.field } : {});
+    case 'REDIS_UNAVAILABLE':
+      return new HttpError('service_unavailable', 'the session store is unavailable; retry shortly');
+    case 'REDIS_FULL':
+      return new HttpError('service_unavailable', 'the session store is full; retry later');
+    case 'NOT_REPLICATED':
+      return new HttpError('service_unavailable', 'the session store could not confirm the write; retry shortly');
+    default:
+      return undefined;
+  }
 }
 
 function badRequest(error: z.ZodError): HttpError {
@@ -62,7 +72,7 @@ function badRequest(error: z.ZodError): HttpError {
   const field = issue?.path.join('.') ?? '';
   const message =
     issue?.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid');
-  return new HttpError(400, 'bad_request', field ? `${field}: ${message}` : message, {
+  return new HttpError('bad_request', field ? `${field}: ${message}` : message, {
     field: field || (issue?.code === 'unrecognized_keys' ? issue.keys[0] : ''),
   });
 }
@@ -81,7 +91,7 @@ const view = (s: Session) => ({
 function pathId(request: FastifyRequest, name: string): string {
   const value = (request.params as Record<string, string>)[name];
   if (!isSafeId(value)) {
-    throw new HttpError(400, 'bad_request', `${name}: must be 1-128 of letters, digits, '-', '_' and '.'`, {
+    throw new HttpError('bad_request', `${name}: must be 1-128 of letters, digits, '-', '_' and '.'`, {
       field: name,
     });
   }
@@ -130,19 +140,12 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     genReqId: () => randomUUID(),
     // A request's child logger is built when the request first writes a line: most heartbeats never do.
     childLoggerFactory: RequestLogger.factory,
-    // Fastify's own 404/400 bodies are replaced by ours below.
+    // Fastify's own error bodies are replaced by the one error policy (httpErrors).
     return503OnClosing: true,
   });
 
-  // An empty body is no body, with or without a JSON content type: what fetch wrappers send
-  // on heartbeat and DELETE. Non-empty bodies keep Fastify's parser (it refuses __proto__).
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
-    return json(request, text, done);
-  });
+  await app.register(httpErrors, { fromDomain: fromSessions });
+  await app.register(jsonBodies);
 
   // Callback hooks: an async hook costs a promise and a microtask on every request.
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -181,56 +184,9 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
   const callerOf = async (request: FastifyRequest): Promise<Caller> => {
     const caller = await authenticate(request.headers.authorization);
     if (caller.role === 'restricted')
-      throw new HttpError(403, 'policy_denied', 'this account may not start or manage streams');
+      throw new HttpError('policy_denied', 'this account may not start or manage streams');
     return caller;
   };
-
-  app.setErrorHandler((error: FastifyError | HttpError | SessionError, request, reply) => {
-    if (error instanceof HttpError) {
-      return reply.code(error.status).send({ error: error.code, message: error.message, ...error.extra });
-    }
-    if (error instanceof SessionError) {
-      return reply.code(400).send({ error: 'bad_request', message: error.message, field: error.field });
-    }
-    const fe = error as FastifyError;
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply
-        .code(400)
-        .send({ error: 'bad_request', message: `the body is larger than ${config.bodyLimitBytes} bytes` });
-    }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(400).send({ error: 'bad_request', message: 'the body must be application/json' });
-    }
-    if (fe.statusCode === 400) {
-      return reply.code(400).send({ error: 'bad_request', message: 'the body is not valid JSON' });
-    }
-    if ((error as { code?: string }).code === 'NOT_REPLICATED') {
-      request.log.warn({ err: error }, 'write not yet on the replicas');
-      return reply.code(503).send({
-        error: 'service_unavailable',
-        message: 'the session store could not confirm the write; retry shortly',
-      });
-    }
-    if (isRedisFull(error)) {
-      request.log.error({ err: error }, 'Redis is full (maxmemory under noeviction): writes are refused');
-      return reply.code(503).send({ error: 'service_unavailable', message: 'the session store is full; retry later' });
-    }
-    const redisDown =
-      /Connection is closed|Stream isn't writeable|ECONNREFUSED|timed out|max retries|Cluster isn't ready/i.test(
-        fe.message ?? '',
-      );
-    request.log.error({ err: error }, 'request failed');
-    if (redisDown)
-      return reply
-        .code(503)
-        .send({ error: 'service_unavailable', message: 'the session store is unavailable; retry shortly' });
-    return reply
-      .code(500)
-      .send({ error: 'internal_error', message: 'something went wrong; the request id identifies it in the logs' });
-  });
-  app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
-  });
 
   const playbackToken = (session: Session) =>
     new SignJWT({
@@ -264,24 +220,24 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       'admit requested',
     );
     if (body.userId !== undefined && body.userId !== caller.userId) {
-      throw new HttpError(403, 'policy_denied', 'userId does not match the token');
+      throw new HttpError('policy_denied', 'userId does not match the token');
     }
     if (body.familyId !== undefined && body.familyId !== caller.familyId) {
-      throw new HttpError(403, 'policy_denied', 'familyId does not match the token');
+      throw new HttpError('policy_denied', 'familyId does not match the token');
     }
     const wait = limiter.take(caller.userId);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
-      throw new HttpError(429, 'rate_limited', `too many admissions; retry in ${wait} s`);
+      throw new HttpError('rate_limited', `too many admissions; retry in ${wait} s`);
     }
     let decision: Awaited<ReturnType<AccessPolicy>>;
     try {
       decision = await mayPlay(caller, body.mediaId);
     } catch (error) {
       request.log.warn({ err: error }, 'the access policy could not decide');
-      throw new HttpError(503, 'service_unavailable', 'who may play this cannot be checked right now; retry shortly');
+      throw new HttpError('service_unavailable', 'who may play this cannot be checked right now; retry shortly');
     }
-    if (!decision.allow) throw new HttpError(403, 'policy_denied', decision.message);
+    if (!decision.allow) throw new HttpError('policy_denied', decision.message);
     const result = await sessions.admit({
       userId: caller.userId,
       familyId: caller.familyId,
@@ -292,7 +248,6 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     if (!result.ok) {
       const family = result.reason === 'family_limit';
       throw new HttpError(
-        429,
         family ? 'concurrency_limit' : 'device_limit',
         family
           ? `your family already watches ${sessions.maxFamilyStreams} streams; stop one to start another`
@@ -331,7 +286,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
       deviceId: deviceIdOf(request, body),
     });
     // Someone else's session looks exactly like a missing one.
-    if (!result.ok) throw new HttpError(404, 'session_not_found', 'no such session; admit again');
+    if (!result.ok) throw new HttpError('session_not_found', 'no such session; admit again');
     return { status: 'ok', sessionId, expiresAt: iso(result.expiresAt) };
   });
 
@@ -347,7 +302,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     const caller = await callerOf(request);
     const familyId = pathId(request, 'familyId');
     if (familyId !== caller.familyId)
-      throw new HttpError(403, 'policy_denied', 'you can only list your own family’s sessions');
+      throw new HttpError('policy_denied', 'you can only list your own family’s sessions');
     const list = await sessions.listFamily(familyId);
     return { data: list.map(view), count: list.length, familyId };
   });

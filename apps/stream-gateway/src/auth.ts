@@ -1,8 +1,8 @@
 import type { webcrypto } from 'node:crypto';
 import { isSafeId } from '@nself-tv/redis-keys';
+import { HttpError } from '@nself-tv/service';
 import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { GatewayConfig } from './config.js';
-import { HttpError } from './http-error.js';
 
 /** Who is calling, from their verified token. */
 export interface Caller {
@@ -70,7 +70,7 @@ export async function createAuthenticator(auth: GatewayConfig['auth']) {
   return async (header: string | undefined): Promise<Caller> => {
     const match = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
     const jwt = match?.[1];
-    if (!jwt) throw new HttpError(401, 'unauthorized', 'an Authorization: Bearer <token> header is required');
+    if (!jwt) throw new HttpError('unauthorized', 'an Authorization: Bearer <token> header is required');
     const hit = verified.get(jwt);
     if (hit && hit.until > Date.now()) return hit.caller;
     let payload: JWTPayload;
@@ -80,16 +80,16 @@ export async function createAuthenticator(auth: GatewayConfig['auth']) {
     } catch {
       verified.delete(jwt);
       // Which check failed (signature, expiry, audience) is not the caller's business.
-      throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
+      throw new HttpError('unauthorized', 'the token is invalid or expired');
     }
     // jose checks `iat` only against a maximum age; a token issued in the future is refused here.
     if (payload.iat !== undefined && (typeof payload.iat !== 'number' || payload.iat > Date.now() / 1000 + skew)) {
-      throw new HttpError(401, 'unauthorized', 'the token is invalid or expired');
+      throw new HttpError('unauthorized', 'the token is invalid or expired');
     }
     const userId = first(payload, auth.userIdClaims);
     const familyId = first(payload, auth.familyIdClaims);
     if (!isSafeId(userId) || !isSafeId(familyId)) {
-      throw new HttpError(401, 'unauthorized', 'the token does not carry a valid user id and family id');
+      throw new HttpError('unauthorized', 'the token does not carry a valid user id and family id');
     }
     const caller = { userId, familyId, role: first(payload, auth.roleClaims) };
     remember(jwt, payload, caller);

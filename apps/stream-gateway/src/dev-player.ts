@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isSafeId } from '@nself-tv/redis-keys';
+import { HttpError } from '@nself-tv/service';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import type { GatewayConfig } from './config.js';
-import { HttpError } from './http-error.js';
 import { PLAYER_HTML } from './player-page.js';
 
 /** The identity the development player signs in as (`?family=` on the page picks the family). */
@@ -25,10 +25,10 @@ export async function registerDevPlayer(app: FastifyInstance, config: GatewayCon
   );
   app.post('/dev/token', async (request) => {
     const secret = config.auth.secret;
-    if (!secret) throw new HttpError(403, 'policy_denied', 'dev tokens need AUTH_JWT_SECRET (HS256)');
+    if (!secret) throw new HttpError('policy_denied', 'dev tokens need AUTH_JWT_SECRET (HS256)');
     const asked = (request.query as { family?: unknown }).family;
     if (asked !== undefined && !isSafeId(asked)) {
-      throw new HttpError(400, 'bad_request', 'family: must be a safe id', { field: 'family' });
+      throw new HttpError('bad_request', 'family: must be a safe id', { field: 'family' });
     }
     const familyId = asked ?? DEV_USER.familyId;
     let jwt = new SignJWT({ family_id: familyId, role: 'user' })

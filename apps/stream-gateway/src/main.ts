@@ -1,5 +1,5 @@
 import { createRequestConnection, describeRedisConfig } from '@nself-tv/redis-keys';
-import { runService } from '@nself-tv/worker-http/service';
+import { runService } from '@nself-tv/service';
 import { buildGateway } from './app.js';
 import { loadGatewayConfig } from './config.js';
 

@@ -1,5 +1,5 @@
 import { safeIdSchema } from '@nself-tv/redis-keys';
-import { errorBodySchema } from '@nself-tv/worker-http/service';
+import { errorBodySchema, type HttpErrorCode } from '@nself-tv/service';
 import { z } from 'zod';
 import { admitBody, heartbeatBody } from './api-schemas.js';
 
@@ -10,6 +10,27 @@ const error = (description: string) => ({
 const jsonSchema = (schema: z.ZodType) => ({ ...z.toJSONSchema(schema, { io: 'input' }), $schema: undefined });
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: jsonSchema(safeIdSchema) });
 const secured = { security: [{ bearer: [] }] };
+
+/** The `error` codes the gateway answers, each with its status in `HTTP_ERRORS`. */
+export const GATEWAY_ERROR_CODES: readonly HttpErrorCode[] = [
+  'bad_request',
+  'unauthorized',
+  'policy_denied',
+  'not_found',
+  'session_not_found',
+  'payload_too_large',
+  'unsupported_media_type',
+  'concurrency_limit',
+  'device_limit',
+  'rate_limited',
+  'internal_error',
+  'service_unavailable',
+];
+/** What a route that takes a JSON body answers besides its own. */
+const bodyErrors = {
+  413: error('payload_too_large: the body is over BODY_LIMIT_BYTES'),
+  415: error('unsupported_media_type: a body that is not application/json'),
+};
 
 /** The OpenAPI 3.1 document served at `GET /openapi.json`. */
 export const openApiDocument = {
@@ -23,21 +44,9 @@ export const openApiDocument = {
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     schemas: {
-      Error: errorBodySchema(
-        [
-          'bad_request',
-          'unauthorized',
-          'policy_denied',
-          'session_not_found',
-          'concurrency_limit',
-          'device_limit',
-          'rate_limited',
-          'not_found',
-          'service_unavailable',
-          'internal_error',
-        ],
-        { activeSessions: { type: 'array', items: { $ref: '#/components/schemas/Session' } } },
-      ),
+      Error: errorBodySchema(GATEWAY_ERROR_CODES, {
+        activeSessions: { type: 'array', items: { $ref: '#/components/schemas/Session' } },
+      }),
       Session: {
         type: 'object',
         properties: {
@@ -102,7 +111,9 @@ export const openApiDocument = {
           403: error(
             'policy_denied: ids that disagree with the token, a restricted role, or a media item the caller’s family may not play (PLAYBACK_ACCESS)',
           ),
+          ...bodyErrors,
           429: error('concurrency_limit (family) or device_limit, with activeSessions; or rate_limited'),
+          500: error('internal_error: a fault; the request id finds it in the logs'),
           503: error('service_unavailable: Redis, or the access decision, cannot answer now; retry'),
         },
       },
@@ -123,6 +134,7 @@ export const openApiDocument = {
           400: error('A malformed device id'),
           401: error('Missing or invalid token'),
           404: error('session_not_found: expired, ended, or not the caller’s'),
+          ...bodyErrors,
         },
       },
     },

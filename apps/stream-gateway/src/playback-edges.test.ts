@@ -307,7 +307,7 @@ describe('playback edges', () => {
     const env = { AUTH_JWT_SECRET: AUTH_SECRET, PLAYBACK_JWT_SECRET: PLAYBACK_SECRET };
     expect(() => loadGatewayConfig(env)).not.toThrow();
     expect(() => loadGatewayConfig({ ...env, PLAYBACK_JWT_SECRET: AUTH_SECRET })).toThrow(
-      /PLAYBACK_JWT_SECRET must differ from AUTH_JWT_SECRET/,
+      /PLAYBACK_JWT_SECRET: must differ from AUTH_JWT_SECRET/,
     );
   });
 });

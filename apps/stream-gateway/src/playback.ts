@@ -3,10 +3,10 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import type { PlaybackEvent, TvMetrics } from '@nself-tv/metrics';
 import { isSafeId } from '@nself-tv/redis-keys';
+import { HttpError } from '@nself-tv/service';
 import type { Session } from '@nself-tv/sessions';
 import { type HlsLayout, keyProblem, type MediaStorage, StorageError } from '@nself-tv/storage';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from './http-error.js';
 import type { PlaybackGrant, PlaybackSigner } from './playback-url.js';
 import { rewritePlaylist } from './playlist-rewrite.js';
 
@@ -80,12 +80,12 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
   /** The grant of `sig` for `mediaId`, or why not: 401 for a bad signature, 403 for anything else. */
   const authorize = async (mediaId: string, sig: string): Promise<PlaybackGrant> => {
     const grant = signer.verify(sig);
-    if (!grant) throw new HttpError(401, 'unauthorized', 'the playback signature is missing or invalid');
-    if (grant.mediaId !== mediaId) throw new HttpError(403, 'policy_denied', 'this URL is for another media item');
-    if (grant.exp * 1000 <= Date.now()) throw new HttpError(403, 'policy_denied', 'this playback URL has expired');
+    if (!grant) throw new HttpError('unauthorized', 'the playback signature is missing or invalid');
+    if (grant.mediaId !== mediaId) throw new HttpError('policy_denied', 'this URL is for another media item');
+    if (grant.exp * 1000 <= Date.now()) throw new HttpError('policy_denied', 'this playback URL has expired');
     const live = await liveMedia(grant.sessionId);
     if (live !== mediaId) {
-      throw new HttpError(403, 'policy_denied', 'the playback session has ended; admit again');
+      throw new HttpError('policy_denied', 'the playback session has ended; admit again');
     }
     return grant;
   };
@@ -108,14 +108,14 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     try {
       prefix = layout.prefixFor(mediaId);
     } catch {
-      throw new HttpError(404, 'not_found', 'no such media');
+      throw new HttpError('not_found', 'no such media');
     }
     const key = `${prefix}${path}`;
-    if (path === '' || keyProblem(key) || !kindOf(path)) throw new HttpError(404, 'not_found', 'no such file');
+    if (path === '' || keyProblem(key) || !kindOf(path)) throw new HttpError('not_found', 'no such file');
     return { bucket: layout.bucket, key, within: prefix };
   };
   const notFound = (error: unknown) => {
-    if (error instanceof StorageError) return new HttpError(404, 'not_found', 'no such file');
+    if (error instanceof StorageError) return new HttpError('not_found', 'no such file');
     return error;
   };
 
@@ -140,10 +140,10 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     } catch (error) {
       throw notFound(error);
     }
-    if (!stat) throw new HttpError(404, 'not_found', 'no such file');
+    if (!stat) throw new HttpError('not_found', 'no such file');
     if (kind === 'playlist') {
       if (stat.bytes > MAX_PLAYLIST_BYTES) {
-        throw new HttpError(500, 'internal_error', 'this playlist is larger than the gateway serves');
+        throw new HttpError('internal_error', 'this playlist is larger than the gateway serves');
       }
       reply.header('content-type', type).header('cache-control', PLAYLIST_CACHE);
       if (head) {
@@ -222,7 +222,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
   };
 
   const mediaIdOf = (value: string | undefined) => {
-    if (!isSafeId(value)) throw new HttpError(404, 'not_found', 'no such media');
+    if (!isSafeId(value)) throw new HttpError('not_found', 'no such media');
     return value;
   };
 
@@ -244,11 +244,10 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
       const mediaId = mediaIdOf((request.params as { mediaId: string }).mediaId);
       const token = (request.query as { token?: unknown }).token;
       const granted = typeof token === 'string' ? await deps.verifyToken(token) : undefined;
-      if (!granted) throw new HttpError(401, 'unauthorized', 'a valid playback token is required (?token=)');
-      if (granted.mediaId !== mediaId)
-        throw new HttpError(403, 'policy_denied', 'this token is for another media item');
+      if (!granted) throw new HttpError('unauthorized', 'a valid playback token is required (?token=)');
+      if (granted.mediaId !== mediaId) throw new HttpError('policy_denied', 'this token is for another media item');
       if ((await liveMedia(granted.sessionId)) !== mediaId) {
-        throw new HttpError(403, 'policy_denied', 'the playback session has ended; admit again');
+        throw new HttpError('policy_denied', 'the playback session has ended; admit again');
       }
       const grant = {
         sessionId: granted.sessionId,
@@ -272,24 +271,24 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     const original = request.headers['x-original-uri'];
     const uri = typeof original === 'string' ? (original.split('?')[0] ?? '') : '';
     const m = /^\/play\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
-    if (!m) throw new HttpError(401, 'unauthorized', 'X-Original-URI must be a /play/<mediaId>/<signature>/<path> URI');
+    if (!m) throw new HttpError('unauthorized', 'X-Original-URI must be a /play/<mediaId>/<signature>/<path> URI');
     const [, rawMedia, sig, rawPath] = m as unknown as [string, string, string, string];
     const decode = (text: string) => {
       try {
         return decodeURIComponent(text);
       } catch {
-        throw new HttpError(403, 'policy_denied', 'X-Original-URI has a malformed escape');
+        throw new HttpError('policy_denied', 'X-Original-URI has a malformed escape');
       }
     };
     const mediaId = decode(rawMedia);
-    if (!isSafeId(mediaId)) throw new HttpError(403, 'policy_denied', 'no such media');
+    if (!isSafeId(mediaId)) throw new HttpError('policy_denied', 'no such media');
     await authorize(mediaId, sig);
     // The file itself, by real path: nginx follows links, so one planted under this item that
     // leads into another is refused here before nginx serves its bytes.
     const exists = await Promise.resolve()
       .then(() => storage.stat(locate(mediaId, decode(rawPath))))
       .catch(() => undefined);
-    if (!exists) throw new HttpError(403, 'policy_denied', 'no such file');
+    if (!exists) throw new HttpError('policy_denied', 'no such file');
     return reply.code(204).send();
   });
 

@@ -4,4 +4,5 @@ export type { ImageLimits, SourceImage } from './image-input.js';
 export { DEFAULT_IMAGE_LIMITS, loadImage } from './image-input.js';
 export { optimize } from './optimize.js';
 export { poster } from './poster.js';
+export { imageSettings } from './settings.js';
 export { sheetName, sprite } from './sprite.js';

@@ -62,7 +62,12 @@ describe('thumbnail-generator app', () => {
     [{ API_TOKEN: 'short' }, 'thumbnail-generator: refusing to start: API_TOKEN: must be at least 16 characters'],
     [
       { MAX_INPUT_PIXELS: '-1' },
-      'thumbnail-generator: refusing to start: MAX_INPUT_PIXELS: expected a positive integer',
+      'thumbnail-generator: refusing to start: MAX_INPUT_PIXELS: expected a whole number from 1 to 1000000000',
+    ],
+    // One error names every bad variable, the app's own among the runner's.
+    [
+      { PORT: 'eighty', MAX_INPUT_PIXELS: '0', MAX_VIDEO_PIXELS: '1' },
+      'thumbnail-generator: refusing to start: PORT: expected a whole number from 0 to 65535; MAX_VIDEO_PIXELS: expected at least 64; MAX_INPUT_PIXELS: expected at least 1',
     ],
     [{ QUEUE_IMAGE_POSTER_CONCURRENCY: 'many' }, 'QUEUE_IMAGE_POSTER_CONCURRENCY: expected a whole number'],
   ])('refuses to start on %o, naming the variable', async (env, message) => {

@@ -9,7 +9,7 @@ export interface Rung {
   readonly videoKbps: number;
 }
 
-/** The ladder of NOTES.md §2 (r240 426x240 … r1080 1920x1080, r2160 3840x2160). */
+/** The platform's HLS ladder (r240 426x240 … r1080 1920x1080, r2160 3840x2160), as the web player expects it. */
 export const LADDER: readonly Rung[] = [
   { name: '240p', long: 426, short: 240, videoKbps: 400 },
   { name: '360p', long: 640, short: 360, videoKbps: 800 },

@@ -1,5 +1,7 @@
+import { createCache } from '@nself-tv/cache';
 import { partProcessor } from '@nself-tv/queues';
 import { runWorkerApp } from '@nself-tv/worker-http';
+import { videoSettings } from './settings.js';
 import { subtitles } from './subtitles.js';
 import { publishGrowing, runTranscodePart, transcode, transcodePart } from './transcode.js';
 import { trickplay } from './trickplay.js';
@@ -9,16 +11,11 @@ await runWorkerApp({
   defaultPort: 5005,
   ingestRoutes: true,
   routes: { transcode: 'video:transcode', trickplay: 'video:trickplay', subtitle: 'video:subtitle' },
-  processors: (storage, limits) => ({
-    'video:transcode': (payload, job) =>
-      transcode(payload, job, storage, limits, {
-        chunkSeconds: limits.transcodeChunkSeconds,
-        crf: limits.transcodeCrf,
-        copy: limits.transcodeCopy,
-        audio: limits.audio,
-      }),
+  settings: videoSettings,
+  processors: (storage, limits, settings) => ({
+    'video:transcode': (payload, job) => transcode(payload, job, storage, limits, settings.transcode),
     'video:trickplay': (payload, job) => trickplay(payload, job, storage, limits),
-    'video:subtitle': (payload, job) => subtitles(payload, job, storage, { ocr: limits.subtitleOcr }),
+    'video:subtitle': (payload, job) => subtitles(payload, job, storage, { ocr: settings.subtitleOcr }),
   }),
   // A film's chunks and its audio, on every video-processor that shares the Redis and the store.
   parts: (storage) => ({
@@ -30,4 +27,9 @@ await runWorkerApp({
       }),
     }),
   }),
+  // A finished ingest drops cache:recent, so the new title shows in the catalogue at once.
+  ingestCompletion: (connection) => {
+    const cache = createCache({ connection });
+    return { onCompleted: () => cache.invalidateRecent(), close: () => cache.close() };
+  },
 });

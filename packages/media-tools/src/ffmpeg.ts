@@ -5,16 +5,36 @@ import { childCommand, EXEC_FAILED } from './launcher.js';
 /** Default memory cap of each tool run, in MiB (`FFMPEG_MAX_MEMORY_MB`). */
 export const DEFAULT_MAX_MEMORY_MB = 4096;
 
+/** Which ffmpeg and ffprobe run, and the memory cap of each run in MiB (`undefined`: none). */
+export interface ToolSettings {
+  ffmpeg: string;
+  ffprobe: string;
+  maxMemoryMb: number | undefined;
+}
+
+const current: ToolSettings = { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', maxMemoryMb: DEFAULT_MAX_MEMORY_MB };
+
 /**
- * Paths of the tools (`FFMPEG_PATH`, `FFPROBE_PATH`), defaulting to PATH, and
- * the memory cap of each run in MiB. The worker apps set `maxMemoryMb` from
- * `FFMPEG_MAX_MEMORY_MB` after validating it.
+ * The tools every run uses: `ffmpeg` and `ffprobe` from `PATH` and a 4096 MiB
+ * cap until the app calls {@link configureTools}. Read-only: nothing here
+ * reads the environment.
  */
-export const tools: { ffmpeg: string; ffprobe: string; maxMemoryMb: number | undefined } = {
-  ffmpeg: process.env.FFMPEG_PATH || 'ffmpeg',
-  ffprobe: process.env.FFPROBE_PATH || 'ffprobe',
-  maxMemoryMb: DEFAULT_MAX_MEMORY_MB,
+export const tools: Readonly<ToolSettings> = {
+  get ffmpeg() {
+    return current.ffmpeg;
+  },
+  get ffprobe() {
+    return current.ffprobe;
+  },
+  get maxMemoryMb() {
+    return current.maxMemoryMb;
+  },
 };
+
+/** Sets the tools, once at start-up, from the app's parsed settings (`mediaToolSettings`). */
+export function configureTools(settings: Partial<ToolSettings>): void {
+  Object.assign(current, settings);
+}
 
 /** A tool run that failed; the message ends with the tail of its stderr. */
 export class ToolError extends Error {

@@ -1,7 +1,7 @@
 export type { MediaErrorCode } from './errors.js';
 export { MediaError } from './errors.js';
-export type { RunOptions } from './ffmpeg.js';
-export { DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
+export type { RunOptions, ToolSettings } from './ffmpeg.js';
+export { configureTools, DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
 export { inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';
 export { interlacing } from './interlace.js';
 export { keyUnder } from './keys.js';
@@ -32,5 +32,7 @@ export {
 export type { AudioTrack, MediaInfo, SubtitleTrack, VideoInfo } from './probe.js';
 export { checkFrameSize, DEFAULT_MAX_VIDEO_PIXELS, PROBE_TIMEOUT_MS, probe } from './probe.js';
 export { makeBitmapSubtitleSample, makeSample } from './sample-media.js';
+export type { MediaToolValues } from './settings.js';
+export { mediaToolSettings } from './settings.js';
 export type { Grid } from './vtt.js';
 export { thumbnailIntervalFor, thumbnailVtt, tilePosition, vttTime } from './vtt.js';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { processesMatching } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  configureTools,
   confinement,
   inputArgs,
   keyUnder,
@@ -87,11 +88,11 @@ describe('run', () => {
     const decode = [...inputArgs(big), '-vf', 'scale=320:180', '-f', 'null', '-'];
     await run(tools.ffmpeg, ['-v', 'error', '-nostdin', ...decode]);
     const saved = tools.maxMemoryMb;
-    tools.maxMemoryMb = 128;
+    configureTools({ maxMemoryMb: 128 });
     try {
       await expect(run(tools.ffmpeg, ['-v', 'error', '-nostdin', ...decode])).rejects.toBeInstanceOf(ToolError);
     } finally {
-      tools.maxMemoryMb = saved;
+      configureTools({ maxMemoryMb: saved });
     }
 
     // SIGTERM and SIGINT to the child (as a terminal's Ctrl-C or systemd's group kill would send) do nothing.

@@ -1,4 +1,5 @@
 import { JOB_RETENTION, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
+import type { Settings } from '@nself-tv/service';
 import { z } from 'zod';
 import { QueueError } from './errors.js';
 
@@ -189,3 +190,42 @@ export function jobOptionsFor(settings: QueueSettings) {
     removeOnFail: { ...DEFAULT_JOB_OPTIONS.removeOnFail },
   };
 }
+
+/** What {@link queueEnvSettings} reads for one app. */
+export interface QueueEnvValues {
+  /** The settings of each queue the app consumes. */
+  queues: QueueSettings[];
+  /** Attempts and backoff of all six queues, for the app's producer. */
+  jobOverrides: Record<QueueName, QueueOverrides>;
+}
+
+/** The `QUEUE_<QUEUE>_*` variables of the queues `consumer` works on (and every queue's job options). */
+export const queueEnvSettings = (consumer: QueueConsumer): Settings<QueueEnvValues> => ({
+  title: 'Queues (the worker apps)',
+  variables: [
+    {
+      name: 'QUEUE_<QUEUE>_CONCURRENCY',
+      default: '2 transcode, 2 trickplay, 4 subtitle, 4 poster, 2 sprite, 4 optimize',
+      meaning: 'Jobs at once per process, e.g. `QUEUE_VIDEO_TRANSCODE_CONCURRENCY=1`.',
+    },
+    {
+      name: 'QUEUE_<QUEUE>_TIMEOUT_MS',
+      default: '2 h transcode, 30 min trickplay, 10 min subtitle, 5 min poster/optimize, 15 min sprite',
+      meaning: 'A job running longer is aborted (its ffmpeg killed) and counts as a failed attempt.',
+    },
+    {
+      name: 'QUEUE_<QUEUE>_LOCK_DURATION_MS` / `_STALLED_INTERVAL_MS',
+      default: '`30000` / `30000`',
+      meaning: 'BullMQ lock and stalled-job check.',
+    },
+    {
+      name: 'QUEUE_<QUEUE>_ATTEMPTS`, `_BACKOFF_DELAY_MS`, `_BACKOFF_TYPE',
+      default: '`3`, `2000`, `exponential`',
+      meaning: 'Job options (read by producers).',
+    },
+  ],
+  read: (env) => ({
+    queues: queuesOf(consumer).map((q) => queueSettingsFromEnv(q, env)),
+    jobOverrides: jobOverridesFromEnv(env),
+  }),
+});

@@ -6,8 +6,15 @@ export type { QueueName } from '@nself-tv/redis-keys';
 export { QUEUE_NAMES } from '@nself-tv/redis-keys';
 // Running jobs, and the one retry policy.
 export { UnrecoverableError } from 'bullmq';
-export type { BackoffSettings, QueueConsumer, QueueOverrides, QueueSettings } from './catalog.js';
-export { DEFAULT_JOB_OPTIONS, jobOverridesFromEnv, QUEUE_CATALOG, queueSettingsFromEnv, queuesOf } from './catalog.js';
+export type { BackoffSettings, QueueConsumer, QueueEnvValues, QueueOverrides, QueueSettings } from './catalog.js';
+export {
+  DEFAULT_JOB_OPTIONS,
+  jobOverridesFromEnv,
+  QUEUE_CATALOG,
+  queueEnvSettings,
+  queueSettingsFromEnv,
+  queuesOf,
+} from './catalog.js';
 // Errors.
 export type { PayloadIssue, QueueErrorCode } from './errors.js';
 export { PayloadError, QueueError } from './errors.js';

@@ -1,3 +1,4 @@
+import type { Settings } from '@nself-tv/service';
 import { z } from 'zod';
 import { RedisConfigError } from './errors.js';
 
@@ -17,14 +18,14 @@ export interface RedisConfig {
    */
   readonly cluster?: { readonly nodes: readonly RedisNode[] } | undefined;
   /**
-   * Sentinel mode (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`): the client asks the sentinels
-   * for the current master of `name` and follows failovers.
-   */
-  /**
    * `REDIS_WAIT_REPLICAS` (+ `REDIS_WAIT_TIMEOUT_MS`, default 1000): producers and the session
    * store acknowledge a write only once this many replicas have it, so a failover cannot lose it.
    */
   readonly waitForReplicas?: ReplicaWait | undefined;
+  /**
+   * Sentinel mode (`REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`): the client asks the sentinels
+   * for the current master of `name` and follows failovers.
+   */
   readonly sentinel?:
     | {
         readonly nodes: readonly RedisNode[];
@@ -251,3 +252,61 @@ export function describeRedisConfig(config: RedisConfig): string {
   }
   return `${config.tls ? 'rediss' : 'redis'}://${user}${config.host}:${config.port}/${config.db} (from ${config.source})`;
 }
+
+/** The README rows of the Redis variables (any role reads the same set, under its prefix). */
+const REDIS_VARIABLES = [
+  {
+    name: 'REDIS_URL',
+    default: 'unset',
+    meaning: '`redis://[user:password@]host:port/db` or `rediss://…`; wins over the variables below.',
+  },
+  { name: 'REDIS_HOST', default: `\`${DEFAULT_REDIS_HOST}\``, meaning: 'Where Redis is.' },
+  { name: 'REDIS_PORT', default: `\`${DEFAULT_REDIS_PORT}\``, meaning: 'Its port.' },
+  { name: 'REDIS_USERNAME', default: 'unset', meaning: 'ACL user.' },
+  { name: 'REDIS_PASSWORD', default: 'unset', meaning: 'Password (never logged).' },
+  { name: 'REDIS_DB', default: '`0`', meaning: 'Database number (0 in cluster mode).' },
+  { name: 'REDIS_TLS', default: '`false`', meaning: 'TLS to Redis (`true` or `false`).' },
+  {
+    name: 'REDIS_CLUSTER_NODES',
+    default: 'unset',
+    meaning:
+      '`host:port,host:port,…`: a Redis Cluster (see [Redis Cluster and Sentinel](#redis-cluster-and-sentinel)); `REDIS_PASSWORD`, `REDIS_USERNAME`, `REDIS_TLS` apply to its nodes.',
+  },
+  {
+    name: 'REDIS_SENTINELS',
+    default: 'unset',
+    meaning: '`host:port,…` of the sentinels: the client follows failovers.',
+  },
+  { name: 'REDIS_SENTINEL_NAME', default: 'unset', meaning: "The master's name (required with `REDIS_SENTINELS`)." },
+  {
+    name: 'REDIS_SENTINEL_USERNAME',
+    default: 'unset',
+    meaning: "The sentinels' own user (the data nodes use `REDIS_USERNAME`).",
+  },
+  {
+    name: 'REDIS_SENTINEL_PASSWORD',
+    default: 'unset',
+    meaning: "The sentinels' own password (the data nodes use `REDIS_PASSWORD`).",
+  },
+  {
+    name: 'REDIS_WAIT_REPLICAS',
+    default: 'unset',
+    meaning: 'Acknowledge enqueues, admissions and ends only once this many replicas have them (0–16).',
+  },
+  { name: 'REDIS_WAIT_TIMEOUT_MS', default: '`1000`', meaning: 'How long such a write waits for them (1–60000).' },
+  {
+    name: 'SESSIONS_REDIS_*`, `CACHE_REDIS_*',
+    default: 'the `REDIS_*` values',
+    meaning: 'The same set for the sessions or cache Redis, when they live apart from the queues.',
+  },
+] as const;
+
+/**
+ * The Redis variables of one role, as the apps compose their settings:
+ * `read` is {@link loadRedisConfig}.
+ */
+export const redisSettings = (role: RedisRole = 'queues'): Settings<RedisConfig> => ({
+  title: 'Redis (all apps, the demo and the CLI)',
+  variables: REDIS_VARIABLES,
+  read: (env) => loadRedisConfig(env, role),
+});

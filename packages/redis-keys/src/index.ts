@@ -1,5 +1,11 @@
 export type { RedisConfig, RedisNode, RedisRole, ReplicaWait } from './config.js';
-export { DEFAULT_REDIS_HOST, DEFAULT_REDIS_PORT, describeRedisConfig, loadRedisConfig } from './config.js';
+export {
+  DEFAULT_REDIS_HOST,
+  DEFAULT_REDIS_PORT,
+  describeRedisConfig,
+  loadRedisConfig,
+  redisSettings,
+} from './config.js';
 export type { RedisClient, RequestConnectionOptions, WorkerConnectionOptions } from './connections.js';
 export {
   awaitReplicas,

@@ -77,3 +77,48 @@ export function errorBodySchema(
     },
   };
 }
+
+/** An OpenAPI document, as far as its error answers go. */
+interface OpenApiErrors {
+  paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+  components: { schemas: { Error: { properties: { error: { enum: readonly string[] } } } } };
+}
+
+/**
+ * Where an OpenAPI document and the registry disagree: an `error` code that
+ * is not in {@link HTTP_ERRORS}, a documented error status no listed code
+ * has, or a listed code whose status no route documents (answers with the
+ * `Error` body only). Empty when they agree.
+ */
+export function errorDocsProblems(openApi: object): string[] {
+  const document = openApi as OpenApiErrors;
+  const listed = document.components.schemas.Error.properties.error.enum;
+  const problems = listed
+    .filter((code) => !(code in HTTP_ERRORS))
+    .map((code) => `error code ${code} is not in HTTP_ERRORS`);
+  const known = listed.filter((code): code is HttpErrorCode => code in HTTP_ERRORS);
+  const documented = new Set<number>();
+  for (const [path, methods] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      for (const [key, response] of Object.entries(operation.responses ?? {})) {
+        const status = Number(key);
+        // Only answers with the error body count (a 416 of a range request has none).
+        if (status < 400 || !JSON.stringify(response).includes('#/components/schemas/Error')) continue;
+        documented.add(status);
+        if (!known.some((code) => statusOf(code) === status)) {
+          problems.push(`${method.toUpperCase()} ${path} documents ${status}, which no listed error code has`);
+        }
+      }
+    }
+  }
+  for (const code of known) {
+    if (!documented.has(statusOf(code))) problems.push(`error code ${code} (${statusOf(code)}) is on no route`);
+  }
+  return problems;
+}
+
+/** The README table of the registry: code, status, default message. */
+export function errorTable(codes: readonly HttpErrorCode[] = HTTP_ERROR_CODES): string {
+  const rows = codes.map((code) => `| \`${code}\` | ${HTTP_ERRORS[code].status} | ${HTTP_ERRORS[code].message} |`);
+  return ['| `error` | Status | Message when the thrower gives none |', '| --- | --- | --- |', ...rows].join('\n');
+}

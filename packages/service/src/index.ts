@@ -1,5 +1,13 @@
 export type { HttpErrorCode } from './errors.js';
-export { errorBodySchema, HTTP_ERROR_CODES, HTTP_ERRORS, HttpError, statusOf } from './errors.js';
+export {
+  errorBodySchema,
+  errorDocsProblems,
+  errorTable,
+  HTTP_ERROR_CODES,
+  HTTP_ERRORS,
+  HttpError,
+  statusOf,
+} from './errors.js';
 export type { HttpErrorsOptions } from './http.js';
 export { httpErrors, jsonBodies } from './http.js';
 export type { MetricsSource, PingableConnection, ProbeOptions } from './probes.js';

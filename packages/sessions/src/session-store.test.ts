@@ -1,8 +1,8 @@
-import { createKeyspace } from '@nself-tv/redis-keys';
-import { useTestRedis } from '@nself-tv/test-redis';
+import { createKeyspace, createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { describe, expect, it } from 'vitest';
 import { SessionError } from './errors.js';
-import type { SessionEvent } from './session-store.js';
+import { createSessionStore, type SessionEvent } from './session-store.js';
 import { request, sessionKit } from './test-helpers.js';
 
 const redis = useTestRedis();
@@ -242,5 +242,33 @@ describe('expiry without a sweeper', () => {
     expect((await store.listDevice('dev-list', 'fam-list')).map((s) => s.sessionId)).toEqual([b.session.sessionId]);
     expect(await redis.client.smembers(keys.familyStreams('fam-list'))).toEqual([b.session.sessionId]);
     expect(await store.listFamily('fam-nobody')).toEqual([]);
+  });
+});
+
+describe('a Redis that does not answer', () => {
+  it('is a SessionError with its own code, REDIS_UNAVAILABLE, for every operation', async () => {
+    const server = await startRedisServer();
+    const connection = createRequestConnection(loadRedisConfig({ REDIS_URL: server.url }), { commandTimeoutMs: 500 });
+    connection.on('error', () => undefined);
+    const store = createSessionStore({ connection });
+    const caller = { userId: 'u' };
+    await store.admit({ userId: 'u', familyId: 'f', deviceId: 'd', mediaId: 'm' });
+    await server.stop();
+    try {
+      for (const call of [
+        () => store.admit({ userId: 'u', familyId: 'f', deviceId: 'd2', mediaId: 'm' }),
+        () => store.heartbeat('s-1', caller),
+        () => store.end('s-1', caller),
+        () => store.get('s-1'),
+        () => store.listFamily('f'),
+      ]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SessionError);
+        expect((error as SessionError).code).toBe('REDIS_UNAVAILABLE');
+      }
+    } finally {
+      connection.disconnect();
+      await server.close();
+    }
   });
 });

@@ -12,7 +12,7 @@ import {
 } from '@nself-tv/redis-keys';
 import admitSource from './admit.lua';
 import endSource from './end.lua';
-import { SessionError } from './errors.js';
+import { SessionError, sessionRedisFailure } from './errors.js';
 import heartbeatSource from './heartbeat.lua';
 import listSource from './list.lua';
 import {
@@ -132,6 +132,12 @@ function positiveInt(value: number, name: string): number {
   return value;
 }
 
+/** Awaits a Redis call; its failure becomes the store's coded outage (`REDIS_UNAVAILABLE`, `REDIS_FULL`, `NOT_REPLICATED`). */
+const redis = <T>(what: string, call: Promise<T>): Promise<T> =>
+  call.catch((error: unknown) => {
+    throw sessionRedisFailure(`session ${what}`, error);
+  });
+
 /**
  * Creates the session store.
  *
@@ -178,7 +184,9 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
   );
   const heartbeatScript = defineLuaScript(fillTemplate(heartbeatSource, { TTL_SECONDS: String(ttl) }));
   const list = async (setKey: string, familyId: string) =>
-    parseSessions(String(await listScript.run(connection, [setKey], [prefixesOf({ familyId }).session])));
+    parseSessions(
+      String(await redis('list', listScript.run(connection, [setKey], [prefixesOf({ familyId }).session]))),
+    );
 
   return {
     ttlSeconds: ttl,
@@ -194,13 +202,16 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       // On a cluster the id starts with the family's hash tag, so its key is found from the id alone.
       const sessionId = id(keys.sessionId(familyId, id(request.sessionId ?? randomUUID(), 'sessionId')), 'sessionId');
       const prefixes = prefixesOf({ familyId });
-      const [status, json, extra] = (await admitScript.run(
-        connection,
-        [keys.familyStreams(familyId), keys.deviceStreams(deviceId, familyId), keys.session(sessionId)],
-        [sessionId, userId, mediaId, deviceId, familyId, crid, prefixes.session, prefixes.deviceStreams],
+      const [status, json, extra] = (await redis(
+        'admit',
+        admitScript.run(
+          connection,
+          [keys.familyStreams(familyId), keys.deviceStreams(deviceId, familyId), keys.session(sessionId)],
+          [sessionId, userId, mediaId, deviceId, familyId, crid, prefixes.session, prefixes.deviceStreams],
+        ),
       )) as [string, string | number, string];
       emit({ type: 'admit', result: status as 'admitted', evicted: Boolean(extra) });
-      if (status === 'admitted') await awaitReplicas(connection, options.waitForReplicas);
+      if (status === 'admitted') await redis('admit', awaitReplicas(connection, options.waitForReplicas));
       if (status === 'admitted') {
         // The script wrote exactly these fields; only the server time comes back.
         const now = Number(json);
@@ -223,10 +234,9 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       }
       const prefixes = prefixesOf(sid);
       const lastHeartbeat = Number(
-        await heartbeatScript.run(
-          connection,
-          [key],
-          [userId, deviceId, prefixes.familyStreams, prefixes.deviceStreams],
+        await redis(
+          'heartbeat',
+          heartbeatScript.run(connection, [key], [userId, deviceId, prefixes.familyStreams, prefixes.deviceStreams]),
         ),
       );
       if (lastHeartbeat > 0) {
@@ -247,13 +257,12 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
         return { ok: true, ended: undefined };
       }
       const prefixes = prefixesOf(sid);
-      const [status, json] = (await endScript.run(
-        connection,
-        [key],
-        [sid, userId, deviceId, prefixes.familyStreams, prefixes.deviceStreams],
+      const [status, json] = (await redis(
+        'end',
+        endScript.run(connection, [key], [sid, userId, deviceId, prefixes.familyStreams, prefixes.deviceStreams]),
       )) as [string, string];
       emit({ type: 'end', result: status as 'ended' });
-      if (status === 'ended') await awaitReplicas(connection, options.waitForReplicas);
+      if (status === 'ended') await redis('end', awaitReplicas(connection, options.waitForReplicas));
       if (status === 'not_owner') return { ok: false, reason: 'not_owner' };
       return { ok: true, ended: status === 'ended' ? parseSession(json) : undefined };
     },
@@ -261,7 +270,7 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
     async get(sessionId) {
       const { key } = sessionKey(sessionId);
       if (key === undefined) return undefined;
-      const raw = await connection.get(key);
+      const raw = await redis('get', connection.get(key));
       return raw === null ? undefined : parseSession(raw);
     },
 

@@ -20,5 +20,7 @@ export type { MediaAccess } from './media-access.js';
 export { MEDIA_ACCESS_FILE, mediaAccessLocation, readMediaAccess, recordMediaAccess } from './media-access.js';
 export type { S3StorageOptions } from './s3-storage.js';
 export { createS3Storage, storageFromEnv } from './s3-storage.js';
+export type { StorageValues } from './settings.js';
+export { hlsLayoutSettings, storageSettings } from './settings.js';
 export type { MediaStorage, StorageLocation, StoredObject } from './storage.js';
 export { sweepStaleTempDirs, withLocalFile, withTempDir } from './temp-dir.js';

@@ -9,12 +9,12 @@ import {
   loadRedisConfig,
   QUEUE_NAMES,
 } from '@nself-tv/redis-keys';
+import { ConfigError } from '@nself-tv/service';
 import { scanKeys, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { Queue, Worker } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DashboardMode, registerQueueDashboard } from './dashboard.js';
-import { ConfigError } from './service.js';
 import { startWorkerApp } from './worker-app.js';
 
 const redis = useTestRedis();

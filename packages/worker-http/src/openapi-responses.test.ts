@@ -5,10 +5,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunningService } from '@nself-tv/service';
 import { type RedisServerHandle, startRedisServer } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiChecker } from './openapi-check.js';
-import type { RunningService } from './service.js';
 import { startWorkerApp } from './worker-app.js';
 
 const TOKEN = 'openapi-test-token-0123456789';

@@ -6,8 +6,8 @@ import {
   resultJsonSchema,
 } from '@nself-tv/queues';
 import { safeIdSchema } from '@nself-tv/redis-keys';
+import { errorBodySchema, type HttpErrorCode } from '@nself-tv/service';
 import { z } from 'zod';
-import { errorBodySchema } from './service.js';
 
 const component = (schema: Record<string, unknown>) => {
   const { $schema: _, $id: __, ...rest } = schema;
@@ -23,6 +23,24 @@ const common = (read: boolean) => ({
   500: problem('A fault; the logs have the details'),
   503: problem('Redis does not answer'),
 });
+/** The `error` codes the worker apps answer, each with its status in `HTTP_ERRORS`. */
+export const WORKER_ERROR_CODES: readonly HttpErrorCode[] = [
+  'bad_request',
+  'unauthorized',
+  'policy_denied',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'service_unavailable',
+  'internal_error',
+];
+/** What a route that takes a body answers besides its own. */
+const bodyProblems = {
+  413: problem('The body is larger than the limit (1 MiB)'),
+  415: problem('The body is not application/json'),
+};
 const queueCounts = {
   type: 'object',
   required: ['queue', 'waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed', 'paused', 'isPaused'],
@@ -76,17 +94,10 @@ export function workerOpenApi(
   const schemas: Record<string, unknown> = {
     JobStatus: jobStatus,
     QueueCounts: queueCounts,
-    Error: errorBodySchema([
-      'bad_request',
-      'unauthorized',
-      'policy_denied',
-      'not_found',
-      'conflict',
-      'unsupported_media_type',
-      'rate_limited',
-      'service_unavailable',
-      'internal_error',
-    ]),
+    // Conflicts and rate limits are the ingest routes' alone.
+    Error: errorBodySchema(
+      options.ingests ? WORKER_ERROR_CODES : WORKER_ERROR_CODES.filter((c) => c !== 'conflict' && c !== 'rate_limited'),
+    ),
   };
   const paths: Record<string, unknown> = {};
   for (const [kind, queue] of Object.entries(queues)) {
@@ -109,7 +120,7 @@ export function workerOpenApi(
           },
           400: problem('The body does not match the payload schema, or is not JSON; `field` names what is wrong'),
           ...common(false),
-          415: problem('The body is not application/json'),
+          ...bodyProblems,
         },
       },
     };
@@ -161,7 +172,7 @@ export function workerOpenApi(
           409: problem(
             'The Idempotency-Key (or ingestId) names another request, or the media item belongs to another family',
           ),
-          415: problem('The body is not application/json'),
+          ...bodyProblems,
           429: problem('Too many ingests: this family’s, or everyone’s; `Retry-After` says when to retry'),
         },
       },

@@ -1,8 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { resolve, sep } from 'node:path';
-import { createCache } from '@nself-tv/cache';
-import { confinement, DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_VIDEO_PIXELS, tools } from '@nself-tv/media-tools';
+import { sep } from 'node:path';
+import { configureTools, confinement, mediaToolSettings } from '@nself-tv/media-tools';
 import { createTvMetrics } from '@nself-tv/metrics';
 import {
   type AnyPartProcessor,
@@ -10,13 +9,11 @@ import {
   createJobInspector,
   createProducer,
   createQueueWorker,
-  INGEST_LIMITS,
-  jobOverridesFromEnv,
+  type IngestState,
   type QueueConsumer,
   type QueueName,
   type QueueProcessor,
-  queueSettingsFromEnv,
-  queuesOf,
+  queueEnvSettings,
   startRetentionCleaner,
   type WorkerEvent,
 } from '@nself-tv/queues';
@@ -24,132 +21,76 @@ import {
   createRequestConnection,
   createWorkerConnection,
   describeRedisConfig,
-  loadRedisConfig,
+  type RedisClient,
+  redisSettings,
 } from '@nself-tv/redis-keys';
-import { type MediaStorage, storageFromEnv, sweepStaleTempDirs } from '@nself-tv/storage';
+import {
+  type Env,
+  parseSettings,
+  type RunningService,
+  runService,
+  type Settings,
+  serviceSettings,
+} from '@nself-tv/service';
+import { hlsLayoutSettings, type MediaStorage, storageSettings, sweepStaleTempDirs } from '@nself-tv/storage';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
-import { z } from 'zod';
-import { dashboardPathProblem, registerQueueDashboard } from './dashboard.js';
-import { ConfigError, configFrom, parseEnv, type RunningService, runService, serviceEnvFields } from './service.js';
+import { registerQueueDashboard } from './dashboard.js';
+import { workerSettings } from './settings.js';
 import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
 
 /** The processors of an app, one per queue it consumes. */
 export type WorkerProcessors = { [Q in QueueName]?: QueueProcessor<Q> };
 
-/** Limits from the environment that processors apply to their inputs. */
+/** Limits from the environment that processors apply to their inputs (`mediaToolSettings`). */
 export interface WorkerLimits {
   /** Largest video frame accepted, width × height (`MAX_VIDEO_PIXELS`). */
   maxVideoPixels: number;
-  /** Source seconds per transcode chunk job (`TRANSCODE_CHUNK_SECONDS`); 0 is one pass over the whole film. */
-  transcodeChunkSeconds?: number;
-  /** Constant quality target of every rung, capped by its bitrate (`TRANSCODE_CRF`); null: fixed bitrates. */
-  transcodeCrf?: number | null;
-  /** Copy the source's video and AAC-LC audio when they already play (`TRANSCODE_COPY`). */
-  transcodeCopy?: boolean;
-  /** Loudness, downmix and surround of the transcode's audio (`AUDIO_*`). */
-  audio?: {
-    loudness: number | null;
-    truePeak: number;
-    downmix: 'dialogue' | 'itu';
-    surround: 'ac3' | 'eac3' | null;
-  };
-  /** Read picture subtitles (PGS, VobSub, DVB) by OCR (`SUBTITLE_OCR`). */
-  subtitleOcr?: boolean;
 }
 
 /** The part processors of an app, for the queues whose jobs split into parts. */
 export type WorkerPartProcessors = { [Q in QueueName]?: AnyPartProcessor };
 
+/** What an app does when one of its ingests completes, with the request connection (its policy, not the runner's). */
+export interface IngestCompletion {
+  onCompleted(state: IngestState): Promise<void>;
+  /** Runs at shutdown. */
+  close(): Promise<void>;
+}
+
 /** Options of {@link runWorkerApp}. */
-export interface WorkerAppOptions {
+export interface WorkerAppOptions<T = undefined> {
   /** The app; its queues are the catalog's queues with this consumer. */
   name: QueueConsumer;
   /** Port when `PORT` is unset. */
   defaultPort: number;
   /** URL names of the app's queues for `POST /api/v1/jobs/<name>`. */
   routes: Record<string, QueueName>;
+  /** The app's own variables, read with the runner's in one pass. @default none */
+  settings?: Settings<T>;
   /** Builds the processors once the media store is open. */
-  processors: (storage: MediaStorage, limits: WorkerLimits) => WorkerProcessors;
+  processors: (storage: MediaStorage, limits: WorkerLimits, settings: T) => WorkerProcessors;
   /** Builds the part processors of the queues whose jobs split into parts. @default none */
   parts?: (storage: MediaStorage) => WorkerPartProcessors;
   /** @default process.env */
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   /** Serve `POST/GET/DELETE /api/v1/ingests` (the app that runs the transcode). @default false */
   ingestRoutes?: boolean;
+  /** What completing an ingest also does (the video-processor drops `cache:recent`). @default nothing */
+  ingestCompletion?: (connection: RedisClient) => IngestCompletion;
 }
 
-const envSchema = (defaultPort: number) =>
-  z.object({
-    ...serviceEnvFields(defaultPort),
-    MEDIA_ROOT: z.string().min(1).default('./media'),
-    API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    API_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    MAX_VIDEO_PIXELS: z.coerce.number().int().min(64).max(1_000_000_000).default(DEFAULT_MAX_VIDEO_PIXELS),
-    TRANSCODE_CHUNK_SECONDS: z.coerce
-      .number()
-      .int()
-      .refine((v) => v === 0 || (v >= 4 && v <= 600), 'must be 0 (one pass) or 4 to 600')
-      .default(60),
-    // `off`: every rung at its fixed bitrate; a CRF: that quality target (a little finer on the small
-    // rungs), the rung's bitrate its cap. 21 keeps every rung within 0.002 SSIM of the fixed rate.
-    TRANSCODE_CRF: z
-      .string()
-      .default('21')
-      .refine((v) => v === 'off' || (/^\d{1,2}$/.test(v) && Number(v) >= 1 && Number(v) <= 51), {
-        message: 'must be off or a CRF from 1 to 51',
-      })
-      .transform((v) => (v === 'off' ? null : Number(v))),
-    // `on`: a source's H.264 that every browser plays is its own top rung, its AAC-LC its own audio.
-    TRANSCODE_COPY: z
-      .enum(['on', 'off'], { message: 'must be on or off' })
-      .default('on')
-      .transform((v) => v === 'on'),
-    // EBU R128 target of every stereo rendition, LUFS, or `off`: -18 is in the range AES TD1004
-    // gives for streaming (-16 to -20) and low enough that most films reach it by one fixed gain.
-    AUDIO_LOUDNESS: z
-      .string()
-      .default('-18')
-      .refine((v) => v === 'off' || (/^-\d{1,2}(\.\d)?$/.test(v) && Number(v) >= -40 && Number(v) <= -5), {
-        message: 'must be off or a loudness from -40 to -5 (LUFS)',
-      })
-      .transform((v) => (v === 'off' ? null : Number(v))),
-    AUDIO_TRUE_PEAK: z
-      .string()
-      .default('-1')
-      .refine((v) => /^-?\d(\.\d)?$/.test(v) && Number(v) >= -9 && Number(v) <= 0, {
-        message: 'must be a true peak from -9 to 0 (dBTP)',
-      })
-      .transform(Number),
-    AUDIO_DOWNMIX: z.enum(['dialogue', 'itu'], { message: 'must be dialogue or itu' }).default('dialogue'),
-    AUDIO_SURROUND: z
-      .enum(['ac3', 'eac3', 'off'], { message: 'must be ac3, eac3 or off' })
-      .default('ac3')
-      .transform((v) => (v === 'off' ? null : v)),
-    // `on`: PGS, VobSub and DVB subtitle tracks are read by tesseract into WebVTT.
-    SUBTITLE_OCR: z
-      .enum(['on', 'off'], { message: 'must be on or off' })
-      .default('on')
-      .transform((v) => v === 'on'),
-    FFMPEG_MAX_MEMORY_MB: z.coerce.number().int().min(256).max(1_048_576).default(DEFAULT_MAX_MEMORY_MB),
-    SHUTDOWN_DEADLINE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
-    INGEST_RATE_PER_FAMILY_PER_MINUTE: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(100_000)
-      .default(INGEST_LIMITS.perFamilyPerMinute),
-    INGEST_MAX_WAITING: z.coerce.number().int().min(1).max(1_000_000).default(INGEST_LIMITS.maxWaiting),
-    DASHBOARD: z.enum(['off', 'read-only', 'read-write']).default('off'),
-    DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-    DASHBOARD_PATH: z
-      .string()
-      .default('/admin/queues')
-      .superRefine((path, ctx) => {
-        const problem = dashboardPathProblem(path);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
-  });
+/** Every variable a worker app reads, in the order of its README tables. */
+export const workerAppSettings = <T>(name: QueueConsumer, defaultPort: number, own?: Settings<T>) => ({
+  service: serviceSettings(defaultPort),
+  worker: workerSettings,
+  media: mediaToolSettings,
+  store: storageSettings,
+  layout: hlsLayoutSettings,
+  redis: redisSettings('queues'),
+  queues: queueEnvSettings(name),
+  own: own ?? { title: '', variables: [], read: () => undefined as T },
+});
 
 /** Past the shutdown deadline, this long for aborted jobs to unwind before the process leaves regardless. */
 const FORCE_EXIT_MARGIN_MS = 5_000;
@@ -178,53 +119,26 @@ async function serverPathRedactor(mediaRoot: string): Promise<(text: string) => 
  * everything. It neither exits nor installs signal handlers: see
  * {@link runWorkerApp}.
  */
-export async function startWorkerApp(options: WorkerAppOptions): Promise<RunningService> {
+export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<RunningService> {
   const { name } = options;
-  const env = options.env ?? process.env;
-  const config = parseEnv(envSchema(options.defaultPort), env);
+  const settings = parseSettings(
+    workerAppSettings(name, options.defaultPort, options.settings),
+    options.env ?? process.env,
+  );
+  const { service, worker, media, store, queues } = settings;
   const log = pino({
-    level: config.LOG_LEVEL,
+    level: service.LOG_LEVEL,
     base: { app: name, pid: process.pid },
     redact: ['req.headers.authorization'],
   });
-
-  // The dashboard is never open to everyone: its own token, or the app's.
-  const dashboardTokens =
-    config.DASHBOARD === 'off'
-      ? []
-      : config.DASHBOARD_TOKEN
-        ? [config.DASHBOARD_TOKEN]
-        : [config.API_TOKEN, config.DASHBOARD === 'read-only' ? config.API_READ_TOKEN : undefined].filter(
-            (t): t is string => t !== undefined,
-          );
-  if (config.DASHBOARD !== 'off' && dashboardTokens.length === 0) {
-    throw new ConfigError(`DASHBOARD: ${config.DASHBOARD} needs DASHBOARD_TOKEN or API_TOKEN`);
-  }
-  const redisConfig = configFrom(() => loadRedisConfig(env));
-  const settings = configFrom(() => queuesOf(name).map((q) => queueSettingsFromEnv(q, env)));
-  // Jobs enqueued over HTTP and an ingest's fan-out both get the configured attempts and backoff.
-  const jobOverrides = configFrom(() => jobOverridesFromEnv(env));
-
-  const mediaRoot = resolve(config.MEDIA_ROOT);
-  const storage = configFrom(() => storageFromEnv(env, mediaRoot));
+  const { storage, mediaRoot } = store;
   // Every queue of the app has its processor before anything is opened.
-  const processors = options.processors(storage, {
-    maxVideoPixels: config.MAX_VIDEO_PIXELS,
-    transcodeChunkSeconds: config.TRANSCODE_CHUNK_SECONDS,
-    transcodeCrf: config.TRANSCODE_CRF,
-    transcodeCopy: config.TRANSCODE_COPY,
-    audio: {
-      loudness: config.AUDIO_LOUDNESS,
-      truePeak: config.AUDIO_TRUE_PEAK,
-      downmix: config.AUDIO_DOWNMIX,
-      surround: config.AUDIO_SURROUND,
-    },
-    subtitleOcr: config.SUBTITLE_OCR,
-  });
+  const processors = options.processors(storage, { maxVideoPixels: media.maxVideoPixels }, settings.own as T);
   const parts = options.parts?.(storage) ?? {};
-  const missing = settings.find((s) => !processors[s.queue]);
+  const missing = queues.queues.find((s) => !processors[s.queue]);
   if (missing) throw new Error(`${name} has no processor for ${missing.queue}`);
-  tools.maxMemoryMb = config.FFMPEG_MAX_MEMORY_MB;
+  configureTools(media.tools);
+  const redisConfig = settings.redis;
 
   const workerConnection = createWorkerConnection(redisConfig, { connectionName: name });
   const requestConnection = createRequestConnection(redisConfig, {
@@ -239,22 +153,23 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   if (swept.length) log.info({ removed: swept }, 'removed temporary folders of dead worker processes');
   const producer = createProducer({
     connection: requestConnection,
-    overrides: jobOverrides,
+    overrides: queues.jobOverrides,
     waitForReplicas: redisConfig.waitForReplicas,
   });
   const inspector = createJobInspector(requestConnection);
-  // Whichever worker finishes an ingest drops cache:recent, so the new title shows at once.
-  const cache = createCache({ connection: requestConnection });
+  // Whichever worker finishes an ingest runs the app's completion (the video-processor drops cache:recent).
+  const completion = options.ingestCompletion?.(requestConnection);
   const ingestOn = (connection: typeof workerConnection) =>
     createIngestService({
       connection,
       producer,
       // The ingest records who may play what it makes, where the gateway reads it at admit.
       storage,
-      limits: { perFamilyPerMinute: config.INGEST_RATE_PER_FAMILY_PER_MINUTE, maxWaiting: config.INGEST_MAX_WAITING },
+      layout: settings.layout,
+      limits: worker.ingestLimits,
       onCompleted: async (state) => {
-        await cache.invalidateRecent();
-        log.info({ ingestId: state.ingestId, mediaId: state.mediaId }, 'ingest completed; cache:recent invalidated');
+        await completion?.onCompleted(state);
+        log.info({ ingestId: state.ingestId, mediaId: state.mediaId }, 'ingest completed');
       },
     });
   // Workers' stage updates wait through an outage; the HTTP routes answer 503 instead of hanging.
@@ -262,7 +177,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
   const ingestForRequests = ingestOn(requestConnection);
   // Only this app's queues: another app (and every replica of this one) reports the same
   // queue's counts from the same Redis, so dashboards and alerts take the max per queue.
-  const ownQueues = settings.map((s) => s.queue);
+  const ownQueues = queues.queues.map((s) => s.queue);
   const metrics = createTvMetrics({
     queues: { counts: () => inspector.counts(ownQueues) },
     queueNames: ownQueues,
@@ -278,7 +193,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     else log.info({ ...event }, `job ${event.type}`);
   };
 
-  const workers = settings.map((s) => {
+  const workers = queues.queues.map((s) => {
     const processor = processors[s.queue] as QueueProcessor<QueueName>;
     return createQueueWorker(s.queue, processor, {
       connection: workerConnection,
@@ -288,7 +203,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
         lockDurationMs: s.lockDurationMs,
         stalledIntervalMs: s.stalledIntervalMs,
       },
-      shutdownDeadlineMs: config.SHUTDOWN_DEADLINE_MS,
+      shutdownDeadlineMs: worker.shutdownDeadlineMs,
       onEvent,
       redact,
       producer,
@@ -296,7 +211,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       parts: parts[s.queue],
     });
   });
-  const cleaner = startRetentionCleaner({ connection: workerConnection, queues: settings.map((s) => s.queue) });
+  const cleaner = startRetentionCleaner({ connection: workerConnection, queues: ownQueues });
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -309,26 +224,23 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     producer,
     inspector,
     metrics,
-    apiToken: config.API_TOKEN,
-    readToken: config.API_READ_TOKEN,
+    apiToken: worker.apiToken,
+    readToken: worker.readToken,
     title: `nself-tv ${name}`,
     ...(options.ingestRoutes ? { ingest: ingestForRequests } : {}),
   });
-  if (!config.API_TOKEN) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
-  const dashboard =
-    config.DASHBOARD === 'off'
-      ? undefined
-      : await registerQueueDashboard(app, {
-          connection: requestConnection,
-          path: config.DASHBOARD_PATH,
-          mode: config.DASHBOARD,
-          tokens: dashboardTokens,
-          title: `nself-tv ${name} queues`,
-        });
+  if (!worker.apiToken) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
+  const dashboard = worker.dashboard
+    ? await registerQueueDashboard(app, {
+        connection: requestConnection,
+        ...worker.dashboard,
+        title: `nself-tv ${name} queues`,
+      })
+    : undefined;
 
   const stop = async (signal: string) => {
     log.info(
-      { signal, deadlineMs: config.SHUTDOWN_DEADLINE_MS },
+      { signal, deadlineMs: worker.shutdownDeadlineMs },
       'shutting down: no new jobs; running jobs finish or go back to wait',
     );
     // Closing talks to Redis (moving jobs back to wait, closing queues); when Redis does not
@@ -339,20 +251,20 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
       await app.close().catch(() => undefined);
       await Promise.all(workers.map((w) => w.close()));
       await cleaner.stop().catch(() => undefined);
-      await Promise.all([producer.close(), inspector.close(), cache.close(), dashboard?.close()]).catch(
+      await Promise.all([producer.close(), inspector.close(), completion?.close(), dashboard?.close()]).catch(
         () => undefined,
       );
       await Promise.all([workerConnection.quit(), requestConnection.quit()]).catch(() => undefined);
       return true;
     })();
     const forced = new Promise<false>((r) =>
-      setTimeout(() => r(false), config.SHUTDOWN_DEADLINE_MS + FORCE_EXIT_MARGIN_MS),
+      setTimeout(() => r(false), worker.shutdownDeadlineMs + FORCE_EXIT_MARGIN_MS),
     );
     const clean = await Promise.race([graceful, forced]);
     if (clean) log.info('stopped');
     else {
       log.error(
-        { afterMs: config.SHUTDOWN_DEADLINE_MS + FORCE_EXIT_MARGIN_MS },
+        { afterMs: worker.shutdownDeadlineMs + FORCE_EXIT_MARGIN_MS },
         'shutdown did not finish (Redis does not answer); leaving anyway',
       );
       workerConnection.disconnect();
@@ -361,16 +273,16 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     return clean;
   };
 
-  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  const address = await app.listen({ port: service.PORT, host: service.HOST });
   log.info(
     {
       address,
-      children: confinement(tools.maxMemoryMb),
-      maxVideoPixels: config.MAX_VIDEO_PIXELS,
+      children: confinement(media.tools.maxMemoryMb),
+      maxVideoPixels: media.maxVideoPixels,
       redis: describeRedisConfig(redisConfig),
       mediaRoot,
-      queues: settings.map((s) => `${s.queue}×${s.concurrency}`),
-      dashboard: dashboard ? `${config.DASHBOARD_PATH} (${config.DASHBOARD})` : 'off',
+      queues: queues.queues.map((s) => `${s.queue}×${s.concurrency}`),
+      dashboard: worker.dashboard ? `${worker.dashboard.path} (${worker.dashboard.mode})` : 'off',
     },
     `${name} listening`,
   );
@@ -382,6 +294,6 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
  * {@link runService}, which refuses to start on a bad setting (exit 1) and on
  * SIGTERM, SIGINT or SIGHUP hands running jobs back and exits.
  */
-export function runWorkerApp(options: WorkerAppOptions): Promise<void> {
+export function runWorkerApp<T>(options: WorkerAppOptions<T>): Promise<void> {
   return runService(options.name, () => startWorkerApp(options));
 }

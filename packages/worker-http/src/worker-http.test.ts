@@ -11,12 +11,13 @@ import {
   payloadJsonSchema,
 } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
+import { ConfigError, errorDocsProblems, HTTP_ERRORS } from '@nself-tv/service';
 import { createFileStorage } from '@nself-tv/storage';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from './service.js';
-import { startWorkerApp, type WorkerLimits } from './worker-app.js';
+import { WORKER_ERROR_CODES, workerOpenApi } from './openapi.js';
+import { startWorkerApp } from './worker-app.js';
 import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
 
 const redis = useTestRedis();
@@ -125,7 +126,8 @@ describe('worker HTTP surface', () => {
       [await post(json('{"source":')), 400, undefined],
       [await post(json('{"__proto__":{"polluted":true}}')), 400, undefined],
       [await post(json('{"constructor":{"prototype":{"polluted":true}}}')), 400, undefined],
-      [await post(json(JSON.stringify({ ...optimize, pad: 'x'.repeat(5000) }))), 400, undefined],
+      // Fastify's own errors keep their status: 413 for a body over the limit, 415 for another type.
+      [await post(json(JSON.stringify({ ...optimize, pad: 'x'.repeat(5000) }))), 413, undefined],
       [await post({ type: 'application/xml', text: '<job/>' }), 415, undefined],
       [await post({ type: 'text/plain', text: 'hello' }), 415, undefined],
       [await post(json('')), 400, undefined],
@@ -137,8 +139,28 @@ describe('worker HTTP surface', () => {
       expect(typeof res.body.error).toBe('string');
       expect(res.body.message).not.toMatch(/FST_|Fastify/);
       if (field) expect(res.body.field).toBe(field);
+      expect(HTTP_ERRORS[res.body.error as keyof typeof HTTP_ERRORS]?.status).toBe(status);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('documents exactly the error codes of the registry it answers, each at its status', () => {
+    for (const ingests of [false, true]) {
+      const doc = workerOpenApi('t', { optimize: 'image:optimize' }, { ingests });
+      expect(errorDocsProblems(doc)).toEqual([]);
+    }
+    // The check itself: a code the registry lacks, or a status no code has, is found.
+    const broken = structuredClone(workerOpenApi('t', { optimize: 'image:optimize' }, { ingests: true })) as {
+      components: { schemas: { Error: { properties: { error: { enum: string[] } } } } };
+      paths: Record<string, unknown>;
+    };
+    broken.components.schemas.Error.properties.error.enum = [...WORKER_ERROR_CODES, 'teapot'];
+    (broken.paths['/api/v1/jobs/optimize'] as { post: { responses: Record<string, unknown> } }).post.responses[418] =
+      {};
+    expect(errorDocsProblems(broken)).toEqual([
+      'error code teapot is not in HTTP_ERRORS',
+      'POST /api/v1/jobs/optimize documents 418, which no listed error code has',
+    ]);
   });
 
   it('serves an OpenAPI document generated from the schemas the routes validate with', async () => {
@@ -438,23 +460,10 @@ describe('service shell', () => {
       [{ PORT: 'eighty' }, /^PORT: /],
       [{ QUEUE_IMAGE_POSTER_ATTEMPTS: 'lots' }, /QUEUE_IMAGE_POSTER_ATTEMPTS: expected a whole number/],
       [{ REDIS_URL: 'http://localhost:6379' }, /REDIS_URL/],
-      // 0 is one pass; below 4 s a chunk would be mostly start-up and preroll.
-      [{ TRANSCODE_CHUNK_SECONDS: '2' }, /^TRANSCODE_CHUNK_SECONDS: must be 0 \(one pass\) or 4 to 600/],
-      [{ TRANSCODE_CHUNK_SECONDS: '601' }, /^TRANSCODE_CHUNK_SECONDS: /],
-      // x264's CRF runs 0–51, 0 being lossless (never what a ladder wants); `off` is fixed bitrates.
-      [{ TRANSCODE_CRF: '0' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
-      [{ TRANSCODE_CRF: '52' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
-      [{ TRANSCODE_CRF: '22.5' }, /^TRANSCODE_CRF: /],
-      [{ TRANSCODE_CRF: 'high' }, /^TRANSCODE_CRF: must be off or a CRF from 1 to 51/],
-      [{ TRANSCODE_COPY: 'yes' }, /^TRANSCODE_COPY: must be on or off/],
-      // A loudness target is negative LUFS; 0 or a positive number is a mistake, not a level.
-      [{ AUDIO_LOUDNESS: '-3' }, /^AUDIO_LOUDNESS: must be off or a loudness from -40 to -5/],
-      [{ AUDIO_LOUDNESS: '18' }, /^AUDIO_LOUDNESS: /],
-      [{ AUDIO_LOUDNESS: 'loud' }, /^AUDIO_LOUDNESS: /],
-      [{ AUDIO_TRUE_PEAK: '1' }, /^AUDIO_TRUE_PEAK: must be a true peak from -9 to 0/],
-      [{ AUDIO_DOWNMIX: 'nightmode' }, /^AUDIO_DOWNMIX: must be dialogue or itu/],
-      [{ AUDIO_SURROUND: 'dts' }, /^AUDIO_SURROUND: must be ac3, eac3 or off/],
-      [{ SUBTITLE_OCR: 'true' }, /^SUBTITLE_OCR: must be on or off/],
+      [{ MAX_VIDEO_PIXELS: '10' }, /^MAX_VIDEO_PIXELS: expected at least 64/],
+      [{ FFMPEG_MAX_MEMORY_MB: 'lots' }, /^FFMPEG_MAX_MEMORY_MB: /],
+      [{ STORAGE: 'ftp' }, /^STORAGE: expected fs or s3/],
+      [{ DASHBOARD: 'read-only' }, /^DASHBOARD: read-only needs DASHBOARD_TOKEN or API_TOKEN/],
     ] as const) {
       const started = startWorkerApp({
         name: 'thumbnail-generator',
@@ -470,66 +479,58 @@ describe('service shell', () => {
     expect(process.exitCode).toBeUndefined();
   });
 
-  it('hands the transcode settings to the processors as parsed', async () => {
-    const env = { ...redis.env, MEDIA_ROOT: tmpdir(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
-    for (const [set, crf, copy] of [
-      [{}, 21, true],
-      [{ TRANSCODE_CRF: 'off', TRANSCODE_COPY: 'off' }, null, false],
-      [{ TRANSCODE_CRF: '18', TRANSCODE_COPY: 'on' }, 18, true],
-    ] as const) {
-      let seen: WorkerLimits | undefined;
-      const app = await startWorkerApp({
-        name: 'thumbnail-generator',
-        defaultPort: 0,
-        routes: {},
-        processors: (_storage, limits) => {
-          seen = limits;
-          return {};
-        },
-        env: { ...env, ...set, TRANSCODE_CHUNK_SECONDS: '0' },
-      }).catch((error) => error);
-      // No processors given: it refuses to start, after handing the settings over.
-      expect(app).toBeInstanceOf(Error);
-      expect(seen?.transcodeCrf).toBe(crf);
-      expect(seen?.transcodeCopy).toBe(copy);
-      expect(seen?.transcodeChunkSeconds).toBe(0);
-    }
+  it('refuses to start with one error that names every bad variable, of every package', async () => {
+    const started = startWorkerApp({
+      name: 'thumbnail-generator',
+      defaultPort: 0,
+      routes: {},
+      processors: () => ({}),
+      env: {
+        ...redis.env,
+        MEDIA_ROOT: tmpdir(),
+        PORT: 'eighty',
+        API_TOKEN: 'short',
+        MAX_VIDEO_PIXELS: '10',
+        STORAGE: 'ftp',
+        REDIS_PORT: '99999',
+        REDIS_URL: '',
+        QUEUE_IMAGE_SPRITE_CONCURRENCY: 'many',
+      },
+    });
+    const error = (await started.catch((e) => e)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems.map((p) => p.variable)).toEqual([
+      'PORT',
+      'API_TOKEN',
+      'MAX_VIDEO_PIXELS',
+      'STORAGE',
+      'REDIS_PORT',
+      'QUEUE_IMAGE_SPRITE_CONCURRENCY',
+    ]);
+    expect(error.message).toContain(
+      'API_TOKEN: must be at least 16 characters; MAX_VIDEO_PIXELS: expected at least 64',
+    );
   });
 
-  it('hands the audio and OCR settings over as parsed, with their defaults', async () => {
-    const env = { ...redis.env, MEDIA_ROOT: tmpdir(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' };
-    for (const [set, audio, ocr] of [
-      [{}, { loudness: -18, truePeak: -1, downmix: 'dialogue', surround: 'ac3' }, true],
-      [
-        {
-          AUDIO_LOUDNESS: 'off',
-          AUDIO_TRUE_PEAK: '-2.5',
-          AUDIO_DOWNMIX: 'itu',
-          AUDIO_SURROUND: 'off',
-          SUBTITLE_OCR: 'off',
-        },
-        { loudness: null, truePeak: -2.5, downmix: 'itu', surround: null },
-        false,
-      ],
-      [
-        { AUDIO_LOUDNESS: '-23', AUDIO_SURROUND: 'eac3' },
-        { loudness: -23, truePeak: -1, downmix: 'dialogue', surround: 'eac3' },
-        true,
-      ],
-    ] as const) {
-      let seen: WorkerLimits | undefined;
-      await startWorkerApp({
-        name: 'thumbnail-generator',
-        defaultPort: 0,
-        routes: {},
-        processors: (_storage, limits) => {
-          seen = limits;
-          return {};
-        },
-        env: { ...env, ...set },
-      }).catch((error) => error);
-      expect(seen?.audio).toEqual(audio);
-      expect(seen?.subtitleOcr).toBe(ocr);
-    }
+  it('hands the app its own settings, parsed with the runner’s', async () => {
+    const own = {
+      title: 'Own',
+      variables: [],
+      read: (env: Record<string, string | undefined>) => ({ colour: env.OWN_COLOUR ?? 'grey' }),
+    };
+    let seen: unknown;
+    await startWorkerApp({
+      name: 'thumbnail-generator',
+      defaultPort: 0,
+      routes: {},
+      settings: own,
+      processors: (_storage, limits, settings) => {
+        seen = { limits, settings };
+        return {};
+      },
+      env: { ...redis.env, MEDIA_ROOT: tmpdir(), OWN_COLOUR: 'teal', MAX_VIDEO_PIXELS: '1000000' },
+    }).catch((error) => error);
+    // No processors given: it refuses to start, after handing the settings over.
+    expect(seen).toEqual({ limits: { maxVideoPixels: 1_000_000 }, settings: { colour: 'teal' } });
   });
 });

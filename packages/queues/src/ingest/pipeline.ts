@@ -35,7 +35,7 @@ export interface StageSpec {
  * The ingest, declared once: the ingest service (which job starts it), the tracker (which stage a
  * job drives, what to enqueue when one completes), the state (stage list, bands, fatality), the
  * status API (whose state schema lists these names) and the README's stage table all read it.
- * Bands and fatality are those NOTES.md §2 records.
+ * Bands and fatality are the ones the nself-tv clients were built against (the platform's pipeline notes).
  */
 export const INGEST_PIPELINE = [
   { name: 'validate', band: [0, 5], fatal: true, runs: { by: 'request' }, after: [] },
