@@ -173,7 +173,7 @@ describe('compose.yaml', () => {
     for (const app of APPS) {
       const source =
         app === 'stream-gateway'
-          ? readFileSync(join(root, 'apps/stream-gateway/src/config.ts'), 'utf8').match(/serviceEnvFields\((\d+)\)/)
+          ? readFileSync(join(root, 'apps/stream-gateway/src/config.ts'), 'utf8').match(/serviceSettings\((\d+)\)/)
           : readFileSync(join(root, `apps/${app}/src/main.ts`), 'utf8').match(/defaultPort: (\d+)/);
       defaultPorts[app] = Number(source?.[1]);
     }

@@ -238,6 +238,12 @@ describe('bad input', () => {
       const res = await gw.call('POST', '/api/v1/admit', { token: t, ...options });
       expect({ status: res.status, error: res.body.error }, label).toEqual({ status, error });
     }
+    // A URL Fastify cannot decode is answered before any route runs, in the same body.
+    const badUrl = await fetch(`${gw.address}/api/v1/heartbeat/%zz`, { method: 'POST' });
+    expect({ status: badUrl.status, body: await badUrl.json() }).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: 'the URL is malformed' },
+    });
     const badPath = await gw.call('POST', `/api/v1/heartbeat/${encodeURIComponent('a:b*')}`, {
       token: t,
       body: { deviceId: 'd' },

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isSafeId } from '@nself-tv/redis-keys';
 import { HttpError } from '@nself-tv/service';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { SignJWT } from 'jose';
 import type { GatewayConfig } from './config.js';
 import { PLAYER_HTML } from './player-page.js';
@@ -17,7 +17,7 @@ export const DEV_USER = { userId: 'dev-user', familyId: 'dev-family' };
  * {@link DEV_USER} (in that family: admit plays only the family's own media)
  * with `AUTH_JWT_SECRET` so the page can sign in.
  */
-export async function registerDevPlayer(app: FastifyInstance, config: GatewayConfig): Promise<void> {
+export const devPlayer: FastifyPluginAsync<{ auth: GatewayConfig['auth'] }> = async (app, config) => {
   const hlsJs = await readFile(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));
   app.get('/dev/player', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PLAYER_HTML));
   app.get('/dev/player/hls.min.js', async (_request, reply) =>
@@ -40,4 +40,4 @@ export async function registerDevPlayer(app: FastifyInstance, config: GatewayCon
     if (config.auth.audience) jwt = jwt.setAudience(config.auth.audience);
     return { token: await jwt.sign(secret), userId: DEV_USER.userId, familyId };
   });
-}
+};

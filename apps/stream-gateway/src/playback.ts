@@ -6,26 +6,25 @@ import { isSafeId } from '@nself-tv/redis-keys';
 import { HttpError } from '@nself-tv/service';
 import type { Session } from '@nself-tv/sessions';
 import { type HlsLayout, keyProblem, type MediaStorage, StorageError } from '@nself-tv/storage';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { PlaybackGrant, PlaybackSigner } from './playback-url.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { PlaybackGrants } from './playback-grant.js';
+import type { PlaybackGrant } from './playback-url.js';
 import { rewritePlaylist } from './playlist-rewrite.js';
 
-/** What {@link registerPlayback} needs. */
-export interface PlaybackDeps {
+/**
+ * Router options the playback routes need from the Fastify instance they are added to:
+ * playback signatures are a path parameter of about 150 characters (Fastify stops at 100).
+ */
+export const PLAYBACK_ROUTER_OPTIONS = { maxParamLength: 512 } as const;
+
+/** Options of {@link playbackRoutes}. */
+export interface PlaybackOptions {
   storage: MediaStorage;
   layout: HlsLayout;
-  signer: PlaybackSigner;
+  grants: PlaybackGrants;
   /** Reads a live session; `undefined` once it is ended or expired. */
   session(sessionId: string): Promise<Session | undefined>;
   metrics: TvMetrics;
-  /** Base URL clients reach the gateway at; unset: the request's own host. */
-  publicUrl: string | undefined;
-  /** Lifetime of the `mediaUrl` handed out by admit, in seconds. */
-  urlTtlSeconds: number;
-  /** Lifetime of the URLs inside served playlists (segments of a film in progress), in seconds. */
-  childTtlSeconds: number;
-  /** Verifies a playback JWT (the client's fallback path) and returns what it grants. */
-  verifyToken(token: string): Promise<{ sessionId: string; mediaId: string } | undefined>;
 }
 
 /** How long a session's liveness is remembered: a ended session is refused within this. */
@@ -48,14 +47,6 @@ const MAX_PLAYLIST_BYTES = 8 * 1024 * 1024;
 const PLAYLIST_CACHE = 'private, max-age=2';
 const SEGMENT_CACHE = 'private, max-age=31536000, immutable';
 
-/** The playback routes and the URL they are reached at. */
-export interface Playback {
-  /** The signed master URL for an admitted session. */
-  mediaUrl(request: FastifyRequest, session: Session): string;
-  /** The signed trickplay WebVTT URL (sheets resolve relative to it). */
-  trickplayUrl(request: FastifyRequest, session: Session): string;
-}
-
 /**
  * Serves a media item's HLS (playlists, segments, subtitles, trickplay) from
  * the media store to whoever holds a signed URL for it, while its session is
@@ -63,8 +54,8 @@ export interface Playback {
  * `GET /api/stream/:mediaId/manifest.m3u8?token=`, and an `auth_request`
  * endpoint for nginx or a CDN, `GET /api/v1/playback/authorize`.
  */
-export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Playback {
-  const { storage, layout, signer, metrics } = deps;
+export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, deps) => {
+  const { storage, layout, grants, metrics } = deps;
   const liveness = new Map<string, { mediaId: string | undefined; until: number }>();
 
   const liveMedia = async (sessionId: string): Promise<string | undefined> => {
@@ -79,7 +70,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
 
   /** The grant of `sig` for `mediaId`, or why not: 401 for a bad signature, 403 for anything else. */
   const authorize = async (mediaId: string, sig: string): Promise<PlaybackGrant> => {
-    const grant = signer.verify(sig);
+    const grant = grants.verify(sig);
     if (!grant) throw new HttpError('unauthorized', 'the playback signature is missing or invalid');
     if (grant.mediaId !== mediaId) throw new HttpError('policy_denied', 'this URL is for another media item');
     if (grant.exp * 1000 <= Date.now()) throw new HttpError('policy_denied', 'this playback URL has expired');
@@ -89,13 +80,6 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     }
     return grant;
   };
-
-  const baseUrl = (request: FastifyRequest) =>
-    (deps.publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/$/, '');
-  const sign = (sessionId: string, mediaId: string, ttl: number) =>
-    signer.sign({ sessionId, mediaId, exp: Math.floor(Date.now() / 1000) + ttl });
-  const signed = (request: FastifyRequest, sessionId: string, mediaId: string, ttl: number) =>
-    `${baseUrl(request)}/play/${encodeURIComponent(mediaId)}/${sign(sessionId, mediaId, ttl)}`;
 
   /** Only the kinds of file an HLS item is made of are served; anything else (the access record) is no file. */
   const kindOf = (path: string) => TYPES[posix.extname(path).toLowerCase()];
@@ -156,7 +140,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
       const signature =
         keep !== undefined && posix.basename(path) !== 'master.m3u8'
           ? keep
-          : sign(grant.sessionId, grant.mediaId, deps.childTtlSeconds);
+          : grants.sign(grant.sessionId, grant.mediaId, grants.childTtlSeconds);
       const target = { playlistPath: path, base: base(signature) };
       const lines = rewritePlaylist(storage.createReadStream(location), target);
       // Counted as sent: the rewritten bytes, once the last line is out.
@@ -243,7 +227,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     counted('master.m3u8', async () => {
       const mediaId = mediaIdOf((request.params as { mediaId: string }).mediaId);
       const token = (request.query as { token?: unknown }).token;
-      const granted = typeof token === 'string' ? await deps.verifyToken(token) : undefined;
+      const granted = typeof token === 'string' ? await grants.verifyToken(token) : undefined;
       if (!granted) throw new HttpError('unauthorized', 'a valid playback token is required (?token=)');
       if (granted.mediaId !== mediaId) throw new HttpError('policy_denied', 'this token is for another media item');
       if ((await liveMedia(granted.sessionId)) !== mediaId) {
@@ -252,7 +236,7 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
       const grant = {
         sessionId: granted.sessionId,
         mediaId,
-        exp: Math.floor(Date.now() / 1000) + deps.childTtlSeconds,
+        exp: Math.floor(Date.now() / 1000) + grants.childTtlSeconds,
       };
       // From `/api/stream/<id>/` to `/play/<id>/<sig>/`.
       return send(
@@ -291,11 +275,4 @@ export function registerPlayback(app: FastifyInstance, deps: PlaybackDeps): Play
     if (!exists) throw new HttpError('policy_denied', 'no such file');
     return reply.code(204).send();
   });
-
-  return {
-    mediaUrl: (request, session) =>
-      `${signed(request, session.sessionId, session.mediaId, deps.urlTtlSeconds)}/master.m3u8`,
-    trickplayUrl: (request, session) =>
-      `${signed(request, session.sessionId, session.mediaId, deps.childTtlSeconds)}/trickplay/trickplay.vtt`,
-  };
-}
+};

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level, Logger } from 'pino';
 
 /**
@@ -74,4 +74,38 @@ export class RequestLogger implements FastifyBaseLogger {
     this.#write('trace', args);
   }
   silent(): void {}
+}
+
+/** A request's path for the log: no query (tokens), no playback signature. */
+function loggedPath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/^\/play\/([^/]*)\/[^/]*/, '/play/$1/<signature>');
+}
+
+/**
+ * One log line per request, when it completes, and its id in `X-Request-Id`.
+ * Successes of `quietRoute` (the heartbeat: every viewer, every minute,
+ * counted in /metrics) are logged at debug; its failures like any other.
+ */
+export function registerRequestLog(app: FastifyInstance, quietRoute: string): void {
+  // Callback hooks: an async hook costs a promise and a microtask on every request.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const level = reply.statusCode < 300 && request.routeOptions.url === quietRoute ? 'debug' : 'info';
+    // Quiet heartbeats build no log line at all.
+    const log = request.log as FastifyBaseLogger & { isLevelEnabled(level: string): boolean };
+    if (!log.isLevelEnabled(level)) return done();
+    request.log[level](
+      {
+        method: request.method,
+        url: request.routeOptions.url ?? loggedPath(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request completed',
+    );
+    done();
+  });
 }

@@ -1,14 +1,14 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ERRORS, HttpError } from './errors.js';
-import { httpErrors, jsonBodies } from './http.js';
+import { frameworkErrors, httpErrors, jsonBodies } from './http.js';
 
 class OutageError extends Error {
   readonly code = 'STORE_DOWN';
 }
 
 describe('the one error policy', () => {
-  const app = Fastify({ bodyLimit: 64 });
+  const app = Fastify({ bodyLimit: 64, frameworkErrors });
   let base = '';
   beforeAll(async () => {
     await app.register(httpErrors, {
@@ -17,6 +17,9 @@ describe('the one error policy', () => {
     });
     await app.register(jsonBodies);
     app.post('/echo', async (request) => ({ body: request.body ?? null }));
+    app.get('/coded/:id', async () => {
+      throw new HttpError('device_limit');
+    });
     app.get('/coded', async () => {
       throw new HttpError('device_limit', 'two already', { activeSessions: [] });
     });
@@ -77,6 +80,10 @@ describe('the one error policy', () => {
       body: { error: 'internal_error', message: HTTP_ERRORS.internal_error.message },
     });
     expect(JSON.stringify(bug.body)).not.toContain('secret');
+    expect(await get('/coded/%zz')).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: 'the URL is malformed' },
+    });
     expect(await get('/nowhere?token=x')).toEqual({
       status: 404,
       body: { error: 'not_found', message: 'no route GET /nowhere' },

@@ -88,3 +88,16 @@ export const jsonBodies: FastifyPluginCallback = shared((app: FastifyInstance, _
   });
   done();
 });
+
+/**
+ * Fastify's `frameworkErrors` option, so the errors it answers before any
+ * route or hook runs (a URL with a malformed `%` escape) have the same body:
+ * `Fastify({ frameworkErrors })`.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const problem =
+    error.code === 'FST_ERR_BAD_URL'
+      ? new HttpError('bad_request', 'the URL is malformed')
+      : new HttpError(error.statusCode && error.statusCode < 500 ? 'bad_request' : 'internal_error');
+  reply.code(problem.status).send(problem.body());
+}

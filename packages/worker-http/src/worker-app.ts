@@ -26,6 +26,7 @@ import {
 } from '@nself-tv/redis-keys';
 import {
   type Env,
+  frameworkErrors,
   parseSettings,
   type RunningService,
   runService,
@@ -217,6 +218,7 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: WORKER_ROUTER_OPTIONS,
+    frameworkErrors,
   });
   registerWorkerRoutes(app, {
     queues: options.routes,
