@@ -1,4 +1,4 @@
-import { UnrecoverableError } from '@nself-tv/queues';
+import { MediaError } from '@nself-tv/media-tools';
 import type { MediaStorage } from '@nself-tv/storage';
 import sharp, { type Metadata, type OutputInfo, type Sharp, type SharpOptions } from 'sharp';
 
@@ -27,13 +27,14 @@ export interface SourceImage {
   pipeline(): Sharp;
 }
 
-/** The reason a job's input is refused; wraps the decoder's message. */
-const refuse = (what: string, reason: string) => new UnrecoverableError(`${what}: ${reason}`);
+/** The reason a job's input is refused (a coded media error, so the job fails once, without retries). */
+const refuse = (code: 'NOT_MEDIA' | 'INPUT_TOO_LARGE' | 'NOT_DECODABLE', what: string, reason: string) =>
+  new MediaError(code, `${what}: ${reason}`);
 
 /**
  * Reads an image from storage and checks it before any decoding: a known image
  * format, a declared size within the pixel limit, not empty. Every refusal is
- * an `UnrecoverableError` (the job fails once, without retries).
+ * a `MediaError` (`INPUT_TOO_LARGE` or `NOT_MEDIA`), final under the retry policy.
  */
 export async function loadImage(
   storage: MediaStorage,
@@ -43,7 +44,7 @@ export async function loadImage(
   const what = `${location.bucket}/${location.key}`;
   const size = (await storage.stat(location))?.bytes;
   if (size !== undefined && size > limits.maxInputBytes) {
-    throw refuse(what, `the file is ${size} bytes, over the limit of ${limits.maxInputBytes}`);
+    throw refuse('INPUT_TOO_LARGE', what, `the file is ${size} bytes, over the limit of ${limits.maxInputBytes}`);
   }
   const bytes = await storage.read(location);
   const options: SharpOptions = { limitInputPixels: limits.maxInputPixels, failOn: 'error' };
@@ -51,12 +52,13 @@ export async function loadImage(
   try {
     meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
   } catch (error) {
-    throw refuse(what, `not an image (${(error as Error).message})`);
+    throw refuse('NOT_MEDIA', what, `not an image (${(error as Error).message})`);
   }
   const declared = (meta.width ?? 0) * (meta.height ?? 0);
-  if (declared <= 0) throw refuse(what, 'the image has no size');
+  if (declared <= 0) throw refuse('NOT_MEDIA', what, 'the image has no size');
   if (declared > limits.maxInputPixels) {
     throw refuse(
+      'INPUT_TOO_LARGE',
       what,
       `declares ${meta.width}x${meta.height} = ${declared} pixels, over the limit of ${limits.maxInputPixels}`,
     );
@@ -73,12 +75,12 @@ export async function loadImage(
 /**
  * Runs a sharp pipeline that ends in a buffer. A failure there comes from
  * decoding the source or encoding the result, never from the outside world,
- * so retrying cannot help: it is reported as unrecoverable.
+ * so retrying cannot help: it is `NOT_DECODABLE`, final under the retry policy.
  */
 export async function render(what: string, pipeline: Sharp): Promise<{ data: Buffer; info: OutputInfo }> {
   try {
     return await pipeline.toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw refuse(what, `cannot be decoded (${(error as Error).message})`);
+    throw refuse('NOT_DECODABLE', what, `cannot be decoded (${(error as Error).message})`);
   }
 }

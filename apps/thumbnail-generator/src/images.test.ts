@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_VIDEO_PIXELS, makeSample, run, tools } from '@nself-tv/media-tools';
-import { MAX_THUMBNAILS, parsePayload, UnrecoverableError } from '@nself-tv/queues';
+import { isFinalFailure, MAX_THUMBNAILS, parsePayload } from '@nself-tv/queues';
 import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -329,21 +329,24 @@ describe('bad input fails at once, unrecoverably, with the reason', () => {
   it('refuses a file that is not an image', async () => {
     await put('bad/notes.jpg', Buffer.from('this is not a picture'));
     const error = await poster(posterOf('bad/notes.jpg'), job(), storage, limits).catch((e) => e);
-    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toMatchObject({ code: 'NOT_MEDIA' });
+    expect(isFinalFailure(error)).toBe(true);
     expect(error.message).toMatch(/^media\/bad\/notes\.jpg: not an image/);
   });
 
   it('refuses a truncated JPEG', async () => {
     await put('bad/half.jpg', truncated(await noisyImage(600, 400)));
     const error = await poster(posterOf('bad/half.jpg'), job(), storage, limits).catch((e) => e);
-    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toMatchObject({ code: 'NOT_DECODABLE' });
+    expect(isFinalFailure(error)).toBe(true);
     expect(error.message).toMatch(/^media\/bad\/half\.jpg: cannot be decoded/);
   });
 
   it('refuses a decompression bomb from its header, before decoding', async () => {
     await put('bad/bomb.png', await hugeDeclaredPng(100_000, 100_000));
     const error = await poster(posterOf('bad/bomb.png'), job(), storage, limits).catch((e) => e);
-    expect(error).toBeInstanceOf(UnrecoverableError);
+    expect(error).toMatchObject({ code: 'INPUT_TOO_LARGE' });
+    expect(isFinalFailure(error)).toBe(true);
     expect(error.message).toContain('declares 100000x100000 = 10000000000 pixels, over the limit of 100000000');
     expect(await storage.list(bucket, 'bad/poster-')).toEqual([]);
   });
@@ -359,6 +362,6 @@ describe('bad input fails at once, unrecoverably, with the reason', () => {
         { bucket, key: 'bad/notes.jpg', timestamp: 5 },
       ],
     });
-    await expect(sprite(payload, job(), storage, limits)).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(sprite(payload, job(), storage, limits)).rejects.toMatchObject({ code: 'NOT_MEDIA' });
   });
 });

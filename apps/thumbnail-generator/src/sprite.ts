@@ -8,6 +8,7 @@ import {
   keyUnder,
   letterbox,
   matrixOf,
+  MediaError,
   pictureFilters,
   probe,
   run,
@@ -16,7 +17,7 @@ import {
   tools,
   type VideoInfo,
 } from '@nself-tv/media-tools';
-import { type JobContext, type JobResult, MAX_THUMBNAILS, type Payload, UnrecoverableError } from '@nself-tv/queues';
+import { type JobContext, type JobResult, MAX_THUMBNAILS, type Payload } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 import sharp from 'sharp';
@@ -78,7 +79,7 @@ export async function sprite(
   const video = payload.video as NonNullable<typeof payload.video>;
   return withLocalFile(storage, video, async (input) => {
     const info = await probe(input, job.signal);
-    if (!info.video) throw new UnrecoverableError(`${video.bucket}/${video.key}: has no video stream`);
+    if (!info.video) throw new MediaError('NO_VIDEO', `${video.bucket}/${video.key}: has no video stream`);
     checkFrameSize(info, limits.maxVideoPixels, `${video.bucket}/${video.key}`);
     const interval = thumbnailIntervalFor(info.durationSeconds, payload.intervalSeconds, MAX_THUMBNAILS);
     return withTempDir('sprite', async (dir) => {
@@ -89,7 +90,7 @@ export async function sprite(
       const file = await open(raw);
       try {
         const count = Math.floor((await file.stat()).size / frameBytes);
-        if (count === 0) throw new UnrecoverableError(`${video.bucket}/${video.key}: no frame could be decoded`);
+        if (count === 0) throw new MediaError('NOT_DECODABLE', `${video.bucket}/${video.key}: no frame could be decoded`);
         const tiles: Tiles = {
           count,
           range: async (from, to) => {

@@ -6,6 +6,7 @@ import {
   inputArgs,
   interlacing,
   keyUnder,
+  MediaError,
   type MediaInfo,
   matrixOf,
   pictureFilters,
@@ -22,7 +23,7 @@ import {
   type OutputLocation,
   type PartParent,
   type Payload,
-  UnrecoverableError,
+  PayloadError,
 } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
@@ -278,16 +279,20 @@ export async function transcode(
   await job.progress(0, 'probe');
   const { plan, parts } = await withLocalFile(storage, payload.source, async (input) => {
     const info = await probe(input, signal);
-    if (!info.video) throw new UnrecoverableError('source has no video stream');
+    if (!info.video) throw new MediaError('NO_VIDEO', 'source has no video stream');
     checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
-    if (!(info.durationSeconds > 0)) throw new UnrecoverableError('source has no duration');
+    if (!(info.durationSeconds > 0)) throw new MediaError('NO_VIDEO', 'source has no duration');
     const video = info.video;
     const deinterlace = await interlacing(input, video, signal);
     const ladder = planLadder(video.width, video.height, payload.renditions);
-    if (ladder.length === 0)
-      throw new UnrecoverableError(
-        `none of ${payload.renditions?.join(', ')} fits a ${video.width}x${video.height} source`,
-      );
+    if (ladder.length === 0) {
+      throw new PayloadError('INVALID_PAYLOAD', 'video:transcode', [
+        {
+          path: 'renditions',
+          message: `none of ${payload.renditions?.join(', ')} fits a ${video.width}x${video.height} source`,
+        },
+      ]);
+    }
     const matrix = matrixOf(video);
     const picture = pictureFilters(video, { deinterlace, constantRate: true });
     // The still frame is a short seek-and-decode, stored at once beside the HLS.

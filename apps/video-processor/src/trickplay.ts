@@ -8,6 +8,7 @@ import {
   letterbox,
   type Matrix,
   matrixOf,
+  MediaError,
   pictureFilters,
   probe,
   run,
@@ -16,7 +17,7 @@ import {
   tools,
 } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/queues';
-import { MAX_THUMBNAILS, UnrecoverableError } from '@nself-tv/queues';
+import { MAX_THUMBNAILS } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 
@@ -104,7 +105,7 @@ export async function trickplay(
 ): Promise<JobResult<'video:trickplay'>> {
   return withLocalFile(storage, payload.source, async (input) => {
     const info = await probe(input, job.signal);
-    if (!info.video) throw new UnrecoverableError('source has no video stream');
+    if (!info.video) throw new MediaError('NO_VIDEO', 'source has no video stream');
     checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
     const video = info.video;
     const plan = planThumbnails(info.durationSeconds, payload.intervalSeconds);

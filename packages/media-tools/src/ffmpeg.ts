@@ -36,15 +36,14 @@ export function configureTools(settings: Partial<ToolSettings>): void {
   Object.assign(current, settings);
 }
 
-/** A tool run that failed; the message ends with the tail of its stderr. */
-export class ToolError extends Error {
-  readonly code = 'TOOL_FAILED';
+/** A tool run that failed (`TOOL_FAILED`); the message ends with the tail of its stderr. */
+export class ToolError extends MediaError {
   constructor(
     readonly tool: string,
     readonly exitCode: number | null,
     readonly stderrTail: string,
   ) {
-    super(`${tool} failed (exit ${exitCode}): ${stderrTail.trim().split('\n').slice(-6).join(' | ')}`);
+    super('TOOL_FAILED', `${tool} failed (exit ${exitCode}): ${stderrTail.trim().split('\n').slice(-6).join(' | ')}`);
     this.name = 'ToolError';
   }
 }

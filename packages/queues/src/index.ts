@@ -5,7 +5,6 @@
 export type { QueueName } from '@nself-tv/redis-keys';
 export { QUEUE_NAMES } from '@nself-tv/redis-keys';
 // Running jobs, and the one retry policy.
-export { UnrecoverableError } from 'bullmq';
 export type { BackoffSettings, QueueConsumer, QueueEnvValues, QueueOverrides, QueueSettings } from './catalog.js';
 export {
   DEFAULT_JOB_OPTIONS,
@@ -49,7 +48,8 @@ export { partProcessor } from './parts.js';
 // Enqueueing.
 export type { EnqueueOptions, Producer, ProducerOptions } from './producer.js';
 export { createProducer } from './producer.js';
-export { FINAL_ERROR_CODES, failureCode, isFinalFailure } from './retry-policy.js';
+export type { FailureCode } from './retry-policy.js';
+export { FINAL_ERROR_CODES, failureCode, isFinalFailure, RETRY_POLICY } from './retry-policy.js';
 // Payloads and results: zod schemas, their types, JSON Schemas for other languages.
 export type { OutputLocation, StorageLocation } from './schemas/common.js';
 export {

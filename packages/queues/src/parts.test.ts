@@ -1,5 +1,6 @@
+import { MediaError } from '@nself-tv/media-tools';
 import { useTestRedis } from '@nself-tv/test-redis';
-import { Job, UnrecoverableError } from 'bullmq';
+import { Job } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIngestService } from './ingest/ingest-service.js';
 import { PRIORITY_STRIDE, transcodePriority } from './ingest/schedule.js';
@@ -41,7 +42,7 @@ const startWorker = (name: string) => {
     'video:transcode',
     async (payload, ctx) => {
       if (ctx.resumed) {
-        if (payload.mediaId === 'assembly-breaks') throw new UnrecoverableError('the assembly broke');
+        if (payload.mediaId === 'assembly-breaks') throw new MediaError('NOT_DECODABLE', 'the assembly broke');
         const plan = ctx.resumed.plan as { parts: number };
         expect(ctx.resumed.results).toEqual(Array.from({ length: plan.parts }, (_, i) => i * 10));
         return result(payload, plan.parts);

@@ -32,7 +32,7 @@ import { failureCode, isFinalFailure } from './retry-policy.js';
 import { type JobResult, type Payload, parsePayload, parseResult } from './schemas/registry.js';
 import type { WorkerEvent, WorkerEventListener } from './worker-events.js';
 
-/** Does one job of queue `Q`. Throw `UnrecoverableError` for failures a retry cannot fix. */
+/** Does one job of queue `Q`. Throw coded errors; `RETRY_POLICY` decides which are final. */
 export type QueueProcessor<Q extends QueueName> = (payload: Payload<Q>, context: JobContext) => Promise<JobResult<Q>>;
 
 /** Options of {@link createQueueWorker}. */

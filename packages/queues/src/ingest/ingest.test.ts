@@ -1,5 +1,5 @@
+import { MediaError } from '@nself-tv/media-tools';
 import { useTestRedis } from '@nself-tv/test-redis';
-import { UnrecoverableError } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PayloadError, type QueueError } from '../errors.js';
 import { createProducer } from '../producer.js';
@@ -52,7 +52,7 @@ workers.push(
           new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
         ]);
       }
-      if (p.mediaId === 'no-video') throw new UnrecoverableError('source has no video stream');
+      if (p.mediaId === 'no-video') throw new MediaError('NO_VIDEO', 'source has no video stream');
       await ctx.progress(50);
       return {
         masterPlaylistKey: `${p.output.prefix}master.m3u8`,
@@ -134,7 +134,7 @@ workers.push(
   createQueueWorker(
     'image:poster',
     async (p) => {
-      if (p.mediaId === 'bad-poster') throw new UnrecoverableError('not an image');
+      if (p.mediaId === 'bad-poster') throw new MediaError('NOT_MEDIA', 'not an image');
       expect(p.source.key).toBe(`hls/${p.mediaId}/still.jpg`);
       return {
         outputs: [{ key: `${p.output.prefix}poster-100w.webp`, width: 100, height: 56, format: 'webp', bytes: 10 }],
