@@ -5,4 +5,4 @@ export { DEFAULT_IMAGE_LIMITS, loadImage } from './image-input.js';
 export { optimize } from './optimize.js';
 export { poster } from './poster.js';
 export { imageSettings } from './settings.js';
-export { sheetName, sprite } from './sprite.js';
+export { sprite } from './sprite.js';

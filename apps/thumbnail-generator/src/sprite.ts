@@ -2,16 +2,18 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   checkFrameSize,
+  ffmpegInput,
   type Grid,
-  inputArgs,
   interlacing,
   keyUnder,
-  letterbox,
-  matrixOf,
   MediaError,
+  matrixOf,
   pictureFilters,
   probe,
   run,
+  sheetLayout,
+  sheetName,
+  thumbnailFilters,
   thumbnailIntervalFor,
   thumbnailVtt,
   tools,
@@ -26,8 +28,6 @@ import { type ImageLimits, loadImage, render } from './image-input.js';
 type Sheet = JobResult<'image:sprite'>['sheets'][number];
 type Job = Pick<JobContext, 'progress' | 'signal'>;
 
-/** Sheet file names, as trickplay names them. */
-export const sheetName = (i: number) => `sprite_${String(i).padStart(3, '0')}.jpg`;
 const SHEET_QUALITY = 80;
 /** Source images decoded at once while filling a sheet. */
 const IMAGES_IN_FLIGHT = 8;
@@ -90,7 +90,8 @@ export async function sprite(
       const file = await open(raw);
       try {
         const count = Math.floor((await file.stat()).size / frameBytes);
-        if (count === 0) throw new MediaError('NOT_DECODABLE', `${video.bucket}/${video.key}: no frame could be decoded`);
+        if (count === 0)
+          throw new MediaError('NOT_DECODABLE', `${video.bucket}/${video.key}: no frame could be decoded`);
         const tiles: Tiles = {
           count,
           range: async (from, to) => {
@@ -149,10 +150,9 @@ async function extractFrames(
 ) {
   const filter = [
     ...pictureFilters(video, { deinterlace, constantRate: false }),
-    `fps=1/${interval}:start_time=0:round=down:eof_action=pass`,
-    ...letterbox(video.width, video.height, grid.width, grid.height, matrixOf(video)),
+    ...thumbnailFilters(interval, video, grid, matrixOf(video)),
   ].join(',');
-  const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input), '-map', `0:${video.index}`];
+  const args = [...ffmpegInput(input, ['-noautorotate']), '-map', `0:${video.index}`];
   args.push('-vf', filter);
   // Never more frames than the bound, whatever the stream's timestamps claim.
   args.push('-frames:v', String(MAX_THUMBNAILS));
@@ -177,18 +177,12 @@ async function writeSprites(
   end: number,
   progressFrom: number,
 ): Promise<JobResult<'image:sprite'>> {
-  const perSheet = grid.columns * grid.rows;
-  const sheetCount = Math.ceil(tiles.count / perSheet);
+  // Composed here, so the last sheet is only as large as its thumbnails need.
+  const layout = sheetLayout(tiles.count, grid, { trim: true });
   const sheets: Sheet[] = [];
-  for (let s = 0; s < sheetCount; s++) {
+  for (const span of layout) {
     job.signal.throwIfAborted();
-    const first = s * perSheet;
-    const last = Math.min(tiles.count, first + perSheet) - 1;
-    const n = last - first + 1;
-    const columns = Math.min(n, grid.columns);
-    const rows = Math.ceil(n / grid.columns);
-    const width = columns * grid.width;
-    const height = rows * grid.height;
+    const { firstThumbnail: first, lastThumbnail: last, width, height } = span;
     const sheet = Buffer.alloc(width * height * 3);
     const rowBytes = grid.width * 3;
     (await tiles.range(first, last + 1)).forEach((tile, i) => {
@@ -201,10 +195,10 @@ async function writeSprites(
       'sprite sheet',
       sharp(sheet, { raw: { width, height, channels: 3 } }).jpeg({ quality: SHEET_QUALITY }),
     );
-    const key = keyUnder(payload.output.prefix, sheetName(s));
+    const key = keyUnder(payload.output.prefix, sheetName(span.index));
     await storage.write({ bucket: payload.output.bucket, key }, data);
-    sheets.push({ key, index: s, firstThumbnail: first, lastThumbnail: last, columns, rows, width, height });
-    await job.progress(progressFrom + ((s + 1) / sheetCount) * (99 - progressFrom));
+    sheets.push({ key, ...span });
+    await job.progress(progressFrom + ((span.index + 1) / layout.length) * (99 - progressFrom));
   }
   const vttKey = keyUnder(payload.output.prefix, 'sprites.vtt');
   await storage.write({ bucket: payload.output.bucket, key: vttKey }, thumbnailVtt(times, end, grid, sheetName));

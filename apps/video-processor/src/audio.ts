@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { inputArgs } from '@nself-tv/media-tools';
+import { ffmpegInput } from '@nself-tv/media-tools';
 
 /**
  * The audio of a film: every track measured once (EBU R128: integrated loudness, loudness range,
@@ -79,7 +79,7 @@ export interface AudioTrackWork {
 
 const meter = (name: string) => `ebur128@${name}=peak=true:framelog=verbose,anullsink`;
 const measuring = (input: string, graph: string[]) => [
-  ...['-hide_banner', '-nostdin', '-vn', '-sn', ...inputArgs(input)],
+  ...ffmpegInput(input, ['-vn', '-sn']),
   ...['-filter_complex', graph.join(';'), '-f', 'null', '-'],
 ];
 
@@ -173,7 +173,7 @@ export function audioArgs(
   segmentSeconds: number,
   tsOffset: number,
 ): string[] {
-  const args = ['-hide_banner', '-nostdin', '-y', '-copyts', '-start_at_zero', ...inputArgs(input)];
+  const args = ffmpegInput(input, ['-copyts', '-start_at_zero']);
   const graph: string[] = [];
   const codecs: string[] = [];
   const names: string[] = [];

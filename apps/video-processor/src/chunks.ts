@@ -1,9 +1,17 @@
 import { join } from 'node:path';
-import { BT709_TAGS, inputArgs, type Matrix } from '@nself-tv/media-tools';
+import {
+  BT709_TAGS,
+  FFMPEG_PRELUDE,
+  FRAME_FILES,
+  ffmpegInput,
+  inputArgs,
+  type Matrix,
+  tileFilters,
+} from '@nself-tv/media-tools';
 import { z } from 'zod';
 import { MAX_KEYFRAME_GAP_SECONDS } from './copy.js';
 import type { PlannedRendition } from './ladder.js';
-import { tileFilters } from './trickplay.js';
+import { GRID } from './trickplay.js';
 
 /**
  * A film as chunks of source time, each its own job on `video:transcode`, encoding every rung
@@ -214,16 +222,17 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
     `[0:${work.videoIndex}]${chain.join(',')}${encoded.map((_, i) => `[s${i}]`).join('')}${extras.join('')}`,
     ...encoded.map((r, i) => `[s${i}]${r.scale}[o${i}]`),
   ];
-  const tiles = tileFilters(work.display, work.matrix as Matrix).join(',');
+  const tiles = tileFilters(work.display, GRID, work.matrix as Matrix).join(',');
   if (work.trickplay) graph.push(`[tp]${thumbnailSelect(work.trickplay, fps, span.startFrame)},${tiles}[tpo]`);
   if (work.frames) graph.push(`[fr]${thumbnailSelect(work.frames, fps, span.startFrame)},${tiles}[fro]`);
 
-  const args = ['-hide_banner', '-nostdin', '-y', '-copyts', '-start_at_zero'];
-  if (decoded > 0) {
-    args.push('-noautorotate');
-    if (seek > 0) args.push('-ss', seek.toFixed(3), '-noaccurate_seek');
-    args.push(...inputArgs(input));
-  }
+  const args =
+    decoded > 0
+      ? ffmpegInput(input, [
+          ...['-copyts', '-start_at_zero', '-noautorotate'],
+          ...(seek > 0 ? ['-ss', seek.toFixed(3), '-noaccurate_seek'] : []),
+        ])
+      : [...FFMPEG_PRELUDE, '-copyts', '-start_at_zero'];
   if (copy) args.push(...copyInput(input, work, copy));
   if (decoded > 0) args.push('-filter_complex', graph.join(';'));
   if (encoded.length > 0) {
@@ -271,7 +280,7 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
       continue;
     }
     args.push('-map', label, '-frames:v', String(count), '-q:v', quality, '-start_number', String(first));
-    args.push('-f', 'image2', join(thumbs, dir, 'frame_%05d.jpg'));
+    args.push('-f', 'image2', join(thumbs, dir, FRAME_FILES));
   }
   return args;
 }

@@ -1,6 +1,6 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inputArgs, run, tools, vttTime } from '@nself-tv/media-tools';
+import { ffmpegInput, inputArgs, run, tools, vttTime } from '@nself-tv/media-tools';
 import { z } from 'zod';
 
 /**
@@ -213,7 +213,7 @@ export async function ocrTrack(
   let pending = '';
   // The canvas is the track's own screen (without it ffmpeg draws DVB on the video's size, scaled down).
   const canvas = width > 0 && height > 0 ? ['-canvas_size', `${width}x${height}`] : [];
-  const args = ['-hide_banner', '-nostdin', '-y', '-copyts', ...canvas, ...inputArgs(input)];
+  const args = ffmpegInput(input, ['-copyts', ...canvas]);
   args.push('-filter_complex', graph, '-map', '[o]', '-fps_mode', 'passthrough', '-frames:v', String(MAX_OCR_EVENTS));
   // Only the subtitle stream is decoded: the video's packets are read past, never decoded (mapping
   // them, even copied to nowhere, makes sub2video redraw the canvas at every one: 7x slower).

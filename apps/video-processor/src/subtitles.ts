@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { inputArgs, keyUnder, probe, run, tools, vttTime } from '@nself-tv/media-tools';
+import { FFMPEG_PRELUDE, inputArgs, keyUnder, probe, run, tools, vttTime } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
@@ -85,7 +85,7 @@ export async function subtitles(
       const out: Written[] = [];
       const convert = async (args: string[], name: string) => {
         const file = join(dir, name);
-        await run(tools.ffmpeg, ['-hide_banner', '-nostdin', '-y', ...args, '-c:s', 'webvtt', '-f', 'webvtt', file], {
+        await run(tools.ffmpeg, [...FFMPEG_PRELUDE, ...args, '-c:s', 'webvtt', '-f', 'webvtt', file], {
           signal: job.signal,
         });
         const cueCount = ((await readFile(file, 'utf8')).match(/-->/g) ?? []).length;

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import {
   type AudioTrack,
   checkFrameSize,
-  inputArgs,
+  FFMPEG_PRELUDE,
+  ffmpegInput,
+  frameName,
   interlacing,
   keyUnder,
   MediaError,
@@ -13,6 +15,8 @@ import {
   probe,
   run,
   scaleTo,
+  sheetOutput,
+  tileFramesInput,
   tools,
   type VideoInfo,
   videoPackets,
@@ -58,7 +62,7 @@ import { parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
 import { hlsLanguage, type MediaEntry, oneDefault, trackName, uniqueNames, type VariantEntry } from './master.js';
 import { filmPlaylists, type MeasuredSegment, measureSegments, storePlaylists } from './playlists.js';
-import { GRID, planThumbnails, sheetOutput, storeTrickplay, type ThumbnailPlan } from './trickplay.js';
+import { GRID, planThumbnails, storeTrickplay, type ThumbnailPlan } from './trickplay.js';
 
 const AUDIO_KBPS = 128;
 
@@ -80,7 +84,7 @@ async function stillFrame(
   const seconds = video.durationSeconds * 0.1;
   const filters = [...picture, scaleTo(video.width, video.height, matrixOf(video))].join(',');
   for (const at of seconds > 0 ? [seconds, 0] : [0]) {
-    const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', '-ss', at.toFixed(3), ...inputArgs(input)];
+    const args = ffmpegInput(input, ['-noautorotate', '-ss', at.toFixed(3)]);
     args.push('-map', `0:${video.index}`, '-vf', filters, '-frames:v', '1', '-q:v', '2', out);
     await run(tools.ffmpeg, args, { signal });
     const written = await stat(out).then(
@@ -845,9 +849,7 @@ async function storeThumbnails(
 ): Promise<Pick<JobResult<'video:transcode'>, 'trickplay' | 'frames'>> {
   const out: Pick<JobResult<'video:transcode'>, 'trickplay' | 'frames'> = {};
   const frameKeys = (prefix: string, count: number) =>
-    Array.from({ length: count }, (_, i) =>
-      keyUnder(output.prefix, `${prefix}frame_${String(i).padStart(5, '0')}.jpg`),
-    );
+    Array.from({ length: count }, (_, i) => keyUnder(output.prefix, `${prefix}${frameName(i)}`));
   if (plan.trickplay) {
     const tp = plan.trickplay;
     await withTempDir('trickplay', async (dir) => {
@@ -859,14 +861,13 @@ async function storeThumbnails(
       for (const [i, key] of keys.entries()) {
         if (stored.has(key)) last = await storage.read({ bucket: output.bucket, key });
         if (!last) throw new Error(`no trickplay thumbnail was made for ${key}`);
-        await writeFile(join(dir, `frame_${String(i).padStart(5, '0')}.jpg`), last);
+        await writeFile(join(dir, frameName(i)), last);
       }
       // The thumbnails tiled into 10x10 sheets, as the trickplay job makes them.
       const sheets = join(dir, 'sheets');
       await mkdir(sheets);
-      const tile = ['-hide_banner', '-nostdin', '-y', '-f', 'image2', '-framerate', '1', '-start_number', '0'];
-      tile.push('-i', join(dir, 'frame_%05d.jpg'), '-vf', `tile=${GRID.columns}x${GRID.rows}`);
-      await run(tools.ffmpeg, [...tile, ...sheetOutput(tp, sheets)], { signal });
+      const tile = [...FFMPEG_PRELUDE, ...tileFramesInput(dir, GRID), ...sheetOutput(tp.sheetCount, sheets)];
+      await run(tools.ffmpeg, tile, { signal });
       const prefix = keyUnder(output.prefix, 'trickplay/');
       out.trickplay = await storeTrickplay(storage, { bucket: output.bucket, prefix }, sheets, tp);
       for (const key of stored.keys()) await storage.remove({ bucket: output.bucket, key });

@@ -1,17 +1,20 @@
 import { join } from 'node:path';
 import {
   checkFrameSize,
+  ffmpegInput,
   type Grid,
-  inputArgs,
   interlacing,
   keyUnder,
-  letterbox,
-  type Matrix,
-  matrixOf,
   MediaError,
+  matrixOf,
   pictureFilters,
   probe,
   run,
+  sheetFilter,
+  sheetLayout,
+  sheetName,
+  sheetOutput,
+  thumbnailFilters,
   thumbnailIntervalFor,
   thumbnailVtt,
   tools,
@@ -21,8 +24,8 @@ import { MAX_THUMBNAILS } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import type { WorkerLimits } from '@nself-tv/worker-http';
 
+/** The trickplay grid the nself-tv player reads: 320x180 thumbnails, 10x10 to a sheet. */
 export const GRID: Grid = { columns: 10, rows: 10, width: 320, height: 180 };
-export const sheetName = (i: number) => `sprite_${String(i).padStart(3, '0')}.jpg`;
 
 /** How many thumbnails and sheets a video makes at an interval (widened on long videos). */
 export interface ThumbnailPlan {
@@ -38,27 +41,6 @@ export function planThumbnails(durationSeconds: number, askedInterval: number): 
   return { interval, count, sheetCount: Math.ceil(count / (GRID.columns * GRID.rows)), duration: durationSeconds };
 }
 
-/** A frame letterboxed to a 320x180 tile by the display aspect ratio. */
-export const tileFilters = (display: { width: number; height: number }, from: Matrix): string[] =>
-  letterbox(display.width, display.height, GRID.width, GRID.height, from);
-
-/** One frame per interval from 0, letterboxed to a 320x180 tile by the display aspect ratio. */
-export function thumbnailFilters(interval: number, display: { width: number; height: number }, from: Matrix): string[] {
-  return [`fps=1/${interval}:start_time=0:round=down:eof_action=pass`, ...tileFilters(display, from)];
-}
-
-/** Thumbnails tiled 10x10 into sheets. */
-export const sheetFilters = (interval: number, display: { width: number; height: number }, from: Matrix): string[] => [
-  ...thumbnailFilters(interval, display, from),
-  `tile=${GRID.columns}x${GRID.rows}`,
-];
-
-/** ffmpeg output options and file pattern that write the sheets as `sprite_000.jpg`, … into `dir`. */
-export const sheetOutput = (plan: ThumbnailPlan, dir: string): string[] => [
-  ...['-frames:v', String(plan.sheetCount), '-q:v', '3', '-start_number', '0', '-f', 'image2'],
-  join(dir, 'sprite_%03d.jpg'),
-];
-
 /** Stores the sheets ffmpeg wrote into `dir` and the WebVTT index; returns the trickplay result. */
 export async function storeTrickplay(
   storage: MediaStorage,
@@ -66,21 +48,12 @@ export async function storeTrickplay(
   dir: string,
   plan: ThumbnailPlan,
 ): Promise<JobResult<'video:trickplay'>> {
-  const perSheet = GRID.columns * GRID.rows;
+  // ffmpeg's tile filter writes every sheet at the grid's full size.
   const sheets: JobResult<'video:trickplay'>['sheets'] = [];
-  for (let s = 0; s < plan.sheetCount; s++) {
-    const key = keyUnder(output.prefix, sheetName(s));
-    await storage.putFile({ bucket: output.bucket, key }, join(dir, sheetName(s)));
-    sheets.push({
-      key,
-      index: s,
-      firstThumbnail: s * perSheet,
-      lastThumbnail: Math.min(plan.count, (s + 1) * perSheet) - 1,
-      columns: GRID.columns,
-      rows: GRID.rows,
-      width: GRID.columns * GRID.width,
-      height: GRID.rows * GRID.height,
-    });
+  for (const span of sheetLayout(plan.count, GRID, { trim: false })) {
+    const key = keyUnder(output.prefix, sheetName(span.index));
+    await storage.putFile({ bucket: output.bucket, key }, join(dir, sheetName(span.index)));
+    sheets.push({ key, ...span });
   }
   const times = Array.from({ length: plan.count }, (_, i) => i * plan.interval);
   const vttKey = keyUnder(output.prefix, 'trickplay.vtt');
@@ -116,10 +89,11 @@ export async function trickplay(
       // The picture as the viewer sees it (upright, progressive, SDR), then the sheets.
       const filter = [
         ...pictureFilters(video, { deinterlace, constantRate: false }),
-        ...sheetFilters(plan.interval, video, matrixOf(video)),
+        ...thumbnailFilters(plan.interval, video, GRID, matrixOf(video)),
+        sheetFilter(GRID),
       ];
-      const args = ['-hide_banner', '-nostdin', '-y', '-noautorotate', ...inputArgs(input), '-map', `0:${video.index}`];
-      args.push('-vf', filter.join(','), '-progress', 'pipe:1', '-nostats', ...sheetOutput(plan, dir));
+      const args = [...ffmpegInput(input, ['-noautorotate']), '-map', `0:${video.index}`];
+      args.push('-vf', filter.join(','), '-progress', 'pipe:1', '-nostats', ...sheetOutput(plan.sheetCount, dir));
       await run(tools.ffmpeg, args, {
         signal: job.signal,
         onProgress: (f) =>

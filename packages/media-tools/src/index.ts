@@ -2,7 +2,7 @@ export type { MediaErrorCode } from './errors.js';
 export { MediaError } from './errors.js';
 export type { RunOptions, ToolSettings } from './ffmpeg.js';
 export { configureTools, DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
-export { inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';
+export { FFMPEG_PRELUDE, ffmpegInput, inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';
 export { interlacing } from './interlace.js';
 export { keyUnder } from './keys.js';
 export type { Confinement } from './launcher.js';
@@ -34,5 +34,20 @@ export { checkFrameSize, DEFAULT_MAX_VIDEO_PIXELS, PROBE_TIMEOUT_MS, probe } fro
 export { makeBitmapSubtitleSample, makeSample } from './sample-media.js';
 export type { MediaToolValues } from './settings.js';
 export { mediaToolSettings } from './settings.js';
-export type { Grid } from './vtt.js';
-export { thumbnailIntervalFor, thumbnailVtt, tilePosition, vttTime } from './vtt.js';
+export type { Grid, SheetSpan } from './thumbnails.js';
+export {
+  FRAME_FILES,
+  frameName,
+  SHEET_FILES,
+  sheetFilter,
+  sheetLayout,
+  sheetName,
+  sheetOutput,
+  thumbnailFilters,
+  thumbnailIntervalFor,
+  thumbnailVtt,
+  tileFilters,
+  tileFramesInput,
+  tilePosition,
+  vttTime,
+} from './thumbnails.js';

@@ -37,3 +37,17 @@ export function inputArgs(path: string, kind: 'video' | 'subtitle' = 'video'): s
   // `file:` so a name containing ':' is never taken for a protocol.
   return ['-protocol_whitelist', 'file', '-format_whitelist', demuxers.join(','), '-i', `file:${path}`];
 }
+
+/** What every ffmpeg run starts with: no banner, no reading of stdin, outputs overwritten. */
+export const FFMPEG_PRELUDE: readonly string[] = ['-hide_banner', '-nostdin', '-y'];
+
+/**
+ * An ffmpeg command up to its input: the prelude, `options` that apply to the
+ * input (`-noautorotate`, a seek, `-copyts`, a canvas size), then the input
+ * read as the one file it is ({@link inputArgs}).
+ */
+export const ffmpegInput = (
+  path: string,
+  options: readonly string[] = [],
+  kind: 'video' | 'subtitle' = 'video',
+): string[] => [...FFMPEG_PRELUDE, ...options, ...inputArgs(path, kind)];

@@ -1,5 +1,5 @@
 import { run, tools } from './ffmpeg.js';
-import { inputArgs } from './input.js';
+import { ffmpegInput } from './input.js';
 import type { VideoInfo } from './probe.js';
 
 /** Frames idet looks at when the container does not say: a few seconds of video. */
@@ -30,7 +30,7 @@ export async function detectFields(
   index: number,
   signal?: AbortSignal,
 ): Promise<{ tff: number; bff: number; progressive: number; undetermined: number }> {
-  const args = ['-hide_banner', '-nostdin', '-noautorotate', ...inputArgs(path), '-map', `0:${index}`];
+  const args = [...ffmpegInput(path, ['-noautorotate']), '-map', `0:${index}`];
   args.push('-vf', 'idet', '-frames:v', String(IDET_FRAMES), '-an', '-sn', '-f', 'null', '-');
   // idet reports at the end of the run, on stderr at info level.
   const stderr = await runForStderr(args, signal);

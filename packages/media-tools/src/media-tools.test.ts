@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   configureTools,
   confinement,
+  frameName,
   inputArgs,
   keyUnder,
   makeSample,
@@ -13,6 +14,8 @@ import {
   outputFps,
   probe,
   run,
+  sheetLayout,
+  sheetName,
   ToolError,
   thumbnailIntervalFor,
   thumbnailVtt,
@@ -205,6 +208,28 @@ describe('thumbnail VTT', () => {
     expect(tilePosition(0, grid)).toEqual({ sheet: 0, x: 0, y: 0 });
     expect(tilePosition(3, grid)).toEqual({ sheet: 0, x: 320, y: 180 });
     expect(tilePosition(4, grid)).toEqual({ sheet: 1, x: 0, y: 0 });
+  });
+
+  it('lays sheets out at the grid’s size, or trims the last one, and names sheets and frames one way', () => {
+    expect(sheetLayout(5, grid, { trim: false })).toEqual([
+      { index: 0, firstThumbnail: 0, lastThumbnail: 3, columns: 2, rows: 2, width: 640, height: 360 },
+      { index: 1, firstThumbnail: 4, lastThumbnail: 4, columns: 2, rows: 2, width: 640, height: 360 },
+    ]);
+    expect(sheetLayout(5, grid, { trim: true })[1]).toEqual({
+      index: 1,
+      firstThumbnail: 4,
+      lastThumbnail: 4,
+      columns: 1,
+      rows: 1,
+      width: 320,
+      height: 180,
+    });
+    expect(sheetLayout(0, grid, { trim: true })).toEqual([]);
+    expect([sheetName(0), sheetName(12), frameName(7)]).toEqual([
+      'sprite_000.jpg',
+      'sprite_012.jpg',
+      'frame_00007.jpg',
+    ]);
   });
 
   it('writes one cue per thumbnail, the last ending at the duration', () => {
