@@ -276,200 +276,269 @@ export async function transcode(
   limits: WorkerLimits,
   options: TranscodeOptions = {},
 ): Promise<JobResult<'video:transcode'>> {
-  const signal = job.signal;
   if (job.resumed) {
     return assemble(payload, job.resumed.plan as TranscodePlan, job.resumed.results as PartOutput[], job, storage);
   }
   await job.progress(0, 'probe');
   const { plan, parts } = await withLocalFile(storage, payload.source, async (input) => {
-    const info = await probe(input, signal);
-    if (!info.video) throw new MediaError('NO_VIDEO', 'source has no video stream');
-    checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
-    if (!(info.durationSeconds > 0)) throw new MediaError('NO_VIDEO', 'source has no duration');
-    const video = info.video;
-    const deinterlace = await interlacing(input, video, signal);
-    const ladder = planLadder(video.width, video.height, payload.renditions);
-    if (ladder.length === 0) {
-      throw new PayloadError('INVALID_PAYLOAD', 'video:transcode', [
-        {
-          path: 'renditions',
-          message: `none of ${payload.renditions?.join(', ')} fits a ${video.width}x${video.height} source`,
-        },
-      ]);
-    }
-    const matrix = matrixOf(video);
-    const picture = pictureFilters(video, { deinterlace, constantRate: true });
-    // The still frame is a short seek-and-decode, stored at once beside the HLS.
-    const hasStill = await withTempDir('still', async (dir) => {
-      const still = join(dir, 'still.jpg');
-      const made = await stillFrame(
-        input,
-        still,
-        video,
-        pictureFilters(video, { deinterlace, constantRate: false }),
-        signal,
-      );
-      if (made)
-        await storage.putFile(
-          { bucket: payload.output.bucket, key: keyUnder(payload.output.prefix, 'still.jpg') },
-          still,
-        );
-      return made;
-    });
+    const source = await probeSource(input, payload, limits, job.signal);
+    const hasStill = await storeStill(input, source, payload.output, storage, job.signal);
     await job.progress(100, 'probe');
-    const asked = payload.thumbnails;
-    const thumbs = (interval: number | undefined) =>
-      interval === undefined ? undefined : planThumbnails(info.durationSeconds, interval);
-    const copyOn = options.copy ?? true;
-    const sound = options.audio ?? DEFAULT_AUDIO;
-    // AAC-LC stereo or mono plays everywhere as it is, when no levelling is asked; anything else
-    // becomes stereo AAC.
-    const copyRefusals = info.audioTracks.map((t) =>
-      !copyOn
-        ? 'TRANSCODE_COPY is off'
-        : (audioRefusal(t) ?? (sound.loudness === null ? undefined : 'AUDIO_LOUDNESS levels the stereo rendition')),
+    const planned = await planTranscode(input, source, payload, options, hasStill, job.signal);
+    return { plan: planned.plan, parts: partsOf(payload, source, planned) };
+  });
+  const results = await runParts(parts, plan, job, storage);
+  return assemble(payload, plan, results, job, storage);
+}
+
+/** What the plan is made from: the probed source, its picture, and the rungs it can give. */
+interface ProbedSource {
+  info: MediaInfo;
+  video: VideoInfo;
+  deinterlace: Awaited<ReturnType<typeof interlacing>>;
+  ladder: ReturnType<typeof planLadder>;
+}
+
+/** Step 1: probes the source and refuses what cannot be transcoded (no video, too large, no rung fits). */
+async function probeSource(
+  input: string,
+  payload: Payload<'video:transcode'>,
+  limits: WorkerLimits,
+  signal: AbortSignal,
+): Promise<ProbedSource> {
+  const info = await probe(input, signal);
+  if (!info.video) throw new MediaError('NO_VIDEO', 'source has no video stream');
+  checkFrameSize(info, limits.maxVideoPixels, `${payload.source.bucket}/${payload.source.key}`);
+  if (!(info.durationSeconds > 0)) throw new MediaError('NO_VIDEO', 'source has no duration');
+  const video = info.video;
+  const deinterlace = await interlacing(input, video, signal);
+  const ladder = planLadder(video.width, video.height, payload.renditions);
+  if (ladder.length === 0) {
+    throw new PayloadError('INVALID_PAYLOAD', 'video:transcode', [
+      {
+        path: 'renditions',
+        message: `none of ${payload.renditions?.join(', ')} fits a ${video.width}x${video.height} source`,
+      },
+    ]);
+  }
+  return { info, video, deinterlace, ladder };
+}
+
+/** Step 2: the still frame, a short seek-and-decode stored at once beside the HLS; false when none could be made. */
+function storeStill(
+  input: string,
+  { video, deinterlace }: ProbedSource,
+  output: OutputLocation,
+  storage: MediaStorage,
+  signal: AbortSignal,
+): Promise<boolean> {
+  return withTempDir('still', async (dir) => {
+    const still = join(dir, 'still.jpg');
+    const made = await stillFrame(
+      input,
+      still,
+      video,
+      pictureFilters(video, { deinterlace, constantRate: false }),
+      signal,
     );
-    const entries = (surround: boolean) =>
-      uniqueNames(
-        oneDefault(
-          info.audioTracks.map((t, i) => {
-            const language = hlsLanguage(t.language);
-            const multi = surround && surroundOf(t, sound);
-            return {
-              uri: multi ? `${audioName(t, i)}_mc/index.m3u8` : `${audioName(t, i)}/index.m3u8`,
-              language,
-              name: trackName(t.title, language, `Audio ${i + 1}`),
-              default: t.default,
-              channels: multi ? multi.channels : copyRefusals[i] === undefined ? t.channels : 2,
-            };
-          }),
-        ),
-      );
-    const surroundEntries = entries(true);
-    const audio = entries(false).map((entry, i) => {
-      const track = info.audioTracks[i] as AudioTrack;
-      const multi = surroundOf(track, sound);
-      return {
-        index: track.index,
-        folder: audioName(track, i),
-        entry,
-        sourceChannels: track.channels ?? 2,
-        copied: copyRefusals[i] === undefined,
-        copyRefusal: copyRefusals[i] ?? null,
-        downmix: track.channels > 2 ? sound.downmix : null,
-        surround: multi
-          ? {
-              folder: `${audioName(track, i)}_mc`,
-              entry: surroundEntries[i] as MediaEntry,
-              codec: multi.codec,
-              copied: multi.copy,
-            }
-          : undefined,
-      };
-    });
-    const crf = options.crf === undefined ? DEFAULT_CRF : options.crf;
-    const top = ladder[ladder.length - 1];
-    const { copy, refusals } = await copyDecision(input, info, video, top, deinterlace, copyOn, signal);
-    const spans = planChunks(
-      info.durationSeconds,
-      video.fps,
-      options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS,
-      copy?.boundaries,
+    if (made) await storage.putFile({ bucket: output.bucket, key: keyUnder(output.prefix, 'still.jpg') }, still);
+    return made;
+  });
+}
+
+/** Step 3: each audio track's renditions: copied or levelled stereo, and a surround one for 5.1/7.1. */
+function planAudio(info: MediaInfo, copyOn: boolean, sound: AudioSettings): TranscodePlan['audio'] {
+  // AAC-LC stereo or mono plays everywhere as it is, when no levelling is asked; anything else
+  // becomes stereo AAC.
+  const copyRefusals = info.audioTracks.map((t) =>
+    !copyOn
+      ? 'TRANSCODE_COPY is off'
+      : (audioRefusal(t) ?? (sound.loudness === null ? undefined : 'AUDIO_LOUDNESS levels the stereo rendition')),
+  );
+  const entries = (surround: boolean) =>
+    uniqueNames(
+      oneDefault(
+        info.audioTracks.map((t, i) => {
+          const language = hlsLanguage(t.language);
+          const multi = surround && surroundOf(t, sound);
+          return {
+            uri: multi ? `${audioName(t, i)}_mc/index.m3u8` : `${audioName(t, i)}/index.m3u8`,
+            language,
+            name: trackName(t.title, language, `Audio ${i + 1}`),
+            default: t.default,
+            channels: multi ? multi.channels : copyRefusals[i] === undefined ? t.channels : 2,
+          };
+        }),
+      ),
     );
-    const plan: TranscodePlan = {
-      durationSeconds: info.durationSeconds,
+  const surroundEntries = entries(true);
+  return entries(false).map((entry, i) => {
+    const track = info.audioTracks[i] as AudioTrack;
+    const multi = surroundOf(track, sound);
+    return {
+      index: track.index,
+      folder: audioName(track, i),
+      entry,
+      sourceChannels: track.channels ?? 2,
+      copied: copyRefusals[i] === undefined,
+      copyRefusal: copyRefusals[i] ?? null,
+      downmix: track.channels > 2 ? sound.downmix : null,
+      surround: multi
+        ? {
+            folder: `${audioName(track, i)}_mc`,
+            entry: surroundEntries[i] as MediaEntry,
+            codec: multi.codec,
+            copied: multi.copy,
+          }
+        : undefined,
+    };
+  });
+}
+
+/** The plan, and what the parts need besides it. */
+interface PlannedTranscode {
+  plan: TranscodePlan;
+  spans: ReturnType<typeof planChunks>;
+  copy: Awaited<ReturnType<typeof copyDecision>>['copy'];
+  crf: number | null;
+}
+
+/** Step 4: the plan: rungs (the top one copied when it can be), audio, chunks and thumbnails. */
+async function planTranscode(
+  input: string,
+  source: ProbedSource,
+  payload: Payload<'video:transcode'>,
+  options: TranscodeOptions,
+  hasStill: boolean,
+  signal: AbortSignal,
+): Promise<PlannedTranscode> {
+  const { info, video, deinterlace, ladder } = source;
+  const thumbs = (interval: number | undefined) =>
+    interval === undefined ? undefined : planThumbnails(info.durationSeconds, interval);
+  const copyOn = options.copy ?? true;
+  const sound = options.audio ?? DEFAULT_AUDIO;
+  const top = ladder[ladder.length - 1];
+  const { copy, refusals } = await copyDecision(input, info, video, top, deinterlace, copyOn, signal);
+  const spans = planChunks(
+    info.durationSeconds,
+    video.fps,
+    options.chunkSeconds ?? DEFAULT_CHUNK_SECONDS,
+    copy?.boundaries,
+  );
+  const plan: TranscodePlan = {
+    durationSeconds: info.durationSeconds,
+    fps: video.fps,
+    source: describe(info, video, deinterlace !== false, refusals),
+    rungs: ladder.map((r) => ({
+      name: r.name,
+      width: r.width,
+      height: r.height,
+      videoKbps: r.videoKbps,
+      ...(copy && r === top ? { copied: { codec: copy.codec, peakBitrate: copy.peakBitrate } } : {}),
+    })),
+    audio: planAudio(info, copyOn, sound),
+    audioSettings: sound,
+    chunks: spans.length,
+    hasStill,
+    trickplay: thumbs(payload.thumbnails?.trickplayIntervalSeconds),
+    frames: thumbs(payload.thumbnails?.frameIntervalSeconds),
+  };
+  return { plan, spans, copy, crf: options.crf === undefined ? DEFAULT_CRF : options.crf };
+}
+
+/** Step 5: the parts the plan is done in: the audio, then each chunk of every rung, in film order. */
+function partsOf(
+  payload: Payload<'video:transcode'>,
+  { video, deinterlace, ladder }: ProbedSource,
+  { plan, spans, copy, crf }: PlannedTranscode,
+): { key: string; order: number; data: TranscodePart }[] {
+  const matrix = matrixOf(video);
+  const picture = pictureFilters(video, { deinterlace, constantRate: true });
+  const top = ladder[ladder.length - 1];
+  const common = { source: payload.source, output: payload.output };
+  // In film order: the audio and the first chunk first, so the film is playable soonest.
+  const chunkParts = spans.map((span, i) => ({
+    key: chunkKey(span.index),
+    order: span.index,
+    data: {
+      kind: 'chunk',
+      ...common,
+      span,
+      videoIndex: video.index,
       fps: video.fps,
-      source: describe(info, video, deinterlace !== false, refusals),
+      picture,
       rungs: ladder.map((r) => ({
         name: r.name,
-        width: r.width,
-        height: r.height,
+        scale: scaleTo(r.width, r.height, matrix),
         videoKbps: r.videoKbps,
-        ...(copy && r === top ? { copied: { codec: copy.codec, peakBitrate: copy.peakBitrate } } : {}),
+        level: level(r).level,
       })),
-      audio,
-      audioSettings: sound,
-      chunks: spans.length,
-      hasStill,
-      trickplay: thumbs(asked?.trickplayIntervalSeconds),
-      frames: thumbs(asked?.frameIntervalSeconds),
-    };
-    const common = { source: payload.source, output: payload.output };
-    // In film order: the audio and the first chunk first, so the film is playable soonest.
-    const chunkParts = spans.map((span, i) => ({
-      key: chunkKey(span.index),
-      order: span.index,
-      data: {
-        kind: 'chunk',
-        ...common,
-        span,
-        videoIndex: video.index,
-        fps: video.fps,
-        picture,
-        rungs: ladder.map((r) => ({
-          name: r.name,
-          scale: scaleTo(r.width, r.height, matrix),
-          videoKbps: r.videoKbps,
-          level: level(r).level,
-        })),
-        ...(crf === null ? {} : { crf }),
-        ...(copy && top
-          ? {
-              copy: {
-                rung: top.name,
-                segments: copy.boundaries.slice(
-                  span.firstSegment,
-                  spans[i + 1]?.firstSegment ?? copy.boundaries.length,
-                ),
-                end: span.endFrame ?? copy.endFrame,
-                phase: copy.phase,
-              },
-            }
-          : {}),
-        display: { width: video.width, height: video.height },
-        matrix,
-        ...(plan.trickplay ? { trickplay: { interval: plan.trickplay.interval, count: plan.trickplay.count } } : {}),
-        ...(plan.frames ? { frames: { interval: plan.frames.interval, count: plan.frames.count } } : {}),
-      } satisfies TranscodePart,
-    }));
-    const audioPart = audio.length
-      ? [
-          {
-            key: 'audio',
-            order: 0,
-            data: {
-              kind: 'audio',
-              ...common,
-              tracks: audio.map((a) => ({
-                index: a.index,
-                name: a.folder,
-                channels: a.sourceChannels,
-                copy: a.copied,
-                ...(a.surround
-                  ? { surround: { name: a.surround.folder, codec: a.surround.codec, copy: a.surround.copied } }
-                  : {}),
-              })),
-              settings: sound,
-            } satisfies TranscodePart,
-          },
-        ]
-      : [];
-    // The audio first: a film plays once its audio and the first chunk of every rung are stored.
-    return { plan, parts: [...audioPart, ...chunkParts] };
-  });
+      ...(crf === null ? {} : { crf }),
+      ...(copy && top
+        ? {
+            copy: {
+              rung: top.name,
+              segments: copy.boundaries.slice(span.firstSegment, spans[i + 1]?.firstSegment ?? copy.boundaries.length),
+              end: span.endFrame ?? copy.endFrame,
+              phase: copy.phase,
+            },
+          }
+        : {}),
+      display: { width: video.width, height: video.height },
+      matrix,
+      ...(plan.trickplay ? { trickplay: { interval: plan.trickplay.interval, count: plan.trickplay.count } } : {}),
+      ...(plan.frames ? { frames: { interval: plan.frames.interval, count: plan.frames.count } } : {}),
+    } satisfies TranscodePart,
+  }));
+  const audioPart = plan.audio.length
+    ? [
+        {
+          key: 'audio',
+          order: 0,
+          data: {
+            kind: 'audio',
+            ...common,
+            tracks: plan.audio.map((a) => ({
+              index: a.index,
+              name: a.folder,
+              channels: a.sourceChannels,
+              copy: a.copied,
+              ...(a.surround
+                ? { surround: { name: a.surround.folder, codec: a.surround.codec, copy: a.surround.copied } }
+                : {}),
+            })),
+            settings: plan.audioSettings ?? DEFAULT_AUDIO,
+          } satisfies TranscodePart,
+        },
+      ]
+    : [];
+  // The audio first: a film plays once its audio and the first chunk of every rung are stored.
+  return [...audioPart, ...chunkParts];
+}
 
-  if (job.runParts) {
-    const results = await job.runParts(parts, plan);
-    return assemble(payload, plan, results as PartOutput[], job, storage);
-  }
+/**
+ * Step 6: the parts run as jobs of their own on every video-processor (`runParts`), or, without a
+ * queue (tests, benches), one after another here.
+ */
+async function runParts(
+  parts: { key: string; order: number; data: TranscodePart }[],
+  plan: TranscodePlan,
+  job: Pick<JobContext, 'progress' | 'signal'> & Partial<Pick<JobContext, 'runParts'>>,
+  storage: MediaStorage,
+): Promise<PartOutput[]> {
+  if (job.runParts) return (await job.runParts(parts, plan)) as PartOutput[];
   const results: PartOutput[] = [];
   for (const [i, part] of parts.entries()) {
     results.push(
-      await runTranscodePart(transcodePart.parse(part.data), { signal, progress: async () => undefined }, storage),
+      await runTranscodePart(
+        transcodePart.parse(part.data),
+        { signal: job.signal, progress: async () => undefined },
+        storage,
+      ),
     );
     await job.progress(((i + 1) / parts.length) * 99);
   }
-  return assemble(payload, plan, results, job, storage);
+  return results;
 }
 
 /** Every rung's and audio track's segments, in film order, from the chunks given (a prefix, or all). */
