@@ -32,6 +32,7 @@ export default defineConfig({
       project('packages/test-redis', { redis: true }),
       project('packages/storage'),
       project('packages/media-tools'),
+      project('packages/sample-media'),
       project('packages/redis-keys', { redis: true }),
       project('packages/queues', { redis: true, lua: true, testTimeoutMs: 60_000 }),
       project('packages/cache', { redis: true, lua: true, testTimeoutMs: 60_000 }),

@@ -1,3 +1,3 @@
 import { buildConfig } from '../../tsup.shared.js';
 
-export default buildConfig({ entry: ['src/index.ts', 'src/main.ts', 'src/subtitle-fixtures.ts'], dts: false });
+export default buildConfig({ entry: ['src/index.ts', 'src/main.ts'], dts: false });

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeSample } from '@nself-tv/media-tools';
+import { makeSample } from '@nself-tv/sample-media';
 import { ensureBaseImage } from './base-image.mjs';
 import { podman, podmanEnv, say } from './podman.mjs';
 

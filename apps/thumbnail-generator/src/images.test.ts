@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MAX_VIDEO_PIXELS, makeSample, run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { isFinalFailure, MAX_THUMBNAILS, parsePayload } from '@nself-tv/queues';
+import { makeSample } from '@nself-tv/sample-media';
 import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -11,9 +11,9 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
+import { writePgs } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { DEFAULT_AUDIO, measureArgs, subtitles, transcode } from '../dist/index.js';
-import { writePgs } from '../dist/subtitle-fixtures.js';
 
 const quick = process.argv.includes('--quick');
 const MINUTES = quick ? 1 : 4;

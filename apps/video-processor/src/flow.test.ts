@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_MAX_VIDEO_PIXELS, makeSample, run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createProducer, type IngestState } from '@nself-tv/queues';
 import { createRequestConnection, loadRedisConfig, type RedisClient } from '@nself-tv/redis-keys';
+import { makeSample } from '@nself-tv/sample-media';
 import { createFileStorage, storageFromEnv } from '@nself-tv/storage';
 import {
   killAppProcesses,

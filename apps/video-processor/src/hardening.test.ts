@@ -6,9 +6,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeSample, run, tools } from '@nself-tv/media-tools';
+import { run, tools } from '@nself-tv/media-tools';
 import { createProducer } from '@nself-tv/queues';
 import { createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { makeSample } from '@nself-tv/sample-media';
 import {
   type AppProcess,
   jobApi,

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { makeSample } from '@nself-tv/media-tools';
 import { createIngestService, createProducer } from '@nself-tv/queues';
 import { createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
+import { makeSample } from '@nself-tv/sample-media';
 import { storageFromEnv } from '@nself-tv/storage';
 import {
   jobApi,

@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
+import { type FixtureCue, writePgs } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cueText, MAX_CUE_CHARS, tesseractLanguage } from './ocr.js';
-import { type FixtureCue, writePgs } from './subtitle-fixtures.js';
 import { subtitles } from './subtitles.js';
 import { transcode } from './transcode.js';
 

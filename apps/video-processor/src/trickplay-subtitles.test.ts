@@ -1,15 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DEFAULT_MAX_VIDEO_PIXELS,
-  makeBitmapSubtitleSample,
-  makeSample,
-  run,
-  tilePosition,
-  tools,
-  vttTime,
-} from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, run, tilePosition, tools, vttTime } from '@nself-tv/media-tools';
+import { makeBitmapSubtitleSample, makeSample } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifySubtitle, subtitles } from './subtitles.js';

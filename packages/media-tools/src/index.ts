@@ -31,7 +31,6 @@ export {
 } from './picture.js';
 export type { AudioTrack, MediaInfo, SubtitleTrack, VideoInfo } from './probe.js';
 export { checkFrameSize, DEFAULT_MAX_VIDEO_PIXELS, PROBE_TIMEOUT_MS, probe } from './probe.js';
-export { makeBitmapSubtitleSample, makeSample } from './sample-media.js';
 export type { MediaToolValues } from './settings.js';
 export { mediaToolSettings } from './settings.js';
 export type { Grid, SheetSpan } from './thumbnails.js';

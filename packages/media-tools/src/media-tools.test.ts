@@ -9,7 +9,6 @@ import {
   frameName,
   inputArgs,
   keyUnder,
-  makeSample,
   orientationOf,
   outputFps,
   probe,
@@ -167,16 +166,7 @@ describe('inputArgs: a file is read as the one file it is', () => {
   });
 });
 
-describe('probe and makeSample', () => {
-  it('reads a generated sample with video, audio and an English subtitle', async () => {
-    const file = await makeSample(dir, 'probe', 640, 360, { seconds: 8 });
-    const info = await probe(file);
-    expect(info.video).toMatchObject({ width: 640, height: 360, fps: 24 });
-    expect(info.audio?.channels).toBe(1);
-    expect(info.subtitles).toEqual([expect.objectContaining({ codec: 'subrip', language: 'eng' })]);
-    expect(info.durationSeconds).toBeCloseTo(8, 1);
-  });
-
+describe('probe', () => {
   it('fails unrecoverably on a file that is not media', async () => {
     const file = join(dir, 'notes.txt');
     await writeFile(file, 'not a video');

@@ -1,4 +1,4 @@
-// Shared by this app's tests and benches only: picture subtitle tracks made from text, as discs
+// Picture subtitle tracks made from text, as discs
 // carry them. Each cue is drawn by ffmpeg (drawtext, a real font with an outline) onto a
 // transparent canvas and written as a Blu-ray PGS display set by the writer below (no tool here
 // writes .sup). ffmpeg's own dvdsub and dvbsub encoders then turn the PGS track into VobSub and
@@ -52,7 +52,8 @@ async function drawCue(cue: FixtureCue, width: number, height: number, dir: stri
 
 const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
 
-function segment(type: number, pts: number, body: number[]): Buffer {
+/** A PGS segment: 'PG', pts and dts (90 kHz), type, size, payload. */
+export function segment(type: number, pts: number, body: number[]): Buffer {
   const head = Buffer.alloc(13);
   head.write('PG', 0, 'latin1');
   head.writeUInt32BE(pts >>> 0, 2);

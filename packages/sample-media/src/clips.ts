@@ -1,7 +1,8 @@
 // Test and demo media made with real ffmpeg (lavfi sources): nothing is downloaded.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, tools } from './ffmpeg.js';
+import { FFMPEG_PRELUDE, run, tools } from '@nself-tv/media-tools';
+import { segment } from './pgs.js';
 
 /**
  * A `seconds`-long clip of `width`x`height` at 24 fps with a 440 Hz tone and,
@@ -16,15 +17,7 @@ export async function makeSample(
 ): Promise<string> {
   const seconds = options.seconds ?? 9;
   const out = join(dir, `${name}.mkv`);
-  const args = [
-    '-hide_banner',
-    '-nostdin',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${width}x${height}:rate=24:duration=${seconds}`,
-  ];
+  const args = [...FFMPEG_PRELUDE, '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=24:duration=${seconds}`];
   if (options.audio !== false) args.push('-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`);
   if (options.subtitles !== false) {
     const srt = join(dir, `${name}.srt`);
@@ -47,17 +40,6 @@ export async function makeSample(
   return out;
 }
 
-/** A PGS segment: 'PG', pts and dts (90 kHz), type, size, payload. */
-function pgsSegment(pts: number, type: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(13);
-  head.write('PG', 0, 'latin1');
-  head.writeUInt32BE(pts, 2);
-  head.writeUInt32BE(0, 6);
-  head.writeUInt8(type, 10);
-  head.writeUInt16BE(payload.length, 11);
-  return Buffer.concat([head, payload]);
-}
-
 /**
  * A clip whose only subtitle track is bitmap (Blu-ray PGS, `hdmv_pgs_subtitle`).
  * ffmpeg cannot turn text into bitmap subtitles, so the `.sup` stream is
@@ -77,17 +59,15 @@ export async function makeBitmapSubtitleSample(dir: string, name: string): Promi
   await writeFile(
     sup,
     Buffer.concat([
-      pgsSegment(90_000, 0x16, pcs(0, 0x80)),
-      pgsSegment(90_000, 0x80, Buffer.alloc(0)),
-      pgsSegment(180_000, 0x16, pcs(1, 0)),
-      pgsSegment(180_000, 0x80, Buffer.alloc(0)),
+      segment(0x16, 90_000, [...pcs(0, 0x80)]),
+      segment(0x80, 90_000, []),
+      segment(0x16, 180_000, [...pcs(1, 0)]),
+      segment(0x80, 180_000, []),
     ]),
   );
   const out = join(dir, `${name}.mkv`);
   await run(tools.ffmpeg, [
-    '-hide_banner',
-    '-nostdin',
-    '-y',
+    ...FFMPEG_PRELUDE,
     '-f',
     'lavfi',
     '-i',

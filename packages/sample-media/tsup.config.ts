@@ -1,0 +1,3 @@
+import { buildConfig } from '../../tsup.shared.js';
+
+export default buildConfig({ entry: ['src/index.ts'] });
