@@ -10,7 +10,7 @@ import { renderNamespaceTable } from '../packages/redis-keys/dist/index.js';
 const tables = [
   { marker: 'namespaces', table: renderNamespaceTable(), files: ['README.md', 'packages/redis-keys/README.md'] },
   { marker: 'stages', table: renderStageTable(), files: ['packages/queues/README.md'] },
-  ...Object.entries(readmeTables()).map(([marker, table]) => ({ marker, table, files: ['README.md'] })),
+  ...readmeTables(),
 ];
 for (const { marker, table, files } of tables) {
   for (const file of files) {

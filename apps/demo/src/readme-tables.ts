@@ -11,27 +11,51 @@ const section = (groups: readonly Settings<unknown>[]) =>
 
 const worker = workerAppSettings('video-processor', 5005);
 
+/** One generated table: its marker and the READMEs (from the repository root) that hold it. */
+export interface ReadmeTable {
+  marker: string;
+  table: string;
+  files: string[];
+}
+
 /**
- * The README's generated tables, by marker: every environment variable from
- * the schemas the packages and apps export, and the HTTP error registry. The
- * README test fails when the committed copy differs; `pnpm readme:tables`
- * rewrites them.
+ * The READMEs' generated tables: every environment variable from the schemas
+ * the packages and apps export, and the HTTP error registry. The README test
+ * fails when a committed copy differs; `pnpm readme:tables` rewrites them.
  */
-export function readmeTables(): Record<string, string> {
-  return {
-    'env-shared': section([redisSettings('queues'), storageSettings, hlsLayoutSettings]),
-    'env-workers': section([
-      { ...serviceSettings(5005, '`5005` / `5006`'), title: 'Worker apps (video-processor, thumbnail-generator)' },
-      { ...worker.worker, title: 'Worker runner' },
-      worker.media,
-      worker.queues,
-      videoSettings,
-      imageSettings,
-    ]),
-    'env-gateway': section([
-      { ...serviceSettings(5003), title: 'stream-gateway' },
-      { ...gatewaySettings, title: 'stream-gateway: callers, playback, limits' },
-    ]),
-    errors: errorTable(),
-  };
+export function readmeTables(): ReadmeTable[] {
+  const gateway = [
+    { ...serviceSettings(5003), title: 'stream-gateway' },
+    { ...gatewaySettings, title: 'stream-gateway: callers, playback, limits' },
+  ];
+  return [
+    {
+      marker: 'env-shared',
+      table: section([redisSettings('queues'), storageSettings, hlsLayoutSettings]),
+      files: ['README.md'],
+    },
+    {
+      marker: 'env-workers',
+      table: section([
+        { ...serviceSettings(5005, '`5005` / `5006`'), title: 'Worker apps (video-processor, thumbnail-generator)' },
+        { ...worker.worker, title: 'Worker runner' },
+        worker.media,
+        worker.queues,
+        videoSettings,
+        imageSettings,
+      ]),
+      files: ['README.md'],
+    },
+    { marker: 'env-gateway', table: section(gateway), files: ['README.md', 'apps/stream-gateway/README.md'] },
+    { marker: 'env-video', table: section([videoSettings]), files: ['apps/video-processor/README.md'] },
+    { marker: 'env-image', table: section([imageSettings]), files: ['apps/thumbnail-generator/README.md'] },
+    { marker: 'env-redis', table: settingsTable([redisSettings('queues')]), files: ['packages/redis-keys/README.md'] },
+    { marker: 'env-queues', table: settingsTable([worker.queues]), files: ['packages/queues/README.md'] },
+    {
+      marker: 'env-runner',
+      table: settingsTable([worker.service, worker.worker, worker.media]),
+      files: ['packages/worker-http/README.md'],
+    },
+    { marker: 'errors', table: errorTable(), files: ['README.md', 'packages/service/README.md'] },
+  ];
 }

@@ -1,0 +1,10 @@
+import { runReadmeExample } from '@nself-tv/test-redis';
+import Fastify from 'fastify';
+import { expect, it } from 'vitest';
+import * as api from './index.js';
+
+it('the README example runs as written', async () => {
+  await expect(
+    runReadmeExample(new URL('../README.md', import.meta.url), api, { fastify: () => Fastify() } as never),
+  ).resolves.toBeUndefined();
+});
