@@ -338,37 +338,26 @@ describe('operations', () => {
   });
 
   it('refuses to start with one error naming every bad variable', () => {
-    const error = (() => {
+    const badVariables = (env: Record<string, string>) => {
       try {
-        loadGatewayConfig({
-          ...redis.env,
-          PORT: 'eighty',
-          AUTH_JWT_SECRET: 'short',
-          PLAYBACK_JWT_SECRET: 'also-short',
-          CORS_ORIGINS: 'https://tv.example.com/app',
-          STORAGE: 'ftp',
-          SESSIONS_REDIS_PORT: '0',
-        });
+        loadGatewayConfig({ ...redis.env, ...env });
       } catch (e) {
-        return e as ConfigError;
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).problems.map((p) => p.variable);
       }
-    })();
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error?.problems.map((p) => p.variable)).toEqual(['PORT', 'CORS_ORIGINS', 'STORAGE', 'SESSIONS_REDIS_PORT']);
+      return [];
+    };
+    const secrets = { PORT: 'eighty', AUTH_JWT_SECRET: 'short', PLAYBACK_JWT_SECRET: 'also-short' };
+    expect(
+      badVariables({
+        ...secrets,
+        CORS_ORIGINS: 'https://tv.example.com/app',
+        STORAGE: 'ftp',
+        SESSIONS_REDIS_PORT: '0',
+      }),
+    ).toEqual(['PORT', 'CORS_ORIGINS', 'STORAGE', 'SESSIONS_REDIS_PORT']);
     // The secrets are checked with the rest of the gateway's variables once those parse.
-    const secrets = (() => {
-      try {
-        loadGatewayConfig({
-          ...redis.env,
-          PORT: 'eighty',
-          AUTH_JWT_SECRET: 'short',
-          PLAYBACK_JWT_SECRET: 'also-short',
-        });
-      } catch (e) {
-        return e as ConfigError;
-      }
-    })();
-    expect(secrets?.problems.map((p) => p.variable)).toEqual(['PORT', 'AUTH_JWT_SECRET', 'PLAYBACK_JWT_SECRET']);
+    expect(badVariables(secrets)).toEqual(['PORT', 'AUTH_JWT_SECRET', 'PLAYBACK_JWT_SECRET']);
   });
 
   it('refuses to start without strong secrets', () => {

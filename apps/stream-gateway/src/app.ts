@@ -71,11 +71,12 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
     // Behind nginx or a load balancer: whose X-Forwarded-Proto/Host make admit's mediaUrl.
     trustProxy: config.trustProxy,
     routerOptions: PLAYBACK_ROUTER_OPTIONS,
+    // Errors Fastify answers before any route (a URL it cannot decode) get the one error body too.
     frameworkErrors,
     genReqId: () => randomUUID(),
     // A request's child logger is built when the request first writes a line: most heartbeats never do.
     childLoggerFactory: RequestLogger.factory,
-    // Fastify's own error bodies are replaced by the one error policy (httpErrors).
+    // While shutting down, a new request is answered 503 at once instead of waiting for the close.
     return503OnClosing: true,
   });
 
