@@ -533,4 +533,47 @@ describe('service shell', () => {
     // No processors given: it refuses to start, after handing the settings over.
     expect(seen).toEqual({ limits: { maxVideoPixels: 1_000_000 }, settings: { colour: 'teal' } });
   });
+
+  it('an ingest without output writes where HLS_BUCKET and HLS_PREFIX say', async () => {
+    const mediaRoot = await mkdtemp(join(tmpdir(), 'worker-layout-'));
+    const refuse = async () => {
+      throw Object.assign(new Error('not a video'), { code: 'NOT_MEDIA' });
+    };
+    const app = await startWorkerApp({
+      name: 'video-processor',
+      defaultPort: 0,
+      ingestRoutes: true,
+      routes: { transcode: 'video:transcode' },
+      processors: () => ({ 'video:transcode': refuse, 'video:trickplay': refuse, 'video:subtitle': refuse }),
+      env: {
+        ...redis.env,
+        MEDIA_ROOT: mediaRoot,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        API_TOKEN: 'layout-test-token-0123456789',
+        HLS_BUCKET: 'hls',
+        HLS_PREFIX: 'tv/{mediaId}/hls/',
+      },
+    });
+    try {
+      const headers = { authorization: 'Bearer layout-test-token-0123456789', 'content-type': 'application/json' };
+      const body = { mediaId: 'film-l', familyId: 'fam-l', source: { bucket: 'media', key: 'up/film.mkv' } };
+      const started = await fetch(`${app.address}/api/v1/ingests`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
+      expect(started.status).toBe(202);
+      const { ingestId } = (await started.json()) as { ingestId: string };
+      const job = await fetch(`${app.address}/api/v1/jobs/${ingestId}-transcode`, { headers });
+      // Before, the ingest never read them and wrote under media/library/<mediaId>/.
+      expect(((await job.json()) as { data: unknown }).data).toMatchObject({
+        output: { bucket: 'hls', prefix: 'tv/film-l/hls/' },
+      });
+    } finally {
+      await app.stop('test');
+      await rm(mediaRoot, { recursive: true, force: true });
+    }
+  });
 });
