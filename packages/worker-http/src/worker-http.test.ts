@@ -155,8 +155,10 @@ describe('worker HTTP surface', () => {
       paths: Record<string, unknown>;
     };
     broken.components.schemas.Error.properties.error.enum = [...WORKER_ERROR_CODES, 'teapot'];
-    (broken.paths['/api/v1/jobs/optimize'] as { post: { responses: Record<string, unknown> } }).post.responses[418] =
-      {};
+    (broken.paths['/api/v1/jobs/optimize'] as { post: { responses: Record<string, unknown> } }).post.responses[418] = {
+      description: 'a teapot',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
     expect(errorDocsProblems(broken)).toEqual([
       'error code teapot is not in HTTP_ERRORS',
       'POST /api/v1/jobs/optimize documents 418, which no listed error code has',
