@@ -1,4 +1,4 @@
-import type { Settings } from '@nself-tv/service';
+import { onOff, type Settings } from '@nself-tv/service';
 import { z } from 'zod';
 import { RedisConfigError } from './errors.js';
 
@@ -98,7 +98,6 @@ const waitTimeoutMs = z.coerce
   .int('expected a whole number')
   .min(1, 'expected 1 to 60000')
   .max(60_000, 'expected 1 to 60000');
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'expected true or false' });
 const nonEmpty = z.string().min(1, 'must not be empty when set');
 
 function fail(variable: string, error: z.ZodError): never {
@@ -201,14 +200,14 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
     }
     return { ...fromUrl(name('REDIS_URL'), url), ...wait, source: name('REDIS_URL') };
   }
-  const tls = read(env, name('REDIS_TLS'), bool);
+  const tls = read(env, name('REDIS_TLS'), onOff) ?? false;
   const single = {
     host: read(env, name('REDIS_HOST'), nonEmpty) ?? DEFAULT_REDIS_HOST,
     port: read(env, name('REDIS_PORT'), port) ?? DEFAULT_REDIS_PORT,
     username: read(env, name('REDIS_USERNAME'), nonEmpty),
     password: read(env, name('REDIS_PASSWORD'), z.string()),
     db: read(env, name('REDIS_DB'), db) ?? 0,
-    tls: tls === 'true' || tls === '1' || tls === 'yes',
+    tls,
     source: `${name('REDIS_HOST')}/${name('REDIS_PORT')}`,
     ...wait,
   };
@@ -265,7 +264,7 @@ const REDIS_VARIABLES = [
   { name: 'REDIS_USERNAME', default: 'unset', meaning: 'ACL user.' },
   { name: 'REDIS_PASSWORD', default: 'unset', meaning: 'Password (never logged).' },
   { name: 'REDIS_DB', default: '`0`', meaning: 'Database number (0 in cluster mode).' },
-  { name: 'REDIS_TLS', default: '`false`', meaning: 'TLS to Redis (`true` or `false`).' },
+  { name: 'REDIS_TLS', default: '`false`', meaning: 'TLS to Redis (on or off).' },
   {
     name: 'REDIS_CLUSTER_NODES',
     default: 'unset',

@@ -19,6 +19,7 @@ export {
   ConfigError,
   defineSettings,
   flag,
+  onOff,
   parseSettings,
   serviceSettings,
   setOnly,

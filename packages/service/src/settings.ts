@@ -149,11 +149,16 @@ export function settingsTable(groups: readonly Settings<unknown>[]): string {
 }
 
 /** The one grammar of an on/off variable: `on`/`off`, `true`/`false`, `1`/`0`, `yes`/`no`. */
+export const onOff = z
+  .enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no'], { error: 'expected on or off (true or false)' })
+  .transform((v) => v === 'on' || v === 'true' || v === '1' || v === 'yes');
+
+/** An on/off variable ({@link onOff}) that is `fallback` when unset. */
 export const flag = (fallback: boolean) =>
   z
     .enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no'], { error: 'expected on or off (true or false)' })
     .default(fallback ? 'on' : 'off')
-    .transform((v) => v === 'on' || v === 'true' || v === '1' || v === 'yes');
+    .pipe(onOff);
 
 /** A whole number from `min` to `max`. */
 export const wholeNumber = (min: number, max: number) =>

@@ -15,6 +15,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { onOff } from '@nself-tv/service';
 import { StorageError } from './errors.js';
 import { createFileStorage } from './file-storage.js';
 import { bucketProblem, keyProblem } from './location-rules.js';
@@ -246,14 +247,15 @@ export function storageFromEnv(env: NodeJS.ProcessEnv = process.env, mediaRoot?:
   const secret = env.S3_SECRET_ACCESS_KEY || undefined;
   if (Boolean(id) !== Boolean(secret))
     throw new Error('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');
-  const pathStyle = env.S3_FORCE_PATH_STYLE || undefined;
-  if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false') {
-    throw new Error(`S3_FORCE_PATH_STYLE: expected true or false, got '${pathStyle}'`);
+  const pathStyleText = env.S3_FORCE_PATH_STYLE || undefined;
+  const pathStyle = pathStyleText === undefined ? undefined : onOff.safeParse(pathStyleText);
+  if (pathStyle && !pathStyle.success) {
+    throw new Error(`S3_FORCE_PATH_STYLE: expected on or off (true or false), got '${pathStyleText}'`);
   }
   return createS3Storage({
     ...(endpoint ? { endpoint } : {}),
     ...(env.S3_REGION ? { region: env.S3_REGION } : {}),
     ...(id && secret ? { accessKeyId: id, secretAccessKey: secret } : {}),
-    ...(pathStyle ? { forcePathStyle: pathStyle === 'true' } : {}),
+    ...(pathStyle?.success ? { forcePathStyle: pathStyle.data } : {}),
   });
 }

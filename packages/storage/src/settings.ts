@@ -36,7 +36,7 @@ export const storageSettings: Settings<StorageValues> = {
     {
       name: 'S3_FORCE_PATH_STYLE',
       default: '`true` with an endpoint',
-      meaning: 'Bucket in the path (MinIO), not in the host name (`true` or `false`).',
+      meaning: 'Bucket in the path (MinIO), not in the host name (on or off).',
     },
   ],
   read(env) {
