@@ -1,5 +1,5 @@
 import { JOB_RETENTION, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
-import type { Settings } from '@nself-tv/service';
+import { ConfigError, problemsFrom, type SettingProblem, type Settings } from '@nself-tv/service';
 import { z } from 'zod';
 import { QueueError } from './errors.js';
 
@@ -224,8 +224,22 @@ export const queueEnvSettings = (consumer: QueueConsumer): Settings<QueueEnvValu
       meaning: 'Job options (read by producers).',
     },
   ],
-  read: (env) => ({
-    queues: queuesOf(consumer).map((q) => queueSettingsFromEnv(q, env)),
-    jobOverrides: jobOverridesFromEnv(env),
-  }),
+  read(env) {
+    // Every queue is read, so one error names every bad variable of all six.
+    const problems: SettingProblem[] = [];
+    const all = new Map<QueueName, QueueSettings>();
+    for (const queue of QUEUE_NAMES) {
+      try {
+        all.set(queue, queueSettingsFromEnv(queue, env));
+      } catch (error) {
+        problems.push(...problemsFrom(error));
+      }
+    }
+    if (problems.length) throw new ConfigError(problems);
+    const settingsOf = (queue: QueueName) => all.get(queue) as QueueSettings;
+    const jobOverrides = Object.fromEntries(
+      QUEUE_NAMES.map((q) => [q, { attempts: settingsOf(q).attempts, backoff: settingsOf(q).backoff }]),
+    ) as Record<QueueName, QueueOverrides>;
+    return { queues: queuesOf(consumer).map(settingsOf), jobOverrides };
+  },
 });

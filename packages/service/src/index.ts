@@ -21,6 +21,7 @@ export {
   flag,
   onOff,
   parseSettings,
+  problemsFrom,
   serviceSettings,
   setOnly,
   settingsTable,

@@ -110,8 +110,8 @@ export function defineSettings<S extends z.ZodRawShape, T = z.output<z.ZodObject
   };
 }
 
-/** What `read` threw, as problems: a ConfigError's own, or `NAME: reason` from a package's error message. */
-function problemsFrom(error: unknown): SettingProblem[] {
+/** What a settings reader threw, as problems: a ConfigError's own, or `NAME: reason` from a package's error message. */
+export function problemsFrom(error: unknown): SettingProblem[] {
   if (error instanceof ConfigError) return [...error.problems];
   const message = error instanceof Error ? error.message : String(error);
   const m = /^([A-Z][A-Z0-9_]*(?:\*|_\*)?): ([\s\S]*)$/.exec(message);

@@ -497,6 +497,7 @@ describe('service shell', () => {
         REDIS_PORT: '99999',
         REDIS_URL: '',
         QUEUE_IMAGE_SPRITE_CONCURRENCY: 'many',
+        QUEUE_IMAGE_POSTER_ATTEMPTS: 'lots',
       },
     });
     const error = (await started.catch((e) => e)) as ConfigError;
@@ -507,6 +508,7 @@ describe('service shell', () => {
       'MAX_VIDEO_PIXELS',
       'STORAGE',
       'REDIS_PORT',
+      'QUEUE_IMAGE_POSTER_ATTEMPTS',
       'QUEUE_IMAGE_SPRITE_CONCURRENCY',
     ]);
     expect(error.message).toContain(
