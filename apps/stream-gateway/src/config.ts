@@ -226,7 +226,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     port: service.PORT,
     host: service.HOST,
     logLevel: service.LOG_LEVEL,
-    redis: redis as RedisConfig,
+    redis,
     auth: {
       secret: e.authSecret,
       jwksUrl: e.AUTH_JWKS_URL,
@@ -249,7 +249,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     playbackFiles: {
       mediaRoot: store.mediaRoot,
       storage: store.storage,
-      layout: layout as HlsLayout,
+      layout,
       publicUrl: e.PUBLIC_URL,
       urlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,
     },
