@@ -111,8 +111,8 @@ async function serverPathRedactor(mediaRoot: string): Promise<(text: string) => 
 }
 
 /**
- * Starts a worker app: reads the environment (a bad value is a
- * {@link ConfigError} naming the variable), opens the Redis connections and
+ * Starts a worker app: reads every variable once (`workerAppSettings` and the
+ * app's own; bad values are one `ConfigError` naming each), opens the Redis connections and
  * the media store, starts one worker per queue of the app with its catalog or
  * `QUEUE_*` settings, the retention cleaner and the HTTP surface, and logs one
  * pino line per job event. `stop()` stops taking jobs, lets running ones
