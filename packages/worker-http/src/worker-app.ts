@@ -77,7 +77,7 @@ export interface WorkerAppOptions<T = undefined> {
   env?: Env;
   /** Serve `POST/GET/DELETE /api/v1/ingests` (the app that runs the transcode). @default false */
   ingestRoutes?: boolean;
-  /** What completing an ingest also does (the video-processor drops `cache:recent`). @default nothing */
+  /** What completing an ingest also does (the video-processor drops the recent-titles cache entry). @default nothing */
   ingestCompletion?: (connection: RedisClient) => IngestCompletion;
 }
 
