@@ -169,7 +169,13 @@ describe('a film over every worker', () => {
 
   it('SIGKILL mid-film: the restarted worker encodes only the unfinished chunks; the output equals an uninterrupted run', async () => {
     // Locks run out quickly, so the killed worker's chunks are found stalled within a few seconds.
-    const env = { QUEUE_VIDEO_TRANSCODE_LOCK_DURATION_MS: '2000', QUEUE_VIDEO_TRANSCODE_STALLED_INTERVAL_MS: '1000' };
+    // Copy off: chunks of 4 s (12 and the audio), not the source's ~10 s GOPs (5 and the audio),
+    // so several are still to run when the worker is killed after the fifth.
+    const env = {
+      QUEUE_VIDEO_TRANSCODE_LOCK_DURATION_MS: '2000',
+      QUEUE_VIDEO_TRANSCODE_STALLED_INTERVAL_MS: '1000',
+      TRANSCODE_COPY: 'off',
+    };
     const first = startApp(env);
     const address = await first.address;
     await startIngest(address, 'killed', 'killed');
@@ -203,7 +209,7 @@ describe('a film over every worker', () => {
       { signal: new AbortController().signal, progress: async () => undefined },
       createFileStorage({ root: mediaRoot }),
       { maxVideoPixels: DEFAULT_MAX_VIDEO_PIXELS },
-      { chunkSeconds: 4 },
+      { chunkSeconds: 4, copy: false },
     );
     const killed = await ladderOf(join(mediaRoot, 'media', 'library', 'killed'));
     const clean = await ladderOf(join(mediaRoot, 'media', 'hls', 'uninterrupted'));
