@@ -41,16 +41,16 @@ if (output('pnpm', ['--version']) !== PNPM_VERSION) {
   }
 }
 
-// redis-server (unless REDIS_URL points at one) for the tests and the demo; ffmpeg for the
-// video tests, sprites and the demo; docker-compose (no engine needed) for the check of
-// compose.yaml. As root on Debian/Ubuntu they are installed with apt-get.
+// redis-server (unless REDIS_URL points at one) and ffmpeg: what the demo runs, and the tests
+// too. Nothing else for the demo: compose.yaml is checked by a test that reads it with a YAML
+// parser and the Compose specification's schema, no Docker tools. As root on Debian/Ubuntu they
+// are installed with apt-get.
 // The suite (test:*) also talks to the real software around the apps: nginx (the documented
 // auth_request configuration) and Prometheus (promtool rule tests, a real scrape).
 const forTests = (process.argv[2] ?? '').startsWith('test');
 const missing = [];
 if (!process.env.REDIS_URL && !output('redis-server', ['--version'])) missing.push('redis-server');
 if (!output('ffmpeg', ['-version']) || !output('ffprobe', ['-version'])) missing.push('ffmpeg');
-if (!output('docker-compose', ['--version'])) missing.push('docker-compose');
 // nginx prints its version on stderr: what counts is that it runs.
 const runs = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 if (forTests && !runs('nginx', ['-v'])) missing.push('nginx-light');

@@ -1,19 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { ComposeError, composeConfig } from './compose-config.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const APPS = ['video-processor', 'thumbnail-generator', 'stream-gateway'] as const;
 const SECRETS = { API_TOKEN: 'a'.repeat(24), PLAYBACK_JWT_SECRET: 'p'.repeat(40), AUTH_JWT_SECRET: 's'.repeat(40) };
-
-// An empty env file: a developer's own .env must not change what the tests see.
-const scratch = mkdtempSync(join(tmpdir(), 'nself-tv-compose-'));
-const emptyEnvFile = join(scratch, 'empty.env');
-writeFileSync(emptyEnvFile, '');
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Service {
   image?: string;
@@ -37,19 +30,15 @@ function portsOf(service: Service | undefined) {
   });
 }
 
-/** `docker-compose config` with exactly `vars` in the environment. */
-function composeConfig(vars: Record<string, string>, args: string[] = []) {
-  const r = spawnSync(
-    'docker-compose',
-    ['--project-directory', root, '--file', join(root, 'compose.yaml'), '--env-file', emptyEnvFile, ...args, 'config'],
-    { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, ...vars } },
-  );
-  if (r.error) throw new Error(`docker-compose is needed (Debian: apt-get install docker-compose): ${r.error.message}`);
-  return {
-    status: r.status,
-    stderr: r.stderr,
-    services: r.status === 0 ? (parse(r.stdout).services as Record<string, Service>) : {},
-  };
+/** The file rendered as `docker compose config` renders it, with exactly `vars` in the environment. */
+function render(vars: Record<string, string>, profiles: string[] = []) {
+  try {
+    const { services } = composeConfig(join(root, 'compose.yaml'), vars, profiles);
+    return { status: 0, stderr: '', services: services as Record<string, Service> };
+  } catch (error) {
+    if (!(error instanceof ComposeError)) throw error;
+    return { status: 1, stderr: error.message, services: {} as Record<string, Service> };
+  }
 }
 
 /** The Dockerfile's stages: name → their instructions, one line each (continuations joined). */
@@ -73,8 +62,8 @@ function dockerfileStages() {
 
 describe('compose.yaml', () => {
   it('is valid, and runs Redis with noeviction and AOF and the three apps against it', () => {
-    const { status, stderr, services } = composeConfig(SECRETS);
-    expect(stderr).not.toMatch(/error/i);
+    const { status, stderr, services } = render(SECRETS, ['s3']);
+    expect(stderr).toBe('');
     expect(status).toBe(0);
     expect(Object.keys(services).sort()).toEqual(
       ['minio', 'minio-buckets', 'redis', 'stream-gateway', 'thumbnail-generator', 'video-processor'].sort(),
@@ -94,7 +83,7 @@ describe('compose.yaml', () => {
   });
 
   it('gives the workers the media volume to write and the gateway the same volume read-only', () => {
-    const { services } = composeConfig(SECRETS);
+    const { services } = render(SECRETS);
     expect(services['video-processor']?.volumes).toContain('media:/media:rw');
     expect(services['thumbnail-generator']?.volumes).toContain('media:/media:rw');
     expect(services['stream-gateway']?.volumes).toContain('media:/media:ro');
@@ -104,17 +93,17 @@ describe('compose.yaml', () => {
     for (const missing of ['API_TOKEN', 'PLAYBACK_JWT_SECRET'] as const) {
       const vars: Record<string, string> = { ...SECRETS };
       delete vars[missing];
-      const { status, stderr } = composeConfig(vars);
+      const { status, stderr } = render(vars);
       expect(status, missing).not.toBe(0);
       expect(stderr, missing).toContain(`set ${missing} in .env`);
     }
     // Set but empty is missing too.
-    expect(composeConfig({ ...SECRETS, API_TOKEN: '' }).status).not.toBe(0);
+    expect(render({ ...SECRETS, API_TOKEN: '' }).status).not.toBe(0);
   });
 
   it('switches every app to S3 and keeps MinIO and its bucket job behind the s3 profile', () => {
     const keys = { S3_ACCESS_KEY_ID: 'nself', S3_SECRET_ACCESS_KEY: 'a-long-secret' };
-    const { status, services } = composeConfig({ ...SECRETS, ...keys, STORAGE: 's3' }, ['--profile', 's3']);
+    const { status, services } = render({ ...SECRETS, ...keys, STORAGE: 's3' }, ['s3']);
     expect(status).toBe(0);
     for (const app of APPS) {
       const env = services[app]?.environment ?? {};
@@ -131,7 +120,7 @@ describe('compose.yaml', () => {
   });
 
   it('publishes the workers (unauthenticated /metrics, a bearer token over plain HTTP) on this host only', () => {
-    const { services } = composeConfig(SECRETS);
+    const { services } = render(SECRETS);
     for (const app of ['video-processor', 'thumbnail-generator']) {
       expect(
         portsOf(services[app]).map((p) => p.host_ip),
@@ -139,7 +128,7 @@ describe('compose.yaml', () => {
       ).toEqual(['127.0.0.1']);
     }
     expect(portsOf(services['stream-gateway']).map((p) => p.host_ip)).toEqual(['0.0.0.0']);
-    const open = composeConfig({
+    const open = render({
       ...SECRETS,
       WORKER_BIND_ADDRESS: '10.0.0.5',
       GATEWAY_BIND_ADDRESS: '127.0.0.1',
@@ -149,10 +138,7 @@ describe('compose.yaml', () => {
   });
 
   it('names every image by a fixed version, never latest; ours by the apps’ own version', () => {
-    const { services } = composeConfig({ ...SECRETS, S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' }, [
-      '--profile',
-      's3',
-    ]);
+    const { services } = render({ ...SECRETS, S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's' }, ['s3']);
     for (const [name, service] of Object.entries(services)) {
       const tag = service.image?.split(':').at(-1) ?? '';
       expect(tag, name).not.toBe('latest');
@@ -167,7 +153,7 @@ describe('compose.yaml', () => {
   });
 
   it('builds each app from the Dockerfile stage of its name, on the port that stage exposes and the app defaults to', () => {
-    const { services } = composeConfig(SECRETS);
+    const { services } = render(SECRETS);
     const stages = dockerfileStages();
     const defaultPorts: Record<string, number> = {};
     for (const app of APPS) {
@@ -192,6 +178,48 @@ describe('compose.yaml', () => {
       ).toEqual([exposed]);
       expect(stage, `${app} runs unprivileged`).toContain('USER nself');
     }
+  });
+});
+
+describe('the Compose check itself', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'nself-tv-compose-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const write = (text: string) => {
+    const file = join(scratch, `c${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('refuses what the Compose specification refuses: an unknown key, a port of the wrong type', () => {
+    expect(() => composeConfig(write('services:\n  a:\n    image: x\n    enviroment: {A: "1"}\n'), {})).toThrow(
+      /enviroment|additional/,
+    );
+    expect(() => composeConfig(write('services:\n  a:\n    image: x\n    ports: {a: 1}\n'), {})).toThrow(ComposeError);
+  });
+
+  it('interpolates as Compose does: defaults, required values, $$, and leaves profiled services out', () => {
+    const file = write(
+      [
+        'services:',
+        '  a:',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own ${} syntax is what is tested
+        '    image: "x:${TAG:-1.0}"',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own ${} syntax is what is tested
+        '    environment: {B: "${B-unset}", C: "$${C}", D: "${D:+on}"}',
+        '  b:',
+        '    image: y',
+        '    profiles: [extra]',
+      ].join('\n'),
+    );
+    const plain = composeConfig(file, { B: '', D: 'x' }).services as Record<string, Service>;
+    expect(plain.a?.image).toBe('x:1.0');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own ${} syntax is what is tested
+    expect(plain.a?.environment).toEqual({ B: '', C: '${C}', D: 'on' });
+    expect(Object.keys(plain)).toEqual(['a']);
+    expect(Object.keys(composeConfig(file, {}, ['extra']).services)).toEqual(['a', 'b']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's own ${} syntax is what is tested
+    const strict = write('services:\n  a:\n    image: "${IMG:?name the image}"\n');
+    expect(() => composeConfig(strict, {})).toThrow(/IMG.*name the image/);
   });
 });
 
