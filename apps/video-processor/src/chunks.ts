@@ -9,7 +9,7 @@ import {
   tileFilters,
 } from '@nself-tv/media-tools';
 import { z } from 'zod';
-import { MAX_KEYFRAME_GAP_SECONDS } from './copy.js';
+import { colourTagFilter, MAX_KEYFRAME_GAP_SECONDS } from './copy.js';
 import type { PlannedRendition } from './ladder.js';
 import { GRID } from './trickplay.js';
 
@@ -180,6 +180,8 @@ export const chunkWork = z
         end: z.number().int().positive(),
         /** Seconds the source's frames are after the output grid: every encoded rung is moved by it. */
         phase: z.number().min(-1).max(1),
+        /** The colour description written into the copied stream's VUI; absent: it keeps its own. */
+        colourTags: z.enum(['bt709', 'bt601']).optional(),
       })
       .strict()
       .optional(),
@@ -307,6 +309,8 @@ function copyOutput(inputIndex: number, out: string, work: ChunkWork, copy: NonN
   const cuts = [...copy.segments.slice(1), ...(span.endFrame === null ? [] : [span.endFrame])];
   const times = cuts.map((f) => (f / fps + copy.phase + TS_OFFSET_SECONDS).toFixed(6));
   const args = ['-map', `${inputIndex}:${work.videoIndex}`, '-c:v', 'copy', '-copypriorss', '0'];
+  const tags = copy.colourTags && colourTagFilter(copy.colourTags, work.display.height);
+  if (tags) args.push('-bsf:v', tags);
   args.push('-output_ts_offset', String(TS_OFFSET_SECONDS), '-f', 'segment', '-segment_format', 'mpegts');
   if (times.length) args.push('-segment_times', times.join(','), '-segment_time_delta', (0.5 / fps).toFixed(6));
   else args.push('-segment_time', '1000000');

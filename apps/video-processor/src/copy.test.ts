@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, h264Sps, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AUDIO } from './audio.js';
@@ -123,14 +123,15 @@ describe('copying the video that already plays', () => {
           ...['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'baseline', '-g', '45'],
           ...['-c:a', 'aac', '-ac', '1', out],
         ),
-      codec: 'avc1.42e01e',
+      // x264's baseline sets constraint_set0 and 1 (0xc0): CODECS says what the SPS says.
+      codec: 'avc1.42c01e',
       audioCopied: true,
     },
   ])('$name: the top rung is the source, bit for bit, and every rung is cut at its keyframes', async (c) => {
     const file = join(media, 'up', c.file);
     await c.make(file);
     const { result, dir } = await ingest(c.name, c.file);
-    expect(result.source.videoCopy).toEqual({ copied: true, reasons: [] });
+    expect(result.source.videoCopy).toEqual({ copied: true, reasons: [], colourTags: 'bt601' });
     const top = result.renditions.at(-1);
     expect(top).toMatchObject({ name: '360p', width: 640, height: 360 });
 
@@ -168,6 +169,10 @@ describe('copying the video that already plays', () => {
     // CODECS from the copied stream's own profile and level; BANDWIDTH measured.
     const variants = parseMasterPlaylist(await readFile(join(dir, 'master.m3u8'), 'utf8'));
     expect(variants.at(-1)?.attributes.CODECS).toBe(`${c.codec},mp4a.40.2`);
+    // The untagged 360-line source is tagged as the encoded rungs read it (BT.601), in its SPS.
+    const sps = await h264Sps(copied[0]?.file ?? '', 0);
+    expect(sps.codec).toBe(c.codec);
+    expect(sps.colour).toEqual({ primaries: 6, transfer: 6, matrix: 6 });
     expect(Number(variants.at(-1)?.attributes.BANDWIDTH)).toBe(top?.bandwidth);
     expect(result.audioTracks.map((a) => a.copied)).toEqual([c.audioCopied]);
   });
@@ -223,6 +228,7 @@ describe('copying the video that already plays', () => {
     expect(off.result.source.videoCopy).toEqual({
       copied: false,
       reasons: [{ code: 'DISABLED', detail: 'TRANSCODE_COPY is off' }],
+      colourTags: null,
     });
     const on = await ingest('on', 'upright.mp4', { chunkSeconds: 0 });
     expect(on.result.source.videoCopy.copied).toBe(true);

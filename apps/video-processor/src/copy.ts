@@ -1,4 +1,4 @@
-import type { AudioTrack, VideoInfo, VideoPackets } from '@nself-tv/media-tools';
+import type { AudioTrack, H264Sps, Matrix, VideoInfo, VideoPackets } from '@nself-tv/media-tools';
 import type { PlannedRendition } from './ladder.js';
 
 /**
@@ -31,12 +31,8 @@ export interface CopyRefusal {
   detail: string;
 }
 
-/** The profiles every browser's H.264 decoder takes, by ffprobe's name, and their `avc1` bytes. */
-const PROFILES: Record<string, string> = {
-  'Constrained Baseline': '42e0',
-  Main: '4d40',
-  High: '6400',
-};
+/** The profiles every browser's H.264 decoder takes, by ffprobe's name. */
+const PROFILES = new Set(['Constrained Baseline', 'Main', 'High']);
 /** The highest level copied (5.2: 4K at 60 frames a second); decoders may refuse above. */
 const MAX_LEVEL = 52;
 /**
@@ -54,7 +50,7 @@ export function streamRefusals(
   const out: CopyRefusal[] = [];
   const no = (code: CopyRefusalCode, detail: string) => out.push({ code, detail });
   if (video.codec !== 'h264') no('CODEC', `${video.codec} is not H.264`);
-  else if (!video.profile || !(video.profile in PROFILES))
+  else if (!video.profile || !PROFILES.has(video.profile))
     no('PROFILE', `profile ${video.profile ?? 'unknown'} is not Constrained Baseline, Main or High`);
   if (video.codec === 'h264' && !(video.level !== undefined && video.level <= MAX_LEVEL))
     no('LEVEL', `level ${video.level === undefined ? 'unknown' : (video.level / 10).toFixed(1)} is above 5.2`);
@@ -82,8 +78,14 @@ export interface CopyPlan {
   boundaries: number[];
   /** Output frame number after the last frame: where the film's last segment ends. */
   endFrame: number;
-  /** `avc1` CODECS of the copied stream, from its own profile and level. */
+  /** `avc1` CODECS of the copied stream: profile, constraint flags and level from its own SPS bytes. */
   codec: string;
+  /**
+   * The colour description of the copied stream: `source` when its SPS has one (kept as it is),
+   * else the one written into its VUI by `h264_metadata` (no re-encode), the same reading the
+   * encoded rungs are converted from (untagged: BT.601 below 720 lines, BT.709 from 720 up).
+   */
+  colourTags: 'source' | 'bt709' | 'bt601';
   /** Peak video bit rate of the planned segments (bit/s), from the packet sizes. */
   peakBitrate: number;
   /** Seconds the source's frames are after the output grid (under half a frame): the encoded rungs are moved by it. */
@@ -100,6 +102,8 @@ export function planCopy(
   video: VideoInfo,
   fileStart: number,
   segmentSeconds: number,
+  sps: H264Sps,
+  matrix: Matrix,
 ): { plan: CopyPlan; refusals: [] } | { plan: undefined; refusals: CopyRefusal[] } {
   const fps = video.fps;
   const refusals: CopyRefusal[] = [];
@@ -167,11 +171,28 @@ export function planCopy(
     const seconds = ((ends[s] as number) - b) / fps;
     if (seconds > 0.5) peak = Math.max(peak, ((bytesPer[s] as number) * 8) / seconds);
   });
-  const codec = `avc1.${PROFILES[video.profile ?? ''] ?? '6400'}${(video.level ?? 40).toString(16).padStart(2, '0')}`;
   return {
-    plan: { boundaries, endFrame, codec, peakBitrate: Math.round(peak), phase: Number(phase.toFixed(6)) },
+    plan: {
+      boundaries,
+      endFrame,
+      codec: sps.codec,
+      colourTags: sps.colour ? 'source' : matrix === 'bt601' ? 'bt601' : 'bt709',
+      peakBitrate: Math.round(peak),
+      phase: Number(phase.toFixed(6)),
+    },
     refusals: [],
   };
+}
+
+/**
+ * The `h264_metadata` options that write a colour description into a copied stream's SPS (H.273
+ * code points, limited range): BT.709 throughout, or BT.601 (SMPTE 170M, which PAL's BT.470BG
+ * matches in matrix and transfer); undefined when the stream keeps its own.
+ */
+export function colourTagFilter(tags: CopyPlan['colourTags'], height: number): string | undefined {
+  if (tags === 'source') return undefined;
+  const [primaries, transfer, matrix] = tags === 'bt709' ? [1, 1, 1] : [height === 576 ? 5 : 6, 6, 6];
+  return `h264_metadata=video_full_range_flag=0:colour_primaries=${primaries}:transfer_characteristics=${transfer}:matrix_coefficients=${matrix}`;
 }
 
 /** Why an audio track is encoded (stereo AAC-LC) rather than copied; undefined when it is copied. */

@@ -36,7 +36,12 @@ export interface PlannedRendition {
  * - The picture is scaled to fit inside the box with its aspect ratio kept,
  *   never enlarged, with even dimensions for H.264.
  * - The bitrate scales with the pixels actually encoded.
- * - A source smaller than the lowest box still gets one rendition at its own size.
+ * - A source between two boxes (a DVD's 1024x576, a phone's 560x320, 800x600) is not cut down
+ *   to the box below: its own size (even, never enlarged) is the top rung, under the name of the
+ *   box above, with that box's bitrate scaled to its pixels; the rungs below stay the ladder's. It
+ *   is added when it has at least {@link OWN_SIZE_MARGIN} times the pixels of the rung below, so a
+ *   source a few lines over a box (1300x730) is not encoded twice at nearly the same size. A
+ *   source smaller than the lowest box gets the one rendition at its own size the same way.
  */
 export function planLadder(width: number, height: number, only?: readonly RenditionName[]): PlannedRendition[] {
   if (!(width > 0 && height > 0)) throw new RangeError(`bad source size ${width}x${height}`);
@@ -63,9 +68,15 @@ export function planLadder(width: number, height: number, only?: readonly Rendit
   }
   // Several rungs can come out the same size for an odd source; keep the first of each size.
   const unique = plan.filter((p, i) => plan.findIndex((q) => q.width === p.width && q.height === p.height) === i);
-  if (unique.length === 0 && !only) {
-    const base = LADDER[0] as Rung;
-    return [{ name: base.name, width: even(width), height: even(height), videoKbps: base.videoKbps }];
+  const above = rungs.find((r) => !(srcLong >= r.long || srcShort >= r.short));
+  const below = unique[unique.length - 1];
+  const own = { width: even(width), height: even(height) };
+  if (above && (!below || own.width * own.height >= OWN_SIZE_MARGIN * below.width * below.height)) {
+    const pixels = (own.width * own.height) / (above.long * above.short);
+    unique.push({ name: above.name, ...own, videoKbps: Math.max(100, Math.round(above.videoKbps * pixels)) });
   }
   return unique;
 }
+
+/** How many times the pixels of the rung below a source's own size must have to become a rung of its own. */
+export const OWN_SIZE_MARGIN = 1.2;

@@ -6,6 +6,7 @@ import {
   FFMPEG_PRELUDE,
   ffmpegInput,
   frameName,
+  h264Sps,
   interlacing,
   keyUnder,
   MediaError,
@@ -97,7 +98,13 @@ async function stillFrame(
 }
 
 /** What the transcode found in the source, for callers and the ingest state. */
-function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean, refusals: CopyRefusal[]) {
+function describe(
+  info: MediaInfo,
+  video: VideoInfo,
+  deinterlaced: boolean,
+  refusals: CopyRefusal[],
+  copy: CopyPlan | undefined,
+) {
   return {
     width: video.width,
     height: video.height,
@@ -120,7 +127,7 @@ function describe(info: MediaInfo, video: VideoInfo, deinterlaced: boolean, refu
     deinterlaced,
     fps: video.fps,
     audioTracks: info.audioTracks.length,
-    videoCopy: { copied: refusals.length === 0, reasons: refusals },
+    videoCopy: { copied: refusals.length === 0, reasons: refusals, colourTags: copy?.colourTags ?? null },
   };
 }
 
@@ -245,7 +252,11 @@ async function copyDecision(
   if (!enabled) return { copy: undefined, refusals: [{ code: 'DISABLED', detail: 'TRANSCODE_COPY is off' }] };
   const refusals = streamRefusals(video, top, deinterlace);
   if (refusals.length) return { copy: undefined, refusals };
-  const planned = planCopy(await videoPackets(input, video.index, signal), video, info.startSeconds, SEGMENT_SECONDS);
+  const [packets, sps] = await Promise.all([
+    videoPackets(input, video.index, signal),
+    h264Sps(input, video.index, signal),
+  ]);
+  const planned = planCopy(packets, video, info.startSeconds, SEGMENT_SECONDS, sps, matrixOf(video));
   return { copy: planned.plan, refusals: planned.refusals };
 }
 
@@ -428,7 +439,7 @@ async function planTranscode(
   const plan: TranscodePlan = {
     durationSeconds: info.durationSeconds,
     fps: video.fps,
-    source: describe(info, video, deinterlace !== false, refusals),
+    source: describe(info, video, deinterlace !== false, refusals, copy),
     rungs: ladder.map((r) => ({
       name: r.name,
       width: r.width,
@@ -481,6 +492,7 @@ function partsOf(
               segments: copy.boundaries.slice(span.firstSegment, spans[i + 1]?.firstSegment ?? copy.boundaries.length),
               end: span.endFrame ?? copy.endFrame,
               phase: copy.phase,
+              ...(copy.colourTags === 'source' ? {} : { colourTags: copy.colourTags }),
             },
           }
         : {}),

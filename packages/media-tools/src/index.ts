@@ -33,6 +33,8 @@ export type { AudioTrack, MediaInfo, SubtitleTrack, VideoInfo } from './probe.js
 export { checkFrameSize, DEFAULT_MAX_VIDEO_PIXELS, PROBE_TIMEOUT_MS, probe } from './probe.js';
 export type { MediaToolValues } from './settings.js';
 export { mediaToolSettings } from './settings.js';
+export type { H264Sps } from './sps.js';
+export { h264Sps, parseSpsTrace } from './sps.js';
 export type { Grid, SheetSpan } from './thumbnails.js';
 export {
   FRAME_FILES,

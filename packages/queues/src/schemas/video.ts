@@ -126,6 +126,11 @@ export const transcodeResult = z
       videoCopy: z.object({
         copied: z.boolean(),
         reasons: z.array(z.object({ code: z.string(), detail: z.string() })),
+        /**
+         * The copied stream's colour description: `source` (its own), or `bt709` / `bt601` written
+         * into its VUI without re-encoding because it had none; null when nothing was copied.
+         */
+        colourTags: z.enum(['source', 'bt709', 'bt601']).nullable(),
       }),
     }),
     renditions: z.array(
