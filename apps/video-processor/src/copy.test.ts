@@ -214,6 +214,21 @@ describe('copying the video that already plays', () => {
     for (const d of durations.slice(0, -1)) expect(d).toBe(4);
   });
 
+  it('a source between two rungs (960x540) is copied as its own size on top, the rungs below encoded', async () => {
+    await ff(
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=25:duration=3'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', join(media, 'up', 'qhd.mp4')],
+    );
+    const { result } = await ingest('qhd', 'qhd.mp4', { chunkSeconds: 0 });
+    expect(result.source.videoCopy).toEqual({ copied: true, reasons: [], colourTags: 'bt601' });
+    expect(result.renditions.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual([
+      '240p 426x240',
+      '360p 640x360',
+      '480p 854x480',
+      '720p 960x540',
+    ]);
+  });
+
   it('a rotated phone video is encoded upright; TRANSCODE_COPY off encodes what could be copied', async () => {
     const raw = join(media, 'up', 'upright.mp4');
     await ff(
