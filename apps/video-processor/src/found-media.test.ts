@@ -9,6 +9,7 @@ import { type FoundName, foundMedia } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
+import { subtitles } from './subtitles.js';
 import { transcode } from './transcode.js';
 
 const FILES = [
@@ -18,6 +19,13 @@ const FILES = [
   'dvd-ntsc-16x9.mpg',
   'hello-720p.mp4',
   'hello-1024x576.avi',
+  'vim-subtitles.srt',
+  'vim-subtitles.sub',
+  'subsrt.ass',
+  'subsrt.vtt',
+  'latin1-es.srt',
+  'cp1256-ar.srt',
+  'captions.scc',
 ] as const satisfies readonly FoundName[];
 
 let root: string;
@@ -116,5 +124,63 @@ describe('x264 files as people download them', () => {
     ]);
     expect(avi.source.videoCopy.reasons.map((r) => r.code)).toEqual(['TIMESTAMPS']);
     expect(await playToEnd(avi.masterPlaylistKey)).toBe('');
+  });
+});
+
+describe('sidecar subtitle files beside a DVD: every one read, the bad ones skipped, the master lists them', () => {
+  it('SubRip, MicroDVD at the film’s 29.97 fps, indented ASS, WebVTT with NOTE/STYLE, Latin-1, Windows-1256; SCC and a missing file skipped', async () => {
+    const film = await ingest('dvd-ntsc-16x9.mpg');
+    const sidecar = (name: string, extra: Record<string, unknown> = {}) => ({
+      bucket: 'media',
+      key: `uploads/${name}`,
+      ...extra,
+    });
+    const result = await subtitles(
+      {
+        mediaId: 'dvd',
+        familyId: 'f',
+        source: { bucket: 'media', key: 'uploads/dvd-ntsc-16x9.mpg' },
+        output: { bucket: 'media', prefix: 'hls/dvd-ntsc-16x9.mpg/' },
+        masterPlaylist: { bucket: 'media', key: film.masterPlaylistKey },
+        sidecars: [
+          sidecar('vim-subtitles.srt', { language: 'en' }),
+          sidecar('captions.scc', { language: 'en' }),
+          sidecar('vim-subtitles.sub', { language: 'en', hearingImpaired: true }),
+          sidecar('subsrt.ass', { language: 'es', forced: true }),
+          sidecar('subsrt.vtt', { language: 'en' }),
+          sidecar('latin1-es.srt', { language: 'es' }),
+          sidecar('cp1256-ar.srt', { language: 'ar', charset: 'windows-1256' }),
+          sidecar('not-there.srt', { language: 'de' }),
+        ],
+      },
+      { progress: async () => undefined, signal: new AbortController().signal },
+      createFileStorage({ root }),
+    );
+    expect(result.tracks.map((t) => [t.format, t.charset, t.cueCount])).toEqual([
+      ['srt', 'utf-8', 8],
+      ['microdvd', 'utf-8', 8],
+      ['ass', 'utf-8', 1],
+      ['webvtt', 'utf-8', 5],
+      ['srt', 'windows-1252', expect.any(Number)],
+      ['srt', 'windows-1256', expect.any(Number)],
+    ]);
+    expect(result.skipped).toEqual([
+      expect.objectContaining({ sidecarKey: 'uploads/captions.scc', code: 'SIDECAR_UNSUPPORTED_FORMAT' }),
+      expect.objectContaining({ sidecarKey: 'uploads/not-there.srt', code: 'SIDECAR_MISSING' }),
+    ]);
+    const vtt = (i: number) => readFile(media(result.tracks[i]?.key ?? ''), 'utf8');
+    // MicroDVD frame 36 at 30000/1001.
+    expect(await vtt(1)).toContain('00:00:01.201 --> 00:00:07.207');
+    expect(await vtt(4)).toContain('<i>Todo está bien, hijo.</i>');
+    expect(await vtt(5)).toContain('كينغ لاندينج');
+    const master = await readFile(media(film.masterPlaylistKey), 'utf8');
+    const subs = master.split('\n').filter((l) => l.startsWith('#EXT-X-MEDIA:TYPE=SUBTITLES'));
+    expect(subs).toHaveLength(6);
+    expect(subs[1]).toContain(
+      'CHARACTERISTICS="public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound"',
+    );
+    expect(subs[2]).toContain('FORCED=YES');
+    expect(subs.filter((l) => l.includes('FORCED=YES'))).toHaveLength(1);
+    expect(await playToEnd(film.masterPlaylistKey)).toBe('');
   });
 });

@@ -120,18 +120,6 @@ describe('hostile inputs', () => {
       jobs.push(['trickplay', { ...media, source: source(key), output: output(`out/${name}/tp/`) }]);
       jobs.push(['subtitle', { ...media, source: source(key), output: output(`out/${name}/subs/`) }]);
     }
-    // A sidecar "subtitle" that is a playlist naming an outside subtitle file, and one that is a planted link.
-    for (const sidecar of ['uploads/subs.srt', 'uploads/link.srt']) {
-      jobs.push([
-        'subtitle',
-        {
-          ...media,
-          source: source('uploads/short.mkv'),
-          output: output(`out/sidecar-${sidecar.replace(/\W/g, '-')}/`),
-          sidecars: [{ ...source(sidecar), language: 'en' }],
-        },
-      ]);
-    }
     const submitted = await Promise.all(jobs.map(([kind, body]) => api.submit(kind, body)));
     for (const s of submitted) expect(s.status).toBe(202);
     for (const [i, s] of submitted.entries()) {
@@ -151,6 +139,30 @@ describe('hostile inputs', () => {
     for (const file of await filesUnder(mediaRoot)) {
       if (file.startsWith(join(mediaRoot, 'media', 'out')))
         expect(await readFile(file, 'utf8'), file).not.toContain(SECRET_TEXT);
+    }
+  });
+
+  it('a sidecar that is a playlist naming an outside file, or a planted link, is skipped with a code; nothing outside is read', async () => {
+    const submitted = await api.submit('subtitle', {
+      ...media,
+      source: source('uploads/short.mkv'),
+      output: output('out-sidecars/'),
+      sidecars: [
+        { ...source('uploads/subs.srt'), language: 'en' },
+        { ...source('uploads/link.srt'), language: 'en' },
+      ],
+    });
+    expect(submitted.status).toBe(202);
+    const done = await api.settled(submitted.body.jobId);
+    expect(done.state).toBe('completed');
+    const skipped = (done.result as { skipped: { sidecarKey?: string; code: string }[] }).skipped;
+    expect(skipped.filter((s) => s.sidecarKey)).toEqual([
+      expect.objectContaining({ sidecarKey: 'uploads/subs.srt', code: 'SIDECAR_UNKNOWN_FORMAT' }),
+      expect.objectContaining({ sidecarKey: 'uploads/link.srt', code: 'SIDECAR_REFUSED' }),
+    ]);
+    expect(JSON.stringify(done)).not.toContain(base);
+    for (const file of await filesUnder(join(mediaRoot, 'media', 'out-sidecars'))) {
+      expect(await readFile(file, 'utf8'), file).not.toContain(SECRET_TEXT);
     }
   });
 

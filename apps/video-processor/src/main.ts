@@ -15,7 +15,8 @@ await runWorkerApp({
   processors: (storage, limits, settings) => ({
     'video:transcode': (payload, job) => transcode(payload, job, storage, limits, settings.transcode),
     'video:trickplay': (payload, job) => trickplay(payload, job, storage, limits),
-    'video:subtitle': (payload, job) => subtitles(payload, job, storage, { ocr: settings.subtitleOcr }),
+    'video:subtitle': (payload, job) =>
+      subtitles(payload, job, storage, { ocr: settings.subtitleOcr, charset: settings.subtitleCharset }),
   }),
   // A film's chunks and its audio, on every video-processor that shares the Redis and the store.
   parts: (storage) => ({

@@ -25,6 +25,8 @@ export interface MediaEntry {
   name: string;
   default: boolean;
   forced?: boolean;
+  /** Subtitles for the deaf and hard of hearing: listed with the accessibility CHARACTERISTICS. */
+  hearingImpaired?: boolean;
   /** Audio only: channel count of the rendition. */
   channels?: number;
 }
@@ -82,6 +84,10 @@ export function oneDefault<T extends { default: boolean }>(entries: T[]): T[] {
   return entries.map((e, i) => ({ ...e, default: i === at }));
 }
 
+/** What Apple's HLS authoring spec names subtitles for the deaf and hard of hearing. */
+const SDH_CHARACTERISTICS =
+  'public.accessibility.transcribes-spoken-dialog,public.accessibility.describes-music-and-sound';
+
 const quoted = (value: string) => `"${value.replace(/"/g, "'")}"`;
 
 function mediaLine(type: 'AUDIO' | 'SUBTITLES', group: string, entry: MediaEntry): string {
@@ -89,6 +95,7 @@ function mediaLine(type: 'AUDIO' | 'SUBTITLES', group: string, entry: MediaEntry
   if (entry.language) attrs.push(`LANGUAGE=${quoted(entry.language)}`);
   attrs.push(`NAME=${quoted(entry.name)}`, `DEFAULT=${entry.default ? 'YES' : 'NO'}`, 'AUTOSELECT=YES');
   if (type === 'SUBTITLES') attrs.push(`FORCED=${entry.forced ? 'YES' : 'NO'}`);
+  if (entry.hearingImpaired) attrs.push(`CHARACTERISTICS=${quoted(SDH_CHARACTERISTICS)}`);
   if (entry.channels !== undefined) attrs.push(`CHANNELS=${quoted(String(entry.channels))}`);
   attrs.push(`URI=${quoted(entry.uri)}`);
   return `#EXT-X-MEDIA:${attrs.join(',')}`;

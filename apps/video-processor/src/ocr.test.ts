@@ -5,7 +5,8 @@ import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { type FixtureCue, writePgs } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cueText, MAX_CUE_CHARS, tesseractLanguage } from './ocr.js';
+import { cueText, MAX_CUE_CHARS } from './cues.js';
+import { tesseractLanguage } from './ocr.js';
 import { subtitles } from './subtitles.js';
 import { transcode } from './transcode.js';
 

@@ -1,7 +1,8 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ffmpegInput, inputArgs, run, tools, vttTime } from '@nself-tv/media-tools';
+import { ffmpegInput, inputArgs, run, tools } from '@nself-tv/media-tools';
 import { z } from 'zod';
+import { type Cue, cueText } from './cues.js';
 
 /**
  * Picture subtitles (Blu-ray PGS, DVD VobSub, DVB) as WebVTT, read by OCR:
@@ -20,8 +21,6 @@ import { z } from 'zod';
 export const OCR_CODECS = new Set(['hdmv_pgs_subtitle', 'dvd_subtitle', 'dvb_subtitle']);
 /** Events of one track read at most (a film has one or two thousand). */
 export const MAX_OCR_EVENTS = 20_000;
-/** Characters of one cue kept at most. */
-export const MAX_CUE_CHARS = 400;
 /** The largest subtitle canvas read (4K UHD Blu-ray's), pixels. */
 const MAX_CANVAS_PIXELS = 3840 * 2160;
 
@@ -137,32 +136,6 @@ export class OcrError extends Error {
   }
 }
 
-/** One cue read from a picture. */
-export interface OcrCue {
-  start: number;
-  end: number;
-  text: string;
-  top: boolean;
-}
-
-/** Text from OCR as WebVTT cue text: one cue's lines, markup escaped, nothing that ends a cue. */
-export function cueText(raw: string): string {
-  const lines = raw
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: OCR output's control characters go.
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, ' ')
-    .split('\n')
-    .map((l) => l.replace(/\s+/g, ' ').trim())
-    .filter((l) => l !== '');
-  const text = lines
-    .join('\n')
-    .slice(0, MAX_CUE_CHARS)
-    .replace(/-->/g, '->')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
-  return text.trim();
-}
-
 /** A bbox log line: the picture's time and where its opaque part sits. */
 const BBOX = /pts_time:(-?[\d.]+) x1:(\d+) x2:(\d+) y1:(\d+) y2:(\d+)/;
 
@@ -177,7 +150,7 @@ export async function ocrTrack(
   language: string,
   dir: string,
   signal: AbortSignal,
-): Promise<OcrCue[]> {
+): Promise<Cue[]> {
   const probed = events.parse(
     JSON.parse(
       await run(
@@ -239,7 +212,7 @@ export async function ocrTrack(
     signal,
   );
 
-  const cues: OcrCue[] = [];
+  const cues: Cue[] = [];
   // Pictures and events are both in time order: one walk over the events, not a search per picture.
   let cursor = 0;
   for (let k = 0; k < count; k++) {
@@ -283,10 +256,4 @@ async function readPictures(files: string[], language: string, dir: string, sign
     }),
   );
   return read.flat();
-}
-
-/** The WebVTT of `cues`: top cues placed on the first line. */
-export function ocrVtt(cues: readonly OcrCue[]): string {
-  const blocks = cues.map((c) => `${vttTime(c.start)} --> ${vttTime(c.end)}${c.top ? ' line:0' : ''}\n${c.text}`);
-  return `WEBVTT\n\n${blocks.join('\n\n')}\n`;
 }

@@ -12,6 +12,7 @@ describe('videoSettings', () => {
         audio: { loudness: -18, truePeak: -1, downmix: 'dialogue', surround: 'ac3' },
       },
       subtitleOcr: true,
+      subtitleCharset: 'windows-1252',
     });
     const set = videoSettings.read({
       TRANSCODE_CHUNK_SECONDS: '0',
@@ -22,6 +23,7 @@ describe('videoSettings', () => {
       AUDIO_DOWNMIX: 'itu',
       AUDIO_SURROUND: 'off',
       SUBTITLE_OCR: 'false',
+      SUBTITLE_CHARSET: 'windows-1256',
     });
     expect(set).toEqual({
       transcode: {
@@ -31,6 +33,7 @@ describe('videoSettings', () => {
         audio: { loudness: null, truePeak: -2.5, downmix: 'itu', surround: null },
       },
       subtitleOcr: false,
+      subtitleCharset: 'windows-1256',
     });
   });
 
@@ -49,6 +52,7 @@ describe('videoSettings', () => {
     [{ AUDIO_DOWNMIX: 'nightmode' }, /^AUDIO_DOWNMIX: must be dialogue or itu/],
     [{ AUDIO_SURROUND: 'dts' }, /^AUDIO_SURROUND: must be ac3, eac3 or off/],
     [{ SUBTITLE_OCR: 'sometimes' }, /^SUBTITLE_OCR: expected on or off/],
+    [{ SUBTITLE_CHARSET: 'klingon-8' }, /^SUBTITLE_CHARSET: must be a charset label/],
   ])('refuses %o, naming the variable', (env, message) => {
     expect(() => videoSettings.read(env)).toThrow(ConfigError);
     expect(() => videoSettings.read(env)).toThrow(message);

@@ -1,5 +1,6 @@
 import { defineSettings, flag } from '@nself-tv/service';
 import { z } from 'zod';
+import { DEFAULT_SUBTITLE_CHARSET, isCharset } from './sidecar.js';
 import type { TranscodeOptions } from './transcode.js';
 
 /** What {@link videoSettings} reads. */
@@ -7,6 +8,8 @@ export interface VideoValues {
   transcode: Required<TranscodeOptions>;
   /** Read picture subtitles (PGS, VobSub, DVB) by OCR. */
   subtitleOcr: boolean;
+  /** The charset of a subtitle file that is neither UTF-8 nor detected. */
+  subtitleCharset: string;
 }
 
 /** The video-processor's own variables: how it transcodes, levels the sound and reads subtitles. */
@@ -70,6 +73,16 @@ export const videoSettings = defineSettings(
     SUBTITLE_OCR: flag(true).meta({
       description: 'PGS, VobSub and DVB subtitles read by tesseract into WebVTT; `off` skips them.',
     }),
+    SUBTITLE_CHARSET: z
+      .string()
+      .default(DEFAULT_SUBTITLE_CHARSET)
+      .refine(isCharset, {
+        message: 'must be a charset label (windows-1252, iso-8859-2, windows-1251, gbk, big5, shift_jis…)',
+      })
+      .meta({
+        description:
+          'The charset of a sidecar subtitle file with no BOM, not valid UTF-8 and no charset detected with confidence.',
+      }),
   },
   (v): VideoValues => ({
     transcode: {
@@ -84,5 +97,6 @@ export const videoSettings = defineSettings(
       },
     },
     subtitleOcr: v.SUBTITLE_OCR,
+    subtitleCharset: v.SUBTITLE_CHARSET,
   }),
 );

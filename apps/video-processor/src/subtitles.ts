@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { FFMPEG_PRELUDE, inputArgs, keyUnder, probe, run, tools, vttTime } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
-import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
+import { type MediaStorage, StorageError, withLocalFile, withTempDir } from '@nself-tv/storage';
+import { cuesVtt } from './cues.js';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import {
   hlsLanguage,
@@ -13,7 +14,8 @@ import {
   uniqueNames,
   withSubtitles,
 } from './master.js';
-import { installedOcrLanguages, OCR_CODECS, OcrError, ocrTrack, ocrVtt, tesseractLanguage } from './ocr.js';
+import { installedOcrLanguages, OCR_CODECS, OcrError, ocrTrack, tesseractLanguage } from './ocr.js';
+import { DEFAULT_SUBTITLE_CHARSET, MAX_SIDECAR_BYTES, readSidecar, type SidecarSkipCode } from './sidecar.js';
 
 const TEXT_CODECS = new Set(['subrip', 'srt', 'ass', 'ssa', 'webvtt', 'mov_text', 'text']);
 
@@ -24,7 +26,8 @@ export type SkipCode =
   | 'OCR_NO_LANGUAGE'
   | 'OCR_EMPTY'
   | 'UNSUPPORTED_CODEC'
-  | OcrError['code'];
+  | OcrError['code']
+  | SidecarSkipCode;
 
 /** What to do with a subtitle stream of `codec`: converted as text, read by OCR, or skipped. */
 export function classifySubtitle(
@@ -39,6 +42,8 @@ export function classifySubtitle(
 export interface SubtitleOptions {
   /** Read PGS, VobSub and DVB tracks by OCR (`SUBTITLE_OCR`). @default true */
   ocr?: boolean;
+  /** The charset of a sidecar that is neither UTF-8 nor detected (`SUBTITLE_CHARSET`). @default 'windows-1252' */
+  charset?: string;
 }
 
 const names = new Intl.DisplayNames(['en'], { type: 'language' });
@@ -151,7 +156,7 @@ export async function subtitles(
             continue;
           }
           const file = join(dir, name);
-          await writeFile(file, ocrVtt(read));
+          await writeFile(file, cuesVtt(read));
           done += 1;
           await job.progress((done / Math.max(1, total)) * 90);
           out.push({
@@ -169,13 +174,50 @@ export async function subtitles(
         out.push({ file, localStart: videoStart, track: { ...converted, ...track } });
       }
       for (const [i, sidecar] of (payload.sidecars ?? []).entries()) {
-        const path = await storage.localPath({ bucket: sidecar.bucket, key: sidecar.key }, { dir });
+        const location = { bucket: sidecar.bucket, key: sidecar.key };
+        const skipSidecar = (code: SidecarSkipCode, reason: string, format?: string) =>
+          skipped.push({ sidecarKey: sidecar.key, codec: format ?? 'unknown', code, reason });
+        done += 1;
+        const bytes = await boundedRead(storage, location).catch((error: unknown) => {
+          // The store refusing this one file (a link out of its bucket, a bad key) is that file's
+          // fault, the same on every attempt; an outage is retried with the whole stage.
+          if (error instanceof StorageError && error.code !== 'STORE_UNAVAILABLE') {
+            return { code: 'SIDECAR_REFUSED' as const, reason: error.message };
+          }
+          throw error;
+        });
+        if ('code' in bytes) {
+          skipSidecar(bytes.code, bytes.reason);
+          continue;
+        }
+        const read = readSidecar(bytes, {
+          fallbackCharset: options.charset ?? DEFAULT_SUBTITLE_CHARSET,
+          fps: info.video?.fps,
+          charset: sidecar.charset,
+        });
+        await job.progress((done / Math.max(1, total)) * 90);
+        if ('code' in read) {
+          skipSidecar(read.code, read.reason, read.format);
+          continue;
+        }
         const language = safeLang(sidecar.language);
-        const { file, ...converted } = await convert(inputArgs(path, 'subtitle'), `sub_${language}_sidecar${i}.vtt`);
+        const name = `sub_${language}_sidecar${i}.vtt`;
+        const file = join(dir, name);
+        await writeFile(file, cuesVtt(read.cues));
         out.push({
           file,
           localStart: 0,
-          track: { ...converted, language, label: subtitleLabel(language, undefined), origin: 'sidecar' },
+          track: {
+            key: keyUnder(payload.output.prefix, name),
+            cueCount: read.cues.length,
+            language,
+            label: subtitleLabel(language, sidecar.label),
+            origin: 'sidecar',
+            forced: sidecar.forced ?? false,
+            ...(sidecar.hearingImpaired ? { hearingImpaired: true } : {}),
+            format: read.format,
+            charset: read.charset,
+          },
         });
       }
       const master = payload.masterPlaylist
@@ -191,6 +233,19 @@ export async function subtitles(
     await job.progress(100);
     return { tracks: written.map((w) => w.track), skipped };
   });
+}
+
+/** A sidecar's bytes, or why there are none: missing, or larger than any subtitle file. */
+async function boundedRead(
+  storage: MediaStorage,
+  location: { bucket: string; key: string },
+): Promise<Buffer | { code: SidecarSkipCode; reason: string }> {
+  const size = await storage.stat(location);
+  if (!size) return { code: 'SIDECAR_MISSING', reason: 'the sidecar file is not in the store' };
+  if (size.bytes > MAX_SIDECAR_BYTES) {
+    return { code: 'SIDECAR_TOO_LARGE', reason: `${size.bytes} bytes, more than ${MAX_SIDECAR_BYTES}` };
+  }
+  return storage.read(location);
 }
 
 /** The master's text and where its first video segment's timeline starts (90 kHz MPEG-TS ticks). */
@@ -289,6 +344,7 @@ async function listInMaster(
       name: trackName(w.track.label, language, `Subtitles ${i + 1}`),
       default: w.track.default ?? false,
       forced: w.track.forced ?? false,
+      hearingImpaired: w.track.hearingImpaired ?? false,
     });
   }
   // At most one default; none unless the source flagged one (a default subtitle shows unasked).

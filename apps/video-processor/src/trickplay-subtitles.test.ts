@@ -134,6 +134,9 @@ describe('video:subtitle', () => {
         label: 'Brazilian Portuguese',
         origin: 'sidecar',
         cueCount: 1,
+        forced: false,
+        format: 'srt',
+        charset: 'utf-8',
       },
     ]);
     const none = await subtitles(

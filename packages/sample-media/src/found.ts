@@ -124,6 +124,54 @@ export const FOUND_FILES = {
     licence: 'MIT',
     what: "subsrt's SubRip fixture",
   },
+  'latin1-es.srt': {
+    origin: { npm: 'srt-to-vtt@1.1.3' },
+    path: 'package/test/data/latin1.srt',
+    licence: 'MIT',
+    what: "srt-to-vtt's test data: Spanish SubRip in ISO-8859-1, CRLF, italics",
+  },
+  'cp1252.srt': {
+    origin: { npm: 'srt2vtt@1.3.1' },
+    path: 'package/test/data/understand-cp1252.srt',
+    licence: 'MIT',
+    what: "srt2vtt's test data: one cue in Windows-1252 (too short to detect)",
+  },
+  'cp1256-ar.srt': {
+    origin: { npm: 'srt2vtt@1.3.1' },
+    path: 'package/test/data/forced-cp1256.srt',
+    licence: 'MIT',
+    what: "srt2vtt's test data: Arabic SubRip in Windows-1256, which no detector names",
+  },
+  'utf16le.srt': {
+    origin: { npm: 'srt2vtt@1.3.1' },
+    path: 'package/test/data/utf16le.srt',
+    licence: 'MIT',
+    what: "srt2vtt's test data: SubRip in UTF-16LE with a BOM",
+  },
+  'utf16be.srt': {
+    origin: { npm: 'srt2vtt@1.3.1' },
+    path: 'package/test/data/utf16be.srt',
+    licence: 'MIT',
+    what: "srt2vtt's test data: SubRip in UTF-16BE with a BOM",
+  },
+  'utf32le.srt': {
+    origin: { npm: 'srt2vtt@1.3.1' },
+    path: 'package/test/data/utf32le.srt',
+    licence: 'MIT',
+    what: "srt2vtt's test data: SubRip in UTF-32LE with a BOM",
+  },
+  'captions.scc': {
+    origin: { npm: 'node-captions@0.4.6' },
+    path: 'package/test/captions/test.scc',
+    licence: 'MIT',
+    what: "node-captions' test data: Scenarist SCC (CEA-608 broadcast captions), pop-on",
+  },
+  'rollup.scc': {
+    origin: { npm: 'node-captions@0.4.6' },
+    path: 'package/test/captions/rollup.scc',
+    licence: 'MIT',
+    what: "node-captions' test data: Scenarist SCC, roll-up captions",
+  },
 } as const satisfies Record<string, FoundFile>;
 
 export type FoundName = keyof typeof FOUND_FILES;

@@ -217,6 +217,31 @@ export const subtitlePayload = z
             bucket: storageLocation.shape.bucket,
             key: storageLocation.shape.key,
             language: languageTag.optional(),
+            /** Shown only where the film's own language is not understood (signs, foreign lines): HLS `FORCED`. */
+            forced: z.boolean().optional(),
+            /** Subtitles for the deaf and hard of hearing (sounds and speakers named). */
+            hearingImpaired: z.boolean().optional(),
+            /** The track's name in players; else the language's name. */
+            label: z.string().min(1).max(100).optional(),
+            /**
+             * The file's charset when it is not UTF-8 (`windows-1256`, `gbk`…); else it is detected,
+             * then `SUBTITLE_CHARSET`. A BOM always wins.
+             */
+            charset: z
+              .string()
+              .regex(/^[A-Za-z0-9_.:-]{2,40}$/)
+              .refine(
+                (label) => {
+                  try {
+                    new TextDecoder(label);
+                    return true;
+                  } catch {
+                    return false;
+                  }
+                },
+                { message: 'not a charset this worker decodes' },
+              )
+              .optional(),
           })
           .strict(),
       )
@@ -248,12 +273,22 @@ export const subtitleResult = z
         playlistKey: z.string().optional(),
         /** A picture track (PGS, VobSub, DVB) read by OCR: tesseract's language. */
         ocrLanguage: z.string().optional(),
+        /** A sidecar for the deaf and hard of hearing, as the payload said. */
+        hearingImpaired: z.boolean().optional(),
+        /** A sidecar's format as read from its content (`srt`, `webvtt`, `ass`, `ssa`, `microdvd`). */
+        format: z.string().optional(),
+        /** The charset a sidecar was read in (`utf-8`, `windows-1252`, `gbk`…). */
+        charset: z.string().optional(),
       }),
     ),
-    /** Streams not converted: a stable code (`OCR_NO_LANGUAGE`, `UNSUPPORTED_CODEC`…) and why. */
+    /**
+     * Streams and sidecar files not converted: a stable code (`OCR_NO_LANGUAGE`, `UNSUPPORTED_CODEC`,
+     * `SIDECAR_UNSUPPORTED_FORMAT`…) and why. A stream has its index, a sidecar its key.
+     */
     skipped: z.array(
       z.object({
-        streamIndex: z.number().int().nonnegative(),
+        streamIndex: z.number().int().nonnegative().optional(),
+        sidecarKey: z.string().optional(),
         codec: z.string(),
         code: z.string(),
         reason: z.string(),
