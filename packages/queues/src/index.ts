@@ -39,6 +39,7 @@ export type {
 export { INGEST_PIPELINE, renderStageTable } from './ingest/pipeline.js';
 export type { PriorityClass } from './ingest/schedule.js';
 export { PRIORITY_CLASSES, partPriority, transcodePriority } from './ingest/schedule.js';
+export { sidecarNameHints } from './ingest/sidecar-names.js';
 export type { IngestRequest, IngestStage, IngestState } from './ingest/state.js';
 export { MAX_INGEST_ID_LENGTH } from './ingest/state.js';
 export type { JobContext } from './job-run.js';
@@ -60,7 +61,7 @@ export {
 } from './schemas/json-schema.js';
 export type { JobResult, Payload, PayloadInput } from './schemas/registry.js';
 export { PAYLOAD_SCHEMAS, parsePayload, RESULT_SCHEMAS } from './schemas/registry.js';
-export type { RenditionName } from './schemas/video.js';
+export type { RenditionName, SidecarFile } from './schemas/video.js';
 export { MAX_THUMBNAILS } from './schemas/video.js';
 // Reading status and keeping retention.
 export type { JobInspector, JobStatus, QueueCounts, RetentionCleaner, RetentionCleanerOptions } from './status.js';

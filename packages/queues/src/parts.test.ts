@@ -23,7 +23,7 @@ const result = (p: Payload<'video:transcode'>, segments: number): JobResult<'vid
     ...{ sampleAspectRatio: 1, rotation: 0, hflip: false, vflip: false, hdr: null, bitDepth: 8 },
     colour: { primaries: null, transfer: null, matrix: null },
     ...{ fieldOrder: 'progressive', deinterlaced: false, fps: 24, audioTracks: 0 },
-    videoCopy: { copied: true, reasons: [] },
+    videoCopy: { copied: true, reasons: [], colourTags: 'source' as const },
   },
   audioTracks: [],
   renditions: [],

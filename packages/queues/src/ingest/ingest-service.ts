@@ -17,6 +17,7 @@ import {
   stageSpec,
 } from './pipeline.js';
 import { transcodePriority } from './schedule.js';
+import { withNameHints } from './sidecar-names.js';
 import {
   type IngestRequest,
   type IngestState,
@@ -317,6 +318,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         source: req.source,
         output: req.output,
         thumbnails: req.thumbnails,
+        ...(req.subtitles.length ? { subtitles: req.subtitles.map(withNameHints) } : {}),
         priority: req.priority,
         requestHash,
         stages,

@@ -3,6 +3,7 @@ import { useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PayloadError, type QueueError } from '../errors.js';
 import { createProducer } from '../producer.js';
+import type { Payload } from '../schemas/registry.js';
 import { queueTestKit, transcodeJob, waitFor } from '../test-helpers.js';
 import { createQueueWorker, type QueueWorker } from '../worker.js';
 import { createIngestService } from './ingest-service.js';
@@ -27,6 +28,8 @@ const gate = (mediaId: string) => {
 };
 
 const workers: QueueWorker[] = [];
+// What the subtitle stage was asked to do, by media id.
+const subtitlePayloads = new Map<string, Payload<'video:subtitle'>>();
 const connection = kit.workerConnection();
 // The workers report through a service that records each completion, as the apps invalidate cache:recent.
 const completions: string[] = [];
@@ -75,7 +78,11 @@ workers.push(
           deinterlaced: false,
           fps: 24,
           audioTracks: 1,
-          videoCopy: { copied: false, reasons: [{ code: 'DISABLED', detail: 'TRANSCODE_COPY is off' }] },
+          videoCopy: {
+            copied: false,
+            reasons: [{ code: 'DISABLED', detail: 'TRANSCODE_COPY is off' }],
+            colourTags: null,
+          },
         },
         audioTracks: [
           {
@@ -130,7 +137,14 @@ workers.push(
     }),
     common,
   ),
-  createQueueWorker('video:subtitle', async () => ({ tracks: [], skipped: [] }), common),
+  createQueueWorker(
+    'video:subtitle',
+    async (p) => {
+      subtitlePayloads.set(p.mediaId, p);
+      return { tracks: [], skipped: [] };
+    },
+    common,
+  ),
   createQueueWorker(
     'image:poster',
     async (p) => {
@@ -225,6 +239,45 @@ describe('ingest pipeline', () => {
     for (const s of done.stages.filter((st) => st.status === 'completed' && st.name !== 'validate')) {
       expect(s.finishedAt).toBeGreaterThanOrEqual(s.startedAt ?? Number.POSITIVE_INFINITY);
     }
+  });
+
+  it('takes sidecar subtitle files, reads language and flags from their names, and hands them to the subtitles stage', async () => {
+    const file = (key: string, extra: Record<string, unknown> = {}) => ({ bucket: 'media', key, ...extra });
+    const started = await ingest.start(
+      request('sidecars', {
+        subtitles: [
+          file('uploads/film.en.srt'),
+          file('uploads/film.fr.forced.srt'),
+          file('uploads/film.en.sdh.srt'),
+          file('uploads/Film (2001).pt-BR.hi.srt'),
+          file('uploads/film.hi.srt'),
+          // What the request says wins over the name.
+          file('uploads/film.de.forced.srt', { language: 'nl', forced: false, charset: 'windows-1252' }),
+          file('uploads/film.srt'),
+        ],
+      }),
+    );
+    const expected = [
+      file('uploads/film.en.srt', { language: 'en' }),
+      file('uploads/film.fr.forced.srt', { language: 'fr', forced: true }),
+      file('uploads/film.en.sdh.srt', { language: 'en', hearingImpaired: true }),
+      file('uploads/Film (2001).pt-BR.hi.srt', { language: 'pt-BR', hearingImpaired: true }),
+      // Alone, `hi` is Hindi.
+      file('uploads/film.hi.srt', { language: 'hi' }),
+      file('uploads/film.de.forced.srt', { language: 'nl', forced: false, charset: 'windows-1252' }),
+      file('uploads/film.srt'),
+    ];
+    expect(started.subtitles).toEqual(expected);
+    expect((await settled(started.ingestId)).status).toBe('completed');
+    expect(subtitlePayloads.get('sidecars')?.sidecars).toEqual(expected);
+    // Without sidecars the stage's payload has none.
+    const plain = await ingest.start(request('no-sidecars'));
+    await settled(plain.ingestId);
+    expect(subtitlePayloads.get('no-sidecars')?.sidecars).toBeUndefined();
+    // A bad entry is refused with the field named, before anything is queued.
+    await expect(
+      ingest.start(request('bad-sidecar', { subtitles: [file('uploads/x.srt', { charset: 'klingon-8' })] })),
+    ).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
   });
 
   it('is playable from the moment its job says so (growing playlists), once', async () => {

@@ -1,7 +1,7 @@
 import { MAX_ID_LENGTH } from '@nself-tv/redis-keys';
 import { z } from 'zod';
 import { outputLocation, safeId, storageLocation } from '../schemas/common.js';
-import { RENDITION_NAMES, thumbnailInterval } from '../schemas/video.js';
+import { RENDITION_NAMES, sidecarFile, thumbnailInterval } from '../schemas/video.js';
 import {
   EXTERNAL_STAGES,
   INGEST_PIPELINE,
@@ -53,6 +53,8 @@ export const ingestStateSchema = z.object({
   thumbnails: z.object({ trickplayIntervalSeconds: z.number(), spriteIntervalSeconds: z.number() }).optional(),
   /** Its class in the chunk schedule (absent in states written before there were classes: interactive). */
   priority: z.enum(PRIORITY_CLASSES).optional(),
+  /** The sidecar subtitle files, with what their names said (absent in states written before). */
+  subtitles: z.array(sidecarFile).optional(),
   /** SHA-256 of the request that started it: a retry with the same id must be the same request. */
   requestHash: z.string().optional(),
   stages: z.array(ingestStageSchema),
@@ -95,6 +97,12 @@ export const ingestRequestSchema = z
      * @default 'interactive'
      */
     priority: z.enum(PRIORITY_CLASSES).default('interactive'),
+    /**
+     * Subtitle files that go with the film (`film.en.srt`, `film.fr.forced.srt`…), converted by the
+     * subtitles stage like its embedded tracks. What a file's entry leaves out (language, forced,
+     * hearing-impaired) is read from its name. @default []
+     */
+    subtitles: z.array(sidecarFile).max(100).default([]),
   })
   .strict();
 export type IngestRequest = z.input<typeof ingestRequestSchema>;

@@ -38,6 +38,7 @@ function fanOutPayload(
   stage: JobStageName,
   t: Payload<'video:transcode'>,
   result: JobResult<'video:transcode'>,
+  state: Pick<IngestState, 'subtitles'>,
   thumbnails: ThumbnailIntervals,
 ): PayloadInput<QueueName> | undefined {
   const common = { mediaId: t.mediaId, familyId: t.familyId, ingestId: t.ingestId };
@@ -55,6 +56,7 @@ function fanOutPayload(
         source: t.source,
         output: under(t.output, 'subtitles'),
         masterPlaylist: { bucket: t.output.bucket, key: result.masterPlaylistKey },
+        ...(state.subtitles?.length ? { sidecars: state.subtitles } : {}),
       };
     case 'posters': {
       if (result.stillFrameKey === undefined) return undefined;
@@ -110,7 +112,12 @@ export function trackIngestJob(
   };
 
   /** Starts one stage that waited for this job: done already by this job, or enqueued. */
-  const startAfter = async (stage: JobStageName, result: Record<string, unknown>, thumbnails: ThumbnailIntervals) => {
+  const startAfter = async (
+    stage: JobStageName,
+    result: Record<string, unknown>,
+    state: IngestState,
+    thumbnails: ThumbnailIntervals,
+  ) => {
     const { doneBy } = stageSpec(stage);
     if (doneBy && result[doneBy] !== undefined) {
       await ingest.updateStage(ingestId, stage, { status: 'completed', result: result[doneBy] });
@@ -120,6 +127,7 @@ export function trackIngestJob(
       stage,
       payload as Payload<'video:transcode'>,
       result as JobResult<'video:transcode'>,
+      state,
       thumbnails,
     );
     if (!stagePayload) {
@@ -160,7 +168,9 @@ export function trackIngestJob(
         trickplayIntervalSeconds: INGEST_TRICKPLAY_INTERVAL_SECONDS,
         spriteIntervalSeconds: INGEST_SPRITE_INTERVAL_SECONDS,
       };
-      await Promise.all(ready.map((stage) => startAfter(stage, (result ?? {}) as Record<string, unknown>, thumbnails)));
+      await Promise.all(
+        ready.map((stage) => startAfter(stage, (result ?? {}) as Record<string, unknown>, state, thumbnails)),
+      );
     },
 
     async failed(reason, final) {

@@ -204,49 +204,48 @@ export const transcodeResult = z
   })
   .strict();
 
+/** A subtitle file that goes with a film (a sidecar): where it is and what it is. */
+export const sidecarFile = z
+  .object({
+    bucket: storageLocation.shape.bucket,
+    key: storageLocation.shape.key,
+    language: languageTag.optional(),
+    /** Shown only where the film's own language is not understood (signs, foreign lines): HLS `FORCED`. */
+    forced: z.boolean().optional(),
+    /** Subtitles for the deaf and hard of hearing (sounds and speakers named). */
+    hearingImpaired: z.boolean().optional(),
+    /** The track's name in players; else the language's name. */
+    label: z.string().min(1).max(100).optional(),
+    /**
+     * The file's charset when it is not UTF-8 (`windows-1256`, `gbk`…); else it is detected,
+     * then `SUBTITLE_CHARSET`. A BOM always wins.
+     */
+    charset: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{2,40}$/)
+      .refine(
+        (label) => {
+          try {
+            new TextDecoder(label);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'not a charset this worker decodes' },
+      )
+      .optional(),
+  })
+  .strict();
+export type SidecarFile = z.infer<typeof sidecarFile>;
+
 /** `video:subtitle` payload. */
 export const subtitlePayload = z
   .object({
     ...mediaFields,
     source: storageLocation,
     output: outputLocation,
-    sidecars: z
-      .array(
-        z
-          .object({
-            bucket: storageLocation.shape.bucket,
-            key: storageLocation.shape.key,
-            language: languageTag.optional(),
-            /** Shown only where the film's own language is not understood (signs, foreign lines): HLS `FORCED`. */
-            forced: z.boolean().optional(),
-            /** Subtitles for the deaf and hard of hearing (sounds and speakers named). */
-            hearingImpaired: z.boolean().optional(),
-            /** The track's name in players; else the language's name. */
-            label: z.string().min(1).max(100).optional(),
-            /**
-             * The file's charset when it is not UTF-8 (`windows-1256`, `gbk`…); else it is detected,
-             * then `SUBTITLE_CHARSET`. A BOM always wins.
-             */
-            charset: z
-              .string()
-              .regex(/^[A-Za-z0-9_.:-]{2,40}$/)
-              .refine(
-                (label) => {
-                  try {
-                    new TextDecoder(label);
-                    return true;
-                  } catch {
-                    return false;
-                  }
-                },
-                { message: 'not a charset this worker decodes' },
-              )
-              .optional(),
-          })
-          .strict(),
-      )
-      .max(100)
-      .optional(),
+    sidecars: z.array(sidecarFile).max(100).optional(),
     /**
      * The HLS master of the same media: each track then also gets a WebVTT
      * media playlist, and the master is rewritten (atomically) to list them
