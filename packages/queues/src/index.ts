@@ -50,7 +50,7 @@ export { partProcessor } from './parts.js';
 export type { EnqueueOptions, Producer, ProducerOptions } from './producer.js';
 export { createProducer } from './producer.js';
 export type { FailureCode } from './retry-policy.js';
-export { FINAL_ERROR_CODES, failureCode, isFinalFailure, RETRY_POLICY } from './retry-policy.js';
+export { FINAL_ERROR_CODES, failureCode, isFinalFailure, RETRY_POLICY, UNCODED_FAILURE } from './retry-policy.js';
 // Payloads and results: zod schemas, their types, JSON Schemas for other languages.
 export type { OutputLocation, StorageLocation } from './schemas/common.js';
 export {

@@ -13,3 +13,11 @@ it.skipIf(redis.cluster)('runs the usage example of the README', async () => {
     { REDIS_URL: redis.url, NAMESPACE: redis.namespace },
   );
 });
+
+it('documents every failure code an ingest can record', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  for (const code of [...Object.keys(api.RETRY_POLICY), api.UNCODED_FAILURE, 'UNRECOVERABLE']) {
+    if (!readme.includes(`\`${code}\``)) throw new Error(`README: failure code ${code} is not documented`);
+  }
+});

@@ -54,6 +54,12 @@ export const FINAL_ERROR_CODES: ReadonlySet<string> = new Set(
     .map(([code]) => code),
 );
 
+/**
+ * The code an ingest records for a failure that carries none of its own (a bug, an unexpected
+ * library error): retried like any uncoded failure, and never a message to parse.
+ */
+export const UNCODED_FAILURE = 'INTERNAL_ERROR';
+
 /** The stable code of a failure: its `code`, or `UNRECOVERABLE` for BullMQ's own `UnrecoverableError`. */
 export function failureCode(error: unknown): string | undefined {
   if (error instanceof UnrecoverableError) return 'UNRECOVERABLE';

@@ -28,7 +28,7 @@ import {
 } from './parts.js';
 import { createProducer, type Producer } from './producer.js';
 import releaseSource from './release-lock.lua';
-import { failureCode, isFinalFailure } from './retry-policy.js';
+import { failureCode, isFinalFailure, UNCODED_FAILURE } from './retry-policy.js';
 import { type JobResult, type Payload, parsePayload, parseResult } from './schemas/registry.js';
 import type { WorkerEvent, WorkerEventListener } from './worker-events.js';
 
@@ -242,7 +242,7 @@ export function createQueueWorker<Q extends QueueName>(
         : data && typeof data === 'object' && typeof data.ingestId === 'string'
           ? trackerFor(data, jobId)
           : undefined;
-      await tracker?.failed(reason, true).catch(() => undefined);
+      await tracker?.failed(reason, true, 'INVALID_PAYLOAD').catch(() => undefined);
       throw new UnrecoverableError(reason);
     }
 
@@ -299,7 +299,7 @@ export function createQueueWorker<Q extends QueueName>(
         error.stack = error.stack === undefined ? undefined : redact(error.stack);
       }
       emit?.({ type: 'failed', queue, jobId, attempt, final, reason, code, durationMs: Date.now() - run.startedAt });
-      await run.tracker?.failed(reason, final).catch(() => undefined);
+      await run.tracker?.failed(reason, final, code ?? UNCODED_FAILURE).catch(() => undefined);
       if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason);
       throw error;
     } finally {

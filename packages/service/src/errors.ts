@@ -20,6 +20,8 @@ export const HTTP_ERRORS = {
   /** The gateway's: the device plays as many streams as it may. */
   device_limit: { status: 429, message: 'this device already plays as many streams as it may' },
   internal_error: { status: 500, message: 'something went wrong; the request id identifies it in the logs' },
+  /** The media store answered and refused this service: its credentials or permissions need an operator. */
+  store_refused: { status: 502, message: 'the media store refused this service; its credentials need fixing' },
   service_unavailable: { status: 503, message: 'a service this needs does not answer; retry shortly' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

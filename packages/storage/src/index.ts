@@ -17,7 +17,13 @@ export {
   TEMP_MARK,
 } from './location-rules.js';
 export type { MediaAccess } from './media-access.js';
-export { MEDIA_ACCESS_FILE, mediaAccessLocation, readMediaAccess, recordMediaAccess } from './media-access.js';
+export {
+  MEDIA_ACCESS_FILE,
+  mediaAccessLocation,
+  readMediaAccess,
+  recordMediaAccess,
+  releaseMediaAccess,
+} from './media-access.js';
 export type { S3StorageOptions } from './s3-storage.js';
 export { createS3Storage, storageFromEnv } from './s3-storage.js';
 export type { StorageValues } from './settings.js';

@@ -58,17 +58,34 @@ export async function readMediaAccess(
 
 /**
  * Records `familyId` as the owner of `mediaId` when the item has no record yet. Answers
- * `'recorded'` (new, or already this family's) or `'taken'` (another family's item: the caller
- * must not write into it).
+ * `'created'` (this call wrote it), `'recorded'` (already this family's) or `'taken'` (another
+ * family's item: the caller must not write into it).
  */
 export async function recordMediaAccess(
   storage: MediaStorage,
   layout: HlsLayout,
   mediaId: string,
   familyId: string,
-): Promise<'recorded' | 'taken'> {
+): Promise<'created' | 'recorded' | 'taken'> {
   const existing = await readMediaAccess(storage, layout, mediaId);
   if (existing) return existing.familyIds.includes(familyId) ? 'recorded' : 'taken';
   await storage.write(mediaAccessLocation(layout, mediaId), `${JSON.stringify({ familyIds: [familyId] })}\n`);
-  return 'recorded';
+  return 'created';
+}
+
+/**
+ * Removes the record of `mediaId` when it names `familyId` alone: what an ingest that wrote it
+ * (`'created'`) does when it ends without media, so a failed attempt claims nothing. A record that
+ * names other families, or none, stays.
+ */
+export async function releaseMediaAccess(
+  storage: MediaStorage,
+  layout: HlsLayout,
+  mediaId: string,
+  familyId: string,
+): Promise<void> {
+  const existing = await readMediaAccess(storage, layout, mediaId);
+  if (existing?.familyIds.length === 1 && existing.familyIds[0] === familyId) {
+    await storage.remove(mediaAccessLocation(layout, mediaId));
+  }
 }

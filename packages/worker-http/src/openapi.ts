@@ -34,6 +34,7 @@ export const WORKER_ERROR_CODES: readonly HttpErrorCode[] = [
   'unsupported_media_type',
   'rate_limited',
   'service_unavailable',
+  'store_refused',
   'internal_error',
 ];
 /** What a route that takes a body answers besides its own. */
@@ -96,7 +97,9 @@ export function workerOpenApi(
     QueueCounts: queueCounts,
     // Conflicts and rate limits are the ingest routes' alone.
     Error: errorBodySchema(
-      options.ingests ? WORKER_ERROR_CODES : WORKER_ERROR_CODES.filter((c) => c !== 'conflict' && c !== 'rate_limited'),
+      options.ingests
+        ? WORKER_ERROR_CODES
+        : WORKER_ERROR_CODES.filter((c) => c !== 'conflict' && c !== 'rate_limited' && c !== 'store_refused'),
     ),
   };
   const paths: Record<string, unknown> = {};
@@ -174,6 +177,8 @@ export function workerOpenApi(
           ),
           ...bodyProblems,
           429: problem('Too many ingests: this family’s, or everyone’s; `Retry-After` says when to retry'),
+          502: problem('The media store refused this service (its credentials): nothing was started or recorded'),
+          503: problem('Redis or the media store does not answer: nothing was started or recorded'),
         },
       },
     };

@@ -12,8 +12,8 @@ import {
 } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
 import { ConfigError, errorDocsProblems, HTTP_ERRORS } from '@nself-tv/service';
-import { createFileStorage } from '@nself-tv/storage';
-import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
+import { createFileStorage, createS3Storage } from '@nself-tv/storage';
+import { startRedisServer, startS3Server, useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WORKER_ERROR_CODES, workerOpenApi } from './openapi.js';
@@ -260,6 +260,113 @@ const ingestFor = (call: { address: string }, id: string) =>
   fetch(`${call.address}/api/v1/ingests/${id}`, { headers: { authorization: 'Bearer secret-token' } }).then(
     (r) => r.status,
   );
+
+describe('ownership records and the media store', () => {
+  const post = (call: { address: string }, body: unknown) =>
+    fetch(`${call.address}/api/v1/ingests`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+  const movie = (mediaId: string) => ({
+    mediaId,
+    familyId: 'fam-a',
+    source: { bucket: 'media', key: `uploads/${mediaId}.mkv` },
+  });
+
+  it('an ingest that ends without media (failed or cancelled before its transcode) leaves no ownership record; one with media keeps it', async () => {
+    const mediaRoot = await mkdtemp(join(tmpdir(), 'ingest-access-'));
+    const record = (mediaId: string) => join(mediaRoot, 'media', 'library', mediaId, 'access.json');
+    const exists = (path: string) =>
+      readFile(path).then(
+        () => true,
+        () => false,
+      );
+    try {
+      const storage = createFileStorage({ root: mediaRoot });
+      const ingest = createIngestService({ connection, producer, keyspace, storage });
+      const call = await start('secret-token', undefined, { ingest });
+
+      const failing = await post(call, movie('film-fails'));
+      expect(failing.status).toBe(202);
+      expect(await exists(record('film-fails'))).toBe(true);
+      // The worker reports a final failure of the probe, as it does for a source with no video.
+      const failed = await ingest.updateStage(failing.body.ingestId as string, 'probe', {
+        status: 'failed',
+        error: 'source has no video stream',
+        code: 'NO_VIDEO',
+      });
+      expect(failed).toMatchObject({ status: 'failed', code: 'NO_VIDEO' });
+      expect(await exists(record('film-fails'))).toBe(false);
+      // What a caller reads over HTTP: the code, on the ingest and its stage; nothing left pending.
+      const read = (await (
+        await fetch(`${call.address}/api/v1/ingests/${failing.body.ingestId}`, {
+          headers: { authorization: 'Bearer secret-token' },
+        })
+      ).json()) as { code: string; stages: { name: string; status: string; code?: string }[] };
+      expect(read.code).toBe('NO_VIDEO');
+      expect(read.stages.find((st) => st.name === 'probe')?.code).toBe('NO_VIDEO');
+      expect(read.stages.filter((st) => st.status === 'pending' || st.status === 'running')).toEqual([]);
+
+      // Cancelled before anything was encoded: the record goes too.
+      const cancelled = await post(call, movie('film-cancelled'));
+      await fetch(`${call.address}/api/v1/ingests/${cancelled.body.ingestId}`, {
+        method: 'DELETE',
+        headers: { authorization: 'Bearer secret-token' },
+      });
+      expect(await exists(record('film-cancelled'))).toBe(false);
+
+      // A record this ingest did not write (the family's earlier ingest made media) stays.
+      const again = await post(call, movie('film-kept'));
+      await ingest.updateStage(again.body.ingestId as string, 'probe', { status: 'completed' });
+      await ingest.updateStage(again.body.ingestId as string, 'transcode', { status: 'completed' });
+      const retry = await post(call, movie('film-kept'));
+      await ingest.updateStage(retry.body.ingestId as string, 'probe', {
+        status: 'failed',
+        error: 'no video',
+        code: 'NO_VIDEO',
+      });
+      expect(await exists(record('film-kept'))).toBe(true);
+      // Another family is still refused, before anything is written.
+      expect((await post(call, { ...movie('film-kept'), familyId: 'fam-b' })).body.error).toBe('conflict');
+    } finally {
+      await rm(mediaRoot, { recursive: true, force: true });
+    }
+  });
+
+  it('a store that refuses the credentials is 502 store_refused, one that is down 503; nothing is started or recorded', async () => {
+    const s3 = await startS3Server(['media']);
+    try {
+      for (const [options, status, code] of [
+        [{ accessKeyId: 'NOT-A-KNOWN-KEY', secretAccessKey: 'S3RVER' }, 502, 'store_refused'],
+        [
+          { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', endpoint: 'http://127.0.0.1:9' },
+          503,
+          'service_unavailable',
+        ],
+      ] as const) {
+        const storage = createS3Storage({ endpoint: s3.endpoint, forcePathStyle: true, ...options });
+        const ingest = createIngestService({ connection, producer, keyspace, storage });
+        const call = await start('secret-token', undefined, { ingest });
+        const mediaId = `film-${status}`;
+        const res = await post(call, { ...movie(mediaId), ingestId: `store-${status}` });
+        expect(res.status, code).toBe(status);
+        expect(res.body.error).toBe(code);
+        expect(String(res.body.message)).not.toMatch(/S3RVER|NOT-A-KNOWN-KEY/);
+        expect(await ingest.get(`store-${status}`)).toBeUndefined();
+        const good = createS3Storage({
+          endpoint: s3.endpoint,
+          forcePathStyle: true,
+          accessKeyId: 'S3RVER',
+          secretAccessKey: 'S3RVER',
+        });
+        expect(await good.stat({ bucket: 'media', key: `library/${mediaId}/access.json` })).toBeUndefined();
+      }
+    } finally {
+      await s3.close();
+    }
+  });
+});
 
 describe('ingest keys across families and retries', () => {
   it('a key names one request: another family, output, renditions or stages is 409 and tells nothing; long keys read back', async () => {

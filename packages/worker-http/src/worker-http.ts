@@ -11,6 +11,7 @@ import {
 } from '@nself-tv/queues';
 import { isSafeId, type RedisClient } from '@nself-tv/redis-keys';
 import { HttpError, httpErrors, jsonBodies, registerProbes } from '@nself-tv/service';
+import { StorageError } from '@nself-tv/storage';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { workerOpenApi } from './openapi.js';
 import { isAcceptedToken } from './tokens.js';
@@ -41,9 +42,10 @@ export interface WorkerHttpOptions {
  */
 export const WORKER_ROUTER_OPTIONS = { maxParamLength: 256 } as const;
 
-/** The queues package's coded errors, in the registry's codes. */
+/** The queues and storage packages' coded errors, in the registry's codes. */
 function fromQueues(error: Error): HttpError | undefined {
   if (error instanceof PayloadError) return new HttpError('bad_request', error.message, fieldOf(error.field));
+  if (error instanceof StorageError) return fromStorage(error);
   if (!(error instanceof QueueError)) return undefined;
   switch (error.code) {
     case 'REDIS_UNAVAILABLE':
@@ -61,6 +63,23 @@ function fromQueues(error: Error): HttpError | undefined {
 }
 
 const fieldOf = (field: string) => (field ? { field } : {});
+
+/** A store failure met while answering (an ingest's ownership record): an outage or a refusal, never a 500. */
+function fromStorage(error: StorageError): HttpError | undefined {
+  switch (error.code) {
+    case 'STORE_UNAVAILABLE':
+      return new HttpError('service_unavailable', 'the media store does not answer; retry shortly');
+    case 'ACCESS_DENIED':
+      return new HttpError(
+        'store_refused',
+        'the media store refused this service (denied access); nothing was started',
+      );
+    case 'INVALID_RECORD':
+      return new HttpError('conflict', "the media item's ownership record was not written by an ingest");
+    default:
+      return undefined;
+  }
+}
 
 /**
  * Adds the worker apps' HTTP surface to a Fastify instance: `GET /health` (with

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { defineLuaScript, type Keyspace, keyspaceFor, namespaceTtl, type RedisClient } from '@nself-tv/redis-keys';
-import { type HlsLayout, hlsLayout, type MediaStorage, recordMediaAccess } from '@nself-tv/storage';
+import { type HlsLayout, hlsLayout, type MediaStorage, recordMediaAccess, releaseMediaAccess } from '@nself-tv/storage';
 import { PayloadError, QueueError, redisFailure } from '../errors.js';
 import type { Producer } from '../producer.js';
+import { failureCode, UNCODED_FAILURE } from '../retry-policy.js';
 import cancelSource from './cancel.lua';
 import activeSource from './ingest-active.lua';
 import rateSource from './ingest-rate.lua';
@@ -38,6 +39,8 @@ export interface StageUpdate {
   /** 0–100 within the stage. */
   progress?: number;
   error?: string;
+  /** The failure's stable code, with `error`. */
+  code?: string;
   jobId?: string;
   /** The stage's result, stored as JSON. */
   result?: unknown;
@@ -212,6 +215,17 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
 
   const leaveSchedule = (state: IngestState) =>
     connection.zrem(keys.ingestActive(state.familyId), state.ingestId).catch(() => 0);
+  /** Removes an ownership record this service wrote; a store that fails here leaves it, as before. */
+  const releaseAccess = async (mediaId: string, familyId: string) => {
+    if (options.storage) await releaseMediaAccess(options.storage, layout, mediaId, familyId);
+  };
+  /** An ingest that ended without media gives back the record it wrote. */
+  const releaseIfNoMedia = async (state: IngestState) => {
+    if (!state.accessCreated) return;
+    if (state.stages.some((s) => s.name === SCHEDULED_STAGE && s.status === 'completed')) return;
+    await releaseAccess(state.mediaId, state.familyId).catch(() => undefined);
+  };
+
   const update = async (ingestId: string, stage: IngestStageName, change: StageUpdate, playable: boolean) => {
     const out = await redis(
       'ingest update',
@@ -228,6 +242,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
           TTL,
           // Playable from now on: its job said so, or a stage whose output plays has completed.
           playable || (stageSpec(stage).playable && change.status === 'completed') ? '1' : '',
+          change.code ?? '',
         ],
       ),
     );
@@ -240,6 +255,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
     if (ended !== '' || scheduleEnded) {
       await leaveSchedule(state);
     }
+    if (ended === 'failed') await releaseIfNoMedia(state);
     // Exactly once per ingest: only the update that finished it reports 'completed'.
     if (ended === 'completed' && options.onCompleted) {
       await options.onCompleted(state).catch(() => undefined);
@@ -296,50 +312,65 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       if (known) return known;
       await admitIngest(req.familyId);
       const inLayout = output.bucket === layout.bucket && output.prefix === layoutPrefix;
+      let accessCreated = false;
       if (options.storage && inLayout) {
         const owner = await recordMediaAccess(options.storage, layout, req.mediaId, req.familyId);
         if (owner === 'taken') {
           throw new QueueError('MEDIA_OWNED', `media ${req.mediaId} belongs to another family`);
         }
+        accessCreated = owner === 'created';
       }
-      const key = keys.ingest(ingestId);
-      const [seconds, micros] = await redis('ingest start', connection.time());
-      const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-      const stages = initialStages(req.externalStages);
-      const state: IngestState = {
-        ingestId,
-        mediaId: req.mediaId,
-        familyId: req.familyId,
-        status: 'pending',
-        // Ended stages (validate, skipped external ones) count in full, as update-stage.lua counts them.
-        progress: stages.filter((s) => s.status !== 'pending').reduce((sum, s) => sum + s.to - s.from, 0),
-        createdAt: now,
-        updatedAt: now,
-        source: req.source,
-        output: req.output,
-        thumbnails: req.thumbnails,
-        ...(req.subtitles.length ? { subtitles: req.subtitles.map(withNameHints) } : {}),
-        priority: req.priority,
-        requestHash,
-        stages,
+      // Nothing half-written: a start that fails from here on takes back the record it wrote.
+      const undoAccess = async () => {
+        if (accessCreated) await releaseAccess(req.mediaId, req.familyId);
       };
+      let state: IngestState;
+      let jobId: string;
+      let rank: number;
       // The first job (the transcode's) carries the name of its last stage; its first stage waits for it.
       const first = firstIngestJob();
-      const jobId = service.jobIdFor(ingestId, first.main);
-      // Its place among the family's transcodes in flight sets its priority and its chunks'.
-      const rank = Number(
-        await redis(
-          'ingest start',
-          placeIngest.run(connection, [keys.ingestActive(req.familyId)], [ingestId, String(now), String(TTL)]),
-        ),
-      );
-      // The job id is known before the job exists, so the state never misses it.
-      for (const stage of state.stages) if (stage.name === first.stages[0]) stage.jobId = jobId;
-      const created = await redis('ingest start', connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX'));
-      if (created === null) {
-        // Another call with this id got there first: the same answer as a later retry.
-        const raced = await replay();
-        if (raced) return raced;
+      try {
+        const key = keys.ingest(ingestId);
+        const [seconds, micros] = await redis('ingest start', connection.time());
+        const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+        const stages = initialStages(req.externalStages);
+        state = {
+          ingestId,
+          mediaId: req.mediaId,
+          familyId: req.familyId,
+          status: 'pending',
+          // Ended stages (validate, skipped external ones) count in full, as update-stage.lua counts them.
+          progress: stages.filter((s) => s.status !== 'pending').reduce((sum, s) => sum + s.to - s.from, 0),
+          createdAt: now,
+          updatedAt: now,
+          source: req.source,
+          output: req.output,
+          thumbnails: req.thumbnails,
+          ...(req.subtitles.length ? { subtitles: req.subtitles.map(withNameHints) } : {}),
+          priority: req.priority,
+          ...(accessCreated ? { accessCreated } : {}),
+          requestHash,
+          stages,
+        };
+        jobId = service.jobIdFor(ingestId, first.main);
+        // Its place among the family's transcodes in flight sets its priority and its chunks'.
+        rank = Number(
+          await redis(
+            'ingest start',
+            placeIngest.run(connection, [keys.ingestActive(req.familyId)], [ingestId, String(now), String(TTL)]),
+          ),
+        );
+        // The job id is known before the job exists, so the state never misses it.
+        for (const stage of stages) if (stage.name === first.stages[0]) stage.jobId = jobId;
+        const created = await redis('ingest start', connection.set(key, JSON.stringify(state), 'EX', TTL, 'NX'));
+        if (created === null) {
+          // Another call with this id got there first: the same answer as a later retry.
+          const raced = await replay();
+          if (raced) return raced;
+        }
+      } catch (error) {
+        await undoAccess().catch(() => undefined);
+        throw error;
       }
       try {
         await producer.enqueue(
@@ -366,6 +397,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
         await service.updateStage(ingestId, first.stages[0] as IngestStageName, {
           status: 'failed',
           error: `could not enqueue: ${(error as Error).message}`,
+          code: failureCode(error) ?? UNCODED_FAILURE,
         });
         throw error;
       }
@@ -392,6 +424,7 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
       if (out === null) throw new QueueError('INGEST_NOT_FOUND', `ingest ${ingestId} does not exist or has expired`);
       const state = parseState(out);
       await leaveSchedule(state);
+      await releaseIfNoMedia(state);
       await Promise.all(
         state.stages
           .filter((s) => s.jobId)

@@ -326,12 +326,22 @@ describe('ingest pipeline', () => {
     const done = await settled(ingestId);
     expect(done.status).toBe('failed');
     expect(done.error).toBe('probe: source has no video stream');
-    expect(stageView(done)).toMatchObject({
+    // The failure's stable code, on the ingest and its stage: callers never parse the message.
+    expect(done.code).toBe('NO_VIDEO');
+    expect(done.stages.find((s) => s.name === 'probe')).toMatchObject({ status: 'failed', code: 'NO_VIDEO' });
+    // What will never run says so, instead of waiting as `pending` for ever.
+    expect(stageView(done)).toEqual({
+      validate: 'completed',
       probe: 'failed',
-      transcode: 'pending',
-      trickplay: 'pending',
-      posters: 'pending',
+      transcode: 'skipped',
+      trickplay: 'skipped',
+      subtitles: 'skipped',
+      posters: 'skipped',
+      sprites: 'skipped',
+      database: 'skipped',
+      index: 'skipped',
     });
+    expect(done.stages.find((s) => s.name === 'transcode')?.error).toBe('not run: probe failed');
     expect(await redis.client.exists(kit.keyspace.queueKey('video:trickplay', `${ingestId}-trickplay`))).toBe(0);
     expect(completions).not.toContain(ingestId);
   });

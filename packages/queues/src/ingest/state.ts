@@ -27,6 +27,8 @@ export const ingestStageSchema = z.object({
   startedAt: z.number().optional(),
   finishedAt: z.number().optional(),
   error: z.string().optional(),
+  /** The failure's stable code (`NO_VIDEO`, `NOT_MEDIA`, `INPUT_TOO_LARGE`…; the queues README lists them). */
+  code: z.string().optional(),
   jobId: z.string().optional(),
   /** Seconds the running stage still needs at its pace so far (from its parts: the transcode's chunks). */
   etaSeconds: z.number().optional(),
@@ -47,6 +49,8 @@ export const ingestStateSchema = z.object({
   /** When the output could first be played: its growing playlists were published (or the transcode ended). */
   playableAt: z.number().optional(),
   error: z.string().optional(),
+  /** A failed ingest's stable code: its fatal stage's (the queues README lists them). */
+  code: z.string().optional(),
   source: storageLocation,
   output: outputLocation,
   /** The thumbnail intervals every stage uses (absent in states written before they were recorded). */
@@ -55,6 +59,12 @@ export const ingestStateSchema = z.object({
   priority: z.enum(PRIORITY_CLASSES).optional(),
   /** The sidecar subtitle files, with what their names said (absent in states written before). */
   subtitles: z.array(sidecarFile).optional(),
+  /**
+   * This ingest wrote the item's ownership record (`access.json`): it is removed again when the
+   * ingest ends (failed or cancelled) before its transcode completed, so an attempt that made no
+   * media claims nothing.
+   */
+  accessCreated: z.boolean().optional(),
   /** SHA-256 of the request that started it: a retry with the same id must be the same request. */
   requestHash: z.string().optional(),
   stages: z.array(ingestStageSchema),

@@ -1,5 +1,6 @@
 import type { QueueName } from '@nself-tv/redis-keys';
 import type { Producer } from '../producer.js';
+import { failureCode, UNCODED_FAILURE } from '../retry-policy.js';
 import type { OutputLocation, StorageLocation } from '../schemas/common.js';
 import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
 import type { IngestService } from './ingest-service.js';
@@ -22,8 +23,8 @@ export interface IngestJobTracker {
   progress(percent: number, phase?: string): Promise<IngestState | undefined>;
   /** The job succeeded; after transcode this enqueues the parallel stages. */
   completed(result: unknown): Promise<void>;
-  /** The job failed; only a final failure ends the stage. */
-  failed(reason: string, final: boolean): Promise<void>;
+  /** The job failed with the failure's stable code; only a final failure ends the stage. */
+  failed(reason: string, final: boolean, code: string): Promise<void>;
 }
 
 type ThumbnailIntervals = { trickplayIntervalSeconds: number; spriteIntervalSeconds: number };
@@ -142,6 +143,7 @@ export function trackIngestJob(
       await ingest.updateStage(ingestId, stage, {
         status: 'failed',
         error: `could not enqueue: ${(error as Error).message}`,
+        code: failureCode(error) ?? UNCODED_FAILURE,
       });
     }
   };
@@ -173,9 +175,9 @@ export function trackIngestJob(
       );
     },
 
-    async failed(reason, final) {
+    async failed(reason, final, code) {
       if (!final) return;
-      await ingest.updateStage(ingestId, current(), { status: 'failed', error: reason });
+      await ingest.updateStage(ingestId, current(), { status: 'failed', error: reason, code });
     },
   };
 }
@@ -196,10 +198,10 @@ export function trackIngestPart(
     started: () => ingest.get(ingestId),
     progress: () => ingest.get(ingestId),
     async completed() {},
-    async failed(reason, final) {
+    async failed(reason, final, code) {
       if (!final || !job) return;
       await job.progress(0);
-      await job.failed(`a part failed: ${reason}`, true);
+      await job.failed(`a part failed: ${reason}`, true, code);
     },
   };
 }

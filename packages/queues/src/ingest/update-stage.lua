@@ -10,6 +10,7 @@
 -- ARGV[7]  TTL in seconds, refreshed on every update
 -- ARGV[8]  '1' when the ingest's output can be played from now on (its growing playlists were
 --          published, or a stage the pipeline declares playable completed), else ''
+-- ARGV[9]  the failure's stable code (`NO_VIDEO`, `NOT_MEDIA`…), or ''
 -- Returns {state JSON, ended}: the new state, or the unchanged one when the ingest
 -- is already finished or the stage already ended; `ended` is the ingest's final
 -- status ('completed' or 'failed') when this very update finished it, else ''.
@@ -51,6 +52,7 @@ if ARGV[3] ~= '' and stage.status == 'running' then
   if p > (stage.progress or 0) then stage.progress = p end
 end
 if ARGV[4] ~= '' then stage.error = ARGV[4] end
+if ARGV[9] ~= '' then stage.code = ARGV[9] end
 -- Seconds left, from the stage's pace so far (its parts finish at a steady rate).
 if stage.status == 'running' and stage.startedAt and (stage.progress or 0) > 0 then
   stage.etaSeconds = math.floor((now - stage.startedAt) * (100 - stage.progress) / stage.progress / 1000 + 0.5)
@@ -81,7 +83,17 @@ state.updatedAt = now
 if fatal then
   state.status = 'failed'
   state.error = fatal.name .. ': ' .. (fatal.error or 'failed')
+  state.code = fatal.code
   state.finishedAt = now
+  -- Nothing waits for the stages that have not ended: they will not run, and say so.
+  for _, s in ipairs(state.stages) do
+    if s.status == 'pending' or s.status == 'running' then
+      s.status = 'skipped'
+      s.error = 'not run: ' .. fatal.name .. ' failed'
+      s.etaSeconds = nil
+      s.finishedAt = now
+    end
+  end
 elseif allEnded then
   state.status = 'completed'
   state.progress = 100
