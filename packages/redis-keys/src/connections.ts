@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig, ReplicaWait } from './config.js';
 import { NotReplicatedError } from './errors.js';
@@ -68,10 +69,27 @@ function connect(config: RedisConfig, options: RedisOptions): RedisClient {
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,
     };
-    return new Cluster(
+    // ioredis reconnects quietly when a seed's name does not resolve: the client says why on its
+    // 'error' event, as it does for every other topology fault (only when someone listens).
+    const cluster: Cluster = new Cluster(
       config.cluster.nodes.map((n) => ({ host: n.host, port: n.port })),
-      clusterOptions,
+      {
+        ...clusterOptions,
+        dnsLookup: (hostname, callback) =>
+          lookup(hostname, (error, address, family) => {
+            if (error && cluster.listenerCount('error') > 0) {
+              cluster.emit(
+                'error',
+                new Error(`Redis Cluster seed ${hostname} does not resolve (${error.code ?? error.message})`, {
+                  cause: error,
+                }),
+              );
+            }
+            callback(error, address, family);
+          }),
+      },
     );
+    return cluster;
   }
   if (config.sentinel) {
     const { host: _h, port: _p, ...rest } = options;
