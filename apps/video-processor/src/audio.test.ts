@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AudioSettings, DEFAULT_AUDIO } from './audio.js';
+import { type AudioSettings, DEFAULT_AUDIO, retryUnderCeiling } from './audio.js';
 import { transcode, transcodePart } from './transcode.js';
 
 // Every stereo rendition at one loudness without pumping, a surround track kept beside its
@@ -210,5 +210,24 @@ describe('an audio part queued before levelling', () => {
       tracks: [{ index: 1, name: 'audio_en_0', channels: 2 }],
       settings: { loudness: null, downmix: 'itu', surround: null },
     });
+  });
+});
+
+describe('the stored rendition over the ceiling', () => {
+  it('is encoded again with the limiter aiming lower by the overshoot and a margin; one under is left', () => {
+    const level = { gainDb: 8.8, limited: true };
+    const over = { integrated: -18.7, range: 3, truePeak: -0.9 };
+    // 0.5 dB of headroom before, 0.1 dB over -1, 0.2 dB margin.
+    expect(retryUnderCeiling(level, over, DEFAULT_AUDIO)).toEqual({ gainDb: 8.8, limited: true, headroomDb: 0.8 });
+    // Still over after that: the gain comes down by what is left over, the limiter as it was.
+    expect(retryUnderCeiling({ ...level, headroomDb: 0.8 }, { ...over, truePeak: -0.95 }, DEFAULT_AUDIO, 1)).toEqual({
+      gainDb: 8.55,
+      limited: true,
+      headroomDb: 0.8,
+    });
+    // A rendition that was not limited, but whose encoder crossed the ceiling, gets the limiter.
+    expect(retryUnderCeiling({ gainDb: 2, limited: false }, over, DEFAULT_AUDIO)?.limited).toBe(true);
+    expect(retryUnderCeiling(level, { ...over, truePeak: -1.2 }, DEFAULT_AUDIO)).toBeUndefined();
+    expect(retryUnderCeiling(level, { ...over, truePeak: Number.NEGATIVE_INFINITY }, DEFAULT_AUDIO)).toBeUndefined();
   });
 });

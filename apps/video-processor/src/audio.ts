@@ -132,6 +132,42 @@ export function parseSummary(log: string, name: string): Loudness | undefined {
 export interface Levelling {
   gainDb: number;
   limited: boolean;
+  /**
+   * How far under the ceiling the limiter aims, dB: {@link CODEC_HEADROOM_DB}, or more when the
+   * stored rendition, measured, came out over the ceiling (what AAC added to sharp peaks).
+   */
+  headroomDb?: number;
+}
+
+/** The most times a rendition is encoded again because its stored true peak was over the ceiling. */
+export const MAX_PEAK_RETRIES = 2;
+/** What a new attempt aims under the ceiling beyond the overshoot measured, dB. */
+const PEAK_RETRY_MARGIN_DB = 0.2;
+
+/**
+ * The levelling to encode a rendition with again when what was stored (`stored`, measured) has its
+ * true peak over the ceiling: first the limiter on, aiming lower by the overshoot and a margin;
+ * when that was not enough (`attempt` 1 on), the gain lowered by what is still over, which always
+ * lowers the peaks. The ceiling wins over the loudness target. Undefined when the stored rendition
+ * is under the ceiling (or silent).
+ */
+export function retryUnderCeiling(
+  level: Levelling,
+  stored: Loudness,
+  settings: AudioSettings,
+  attempt = 0,
+): Levelling | undefined {
+  if (!(stored.truePeak > settings.truePeak)) return undefined;
+  const over = stored.truePeak - settings.truePeak + PEAK_RETRY_MARGIN_DB;
+  const round = (n: number) => Math.round(n * 100) / 100;
+  const headroomDb = level.headroomDb ?? CODEC_HEADROOM_DB;
+  if (attempt === 0) return { gainDb: level.gainDb, limited: true, headroomDb: round(headroomDb + over) };
+  return { gainDb: round(level.gainDb - over), limited: true, headroomDb };
+}
+
+/** ebur128 over one stored rendition (its segments joined into `file`), instance `out`. */
+export function storedMeasureArgs(file: string): string[] {
+  return measuring(file, [`[0:a:0]${meter('out')}`]);
 }
 
 /** The gain from `stereo` to the target, bounded; the limiter when the peaks would pass the ceiling. */
@@ -151,7 +187,7 @@ function levelFilters(t: AudioTrackWork, settings: AudioSettings, level: Levelli
   chain.push(`volume=${level.gainDb.toFixed(2)}dB`);
   if (level.limited) {
     // At 192 kHz a sample peak is within a fraction of a dB of the true peak.
-    const limit = 10 ** ((settings.truePeak - CODEC_HEADROOM_DB) / 20);
+    const limit = 10 ** ((settings.truePeak - (level.headroomDb ?? CODEC_HEADROOM_DB)) / 20);
     chain.push('aresample=192000', `alimiter=limit=${limit.toFixed(5)}:attack=5:release=50:level=disabled`);
   }
   chain.push('aresample=48000');

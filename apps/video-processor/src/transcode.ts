@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type AudioTrack,
@@ -43,8 +43,11 @@ import {
   levelling,
   limitedMeasureArgs,
   MAX_GAIN_DB,
+  MAX_PEAK_RETRIES,
   measureArgs,
   parseSummary,
+  retryUnderCeiling,
+  storedMeasureArgs,
 } from './audio.js';
 import {
   capKbps,
@@ -59,7 +62,7 @@ import {
   TS_OFFSET_SECONDS,
 } from './chunks.js';
 import { audioRefusal, type CopyPlan, type CopyRefusal, planCopy, streamRefusals } from './copy.js';
-import { parseMediaPlaylist } from './hls.js';
+import { padShortSegment, parseMediaPlaylist } from './hls.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
 import { hlsLanguage, type MediaEntry, oneDefault, trackName, uniqueNames, type VariantEntry } from './master.js';
 import { filmPlaylists, type MeasuredSegment, measureSegments, storePlaylists } from './playlists.js';
@@ -233,7 +236,10 @@ export interface PartOutput {
   index: number;
   renditions: Record<string, MeasuredSegment[]>;
   /** The audio part: what each track measured, by its folder, and the gain its stereo rendition got. */
-  loudness?: Record<string, { source: Loudness; stereo: Loudness; levelling: Levelling | null }>;
+  loudness?: Record<
+    string,
+    { source: Loudness; stereo: Loudness; levelling: Levelling | null; storedTruePeak?: number | null }
+  >;
 }
 
 /**
@@ -686,6 +692,7 @@ async function assemble(
                 truePeakCeiling: plan.audioSettings.truePeak,
                 gainDb: measured.levelling.gainDb,
                 limited: measured.levelling.limited,
+                ...(measured.storedTruePeak === undefined ? {} : { storedTruePeak: measured.storedTruePeak }),
                 before: loudnessOf(measured.stereo),
               }
             : null,
@@ -765,35 +772,25 @@ export async function runTranscodePart(
       // The segment muxer of a copied rung does not make its folder.
       if (part.kind === 'chunk' && part.copy) await mkdir(join(dir, part.copy.rung));
       let loudness: PartOutput['loudness'];
-      let args: string[];
-      if (part.kind === 'chunk') args = chunkArgs(input, dir, thumbs, part);
-      else {
-        loudness = await measureTracks(input, part, signal);
-        const levels = part.tracks.map((t) => loudness?.[t.name]?.levelling ?? undefined);
-        args = audioArgs(
-          input,
-          dir,
-          part.tracks,
-          levels,
-          part.settings,
-          AUDIO_KBPS,
-          SEGMENT_SECONDS,
-          TS_OFFSET_SECONDS,
-        );
-      }
       const frames = part.kind === 'chunk' ? part.span.frames : undefined;
       let last = 0;
-      await run(tools.ffmpeg, args, {
-        signal,
-        onProgress: (f) => {
-          if (frames === undefined) return;
-          const pct = Math.min(99, (Number(f.get('frame') ?? 0) / frames) * 100);
-          if (pct - last >= 5) {
-            last = pct;
-            void job.progress(pct).catch(() => undefined);
-          }
-        },
-      });
+      const encode = (args: string[]) =>
+        run(tools.ffmpeg, args, {
+          signal,
+          onProgress: (f) => {
+            if (frames === undefined) return;
+            const pct = Math.min(99, (Number(f.get('frame') ?? 0) / frames) * 100);
+            if (pct - last >= 5) {
+              last = pct;
+              void job.progress(pct).catch(() => undefined);
+            }
+          },
+        });
+      if (part.kind === 'chunk') await encode(chunkArgs(input, dir, thumbs, part));
+      else {
+        loudness = await measureTracks(input, part, signal);
+        await encodeAudio(input, dir, part, loudness, encode, signal);
+      }
       const renditions: Record<string, MeasuredSegment[]> = {};
       for (const folder of folders) {
         renditions[folder] = await segmentsIn(dir, folder);
@@ -833,6 +830,66 @@ export async function runTranscodePart(
       };
     }),
   );
+}
+
+/**
+ * The audio part's encode: every track's renditions, then each levelled stereo rendition measured
+ * as stored (AAC adds to sharp peaks what no filter before it can see); one over the true-peak
+ * ceiling is encoded again with the limiter aiming lower by the overshoot, up to
+ * {@link MAX_PEAK_RETRIES} times. `loudness` gets each track's stored true peak.
+ */
+async function encodeAudio(
+  input: string,
+  dir: string,
+  part: Extract<TranscodePart, { kind: 'audio' }>,
+  loudness: NonNullable<PartOutput['loudness']>,
+  encode: (args: string[]) => Promise<unknown>,
+  signal: AbortSignal,
+): Promise<void> {
+  const levels = part.tracks.map((t) => loudness[t.name]?.levelling ?? undefined);
+  const folders = part.tracks.flatMap((t) => [t.name, ...(t.surround ? [t.surround.name] : [])]);
+  for (let attempt = 0; ; attempt++) {
+    await encode(
+      audioArgs(input, dir, part.tracks, levels, part.settings, AUDIO_KBPS, SEGMENT_SECONDS, TS_OFFSET_SECONDS),
+    );
+    // A very short track's one segment would be too small for ffmpeg's HLS reader (and the
+    // measuring below) to probe.
+    for (const name of folders) {
+      for (const seg of (await readdir(join(dir, name))).filter((n) => n.endsWith('.ts'))) {
+        await padShortSegment(join(dir, name, seg));
+      }
+    }
+    let again = false;
+    for (const [i, t] of part.tracks.entries()) {
+      const level = levels[i];
+      const entry = loudness[t.name];
+      if (!level || !entry || part.settings.loudness === null) continue;
+      const stored = await storedLoudness(join(dir, t.name), signal);
+      entry.storedTruePeak = stored && Number.isFinite(stored.truePeak) ? stored.truePeak : null;
+      const retry = stored && retryUnderCeiling(level, stored, part.settings, attempt);
+      if (retry && attempt < MAX_PEAK_RETRIES) {
+        levels[i] = retry;
+        entry.levelling = retry;
+        again = true;
+      }
+    }
+    if (!again) break;
+    // The next encode writes every rendition anew.
+    for (const name of folders) await rm(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/** EBU R128 of one rendition as stored: its segments joined, measured by ebur128. */
+async function storedLoudness(folder: string, signal: AbortSignal): Promise<Loudness | undefined> {
+  const segments = (await readdir(folder)).filter((n) => /^seg_\d+\.ts$/.test(n)).sort();
+  if (segments.length === 0) return undefined;
+  const joined = `${folder}.joined.ts`;
+  await writeFile(joined, Buffer.concat(await Promise.all(segments.map((n) => readFile(join(folder, n))))));
+  try {
+    return parseSummary(await meterLog(storedMeasureArgs(joined), signal), 'out');
+  } finally {
+    await rm(joined, { force: true });
+  }
 }
 
 /** Runs an ebur128 pass; its log's tail, where the summaries are (the rest is bounded away). */

@@ -44,8 +44,11 @@ const COUNT_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed'
 
 /** Reads jobs and counts across the six queues. */
 export interface JobInspector {
-  /** Finds a job by id in any of the six queues; `undefined` when none has it. */
-  getJob(jobId: string): Promise<JobStatus | undefined>;
+  /**
+   * Finds a job by id in `queues` (any of the six when omitted); `undefined` when none of them has
+   * it. A service that runs some queues passes its own, so it never answers for another's jobs.
+   */
+  getJob(jobId: string, queues?: readonly QueueName[]): Promise<JobStatus | undefined>;
   /**
    * Counts of `queues` (every queue when omitted), in catalog order: a fixed number of Redis
    * commands per queue, whatever the job count, and none for the queues not asked for.
@@ -66,16 +69,17 @@ export function createJobInspector(
 ): JobInspector {
   const queues = queueHandles(connection, keyspace, (q) => resolveQueueSettings(q), { readOnly: true });
   const handle = (q: QueueName) => queues.get(q);
-  const getJob = async (jobId: string): Promise<JobStatus | undefined> => {
+  const getJob = async (jobId: string, among: readonly QueueName[] = QUEUE_NAMES): Promise<JobStatus | undefined> => {
+    const searched = QUEUE_NAMES.filter((q) => among.includes(q));
     // One round trip finds the queue: EXISTS on each queue's job hash.
     const pipeline = connection.pipeline();
-    for (const q of QUEUE_NAMES) pipeline.exists(keyspace.queueKey(q, jobId));
+    for (const q of searched) pipeline.exists(keyspace.queueKey(q, jobId));
     const found = (await pipeline.exec()) ?? [];
     // A pipeline reports failures per command; a failed EXISTS is an outage, not a missing job.
     const failed = found.find(([error]) => error);
     if (failed?.[0]) throw failed[0];
     const index = found.findIndex(([, n]) => n === 1);
-    const q = QUEUE_NAMES[index];
+    const q = searched[index];
     if (!q) return undefined;
     // State first: a job moves to completed/failed in the same script that writes its
     // result, so a finished state is never paired with an unfinished hash.
@@ -97,7 +101,7 @@ export function createJobInspector(
     };
   };
   return {
-    getJob: (jobId) => whenReady(connection, timeoutMs, `job ${jobId}`, () => getJob(jobId)),
+    getJob: (jobId, among) => whenReady(connection, timeoutMs, `job ${jobId}`, () => getJob(jobId, among)),
     counts: (asked) =>
       whenReady(connection, timeoutMs, 'queue counts', () =>
         Promise.all(

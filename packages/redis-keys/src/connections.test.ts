@@ -295,12 +295,14 @@ describe('awaitReplicas (REDIS_WAIT_REPLICAS)', () => {
 });
 
 describe('a Redis Cluster seed that does not resolve', () => {
-  it('is said on the client\'s error event, with the name, while the client keeps trying', async () => {
+  it("is said on the client's error event, with the name, while the client keeps trying", async () => {
     const config = loadRedisConfig({ REDIS_CLUSTER_NODES: 'no-such-seed.invalid:7000' });
     const client = createRequestConnection(config, { commandTimeoutMs: 500 });
     try {
       const said = await new Promise<Error>((resolve) => client.once('error', resolve));
-      expect(said.message).toMatch(/Redis Cluster seed no-such-seed\.invalid does not resolve \(ENOTFOUND|EAI_AGAIN/);
+      expect(said.message).toMatch(
+        /Redis Cluster seed no-such-seed\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)\)/,
+      );
     } finally {
       client.disconnect();
     }

@@ -172,6 +172,24 @@ export const FOUND_FILES = {
     licence: 'MIT',
     what: "node-captions' test data: Scenarist SCC, roll-up captions",
   },
+  'camera-shutter.oga': {
+    origin: { deb: 'sound-theme-freedesktop' },
+    path: 'usr/share/sounds/freedesktop/stereo/camera-shutter.oga',
+    licence: 'CC-BY-SA-3.0',
+    what: 'a camera shutter, 0.87 s of Vorbis: quiet overall, with sharp peaks',
+  },
+  'hand-clap.wav': {
+    origin: { deb: 'hydrogen-data' },
+    path: 'usr/share/hydrogen/data/drumkits/GMRockKit/HandClap.wav',
+    licence: 'GPL',
+    what: "Hydrogen's GM rock kit hand clap: 0.63 s, 44.1 kHz, its peak in its first milliseconds",
+  },
+  'empty-sample.wav': {
+    origin: { deb: 'hydrogen-data' },
+    path: 'usr/share/hydrogen/data/emptySample.wav',
+    licence: 'GPL-2+',
+    what: "Hydrogen's empty sample: 44 ms of stereo silence",
+  },
 } as const satisfies Record<string, FoundFile>;
 
 export type FoundName = keyof typeof FOUND_FILES;

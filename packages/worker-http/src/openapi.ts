@@ -138,7 +138,7 @@ export function workerOpenApi(
         200: { description: 'The job', content: json(ref('JobStatus')) },
         400: problem('An id that could not be a job id'),
         ...common(true),
-        404: problem('No such job'),
+        404: problem('No such job in this app’s queues (another app’s jobs are read from that app)'),
       },
     },
   };

@@ -94,6 +94,17 @@ describe('worker HTTP surface', () => {
     });
     expect((await call('GET', '/api/v1/jobs/unknown-job', undefined, 'secret-token')).status).toBe(404);
     expect((await call('GET', '/api/v1/jobs/a:b', undefined, 'secret-token')).status).toBe(400);
+    // Another app's job (a transcode, on a queue this app does not run) is not this app's to tell.
+    const video = await producer.enqueue('video:transcode', {
+      mediaId: 'm-other',
+      familyId: 'f',
+      source: { bucket: 'media', key: 'uploads/other.mkv' },
+      output: { bucket: 'media', prefix: 'hls/other/' },
+    });
+    const other = await call('GET', `/api/v1/jobs/${video}`, undefined, 'secret-token');
+    expect(other).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(JSON.stringify(other.body)).not.toContain('other.mkv');
+    expect((await inspector.getJob(video))?.queue).toBe('video:transcode');
     const status = await call('GET', '/api/v1/queues/status');
     expect(status.body.queues.map((q: { queue: string }) => q.queue)).toEqual(['image:poster', 'image:optimize']);
     const health = await call('GET', '/health');

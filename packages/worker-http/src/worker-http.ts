@@ -121,8 +121,9 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
     authorize(request, 'read');
     const id = (request.params as { id: string }).id;
     if (!isSafeId(id)) throw new HttpError('bad_request', 'id: invalid job id', { field: 'id' });
-    const job = await inspector.getJob(id);
-    if (!job) throw new HttpError('not_found', `no job ${id}`);
+    // This service's own queues only: another app's jobs are that app's to tell.
+    const job = await inspector.getJob(id, mine);
+    if (!job) throw new HttpError('not_found', `no job ${id} in this service's queues (${mine.join(', ')})`);
     return job;
   });
 

@@ -169,6 +169,11 @@ export const transcodeResult = z
             gainDb: z.number(),
             /** Whether a true-peak limiter took down the peaks that gain would have put over the ceiling. */
             limited: z.boolean(),
+            /**
+             * The true peak of the rendition as stored, measured (dBTP; null for silence): at most
+             * `truePeakCeiling`, since a rendition over it is encoded again with the limiter lower.
+             */
+            storedTruePeak: z.number().nullable().optional(),
             /** The stereo signal (after any downmix) before the gain. */
             before: loudness,
           })
