@@ -105,6 +105,7 @@ describe('worker HTTP surface', () => {
     expect(other).toMatchObject({ status: 404, body: { error: 'not_found' } });
     expect(JSON.stringify(other.body)).not.toContain('other.mkv');
     expect((await inspector.getJob(video))?.queue).toBe('video:transcode');
+    await producer.queue('video:transcode').remove(video);
     const status = await call('GET', '/api/v1/queues/status');
     expect(status.body.queues.map((q: { queue: string }) => q.queue)).toEqual(['image:poster', 'image:optimize']);
     const health = await call('GET', '/health');
