@@ -4,7 +4,7 @@
 // vitest, its workers and every process a test starts run on it.
 //
 //   node scripts/node-matrix.mjs [--lines 20,22,24]
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { envWithNode, NODE_LINES } from './node-binary.mjs';
 
@@ -15,20 +15,44 @@ const lines = values.lines
   : Object.keys(NODE_LINES).filter((line) => line !== current);
 const say = (line) => console.log(`[node-matrix] ${line}`);
 
-const results = [];
-for (const line of lines) {
+// The published packages only: the private test helpers (test-redis, sample-media) run with the
+// whole suite, and the apps run on the images' Node.
+const PUBLISHED = ['./packages/*', '!@nself-tv/test-redis', '!@nself-tv/sample-media'].map((f) => `--filter=${f}`);
+
+/** One line's run: the packages' suites with that line's `node` first on PATH; its output prefixed. */
+function runLine(line) {
   const version = NODE_LINES[line];
   if (!version) throw new Error(`no Node ${line} line; known: ${Object.keys(NODE_LINES).join(', ')}`);
   const env = envWithNode(version);
   const seen = spawnSync('node', ['-p', 'process.versions.node'], { env, encoding: 'utf8' }).stdout.trim();
   if (seen !== version) throw new Error(`PATH gives Node ${seen}, not ${version}`);
-  say(`Node ${version}: the packages' suites`);
+  say(`Node ${version}: the published packages' suites`);
   const started = Date.now();
-  const run = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--concurrency=1', '--filter=./packages/*'], {
-    env,
-    stdio: 'inherit',
+  return new Promise((resolve) => {
+    const child = spawn('pnpm', ['exec', 'turbo', 'run', 'test', '--only', '--concurrency=1', ...PUBLISHED], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const prefix = (stream, out) => {
+      let rest = '';
+      stream.on('data', (b) => {
+        const lines = (rest + b.toString()).split('\n');
+        rest = lines.pop() ?? '';
+        for (const l of lines) out.write(`[node ${line}] ${l}\n`);
+      });
+      stream.on('end', () => rest && out.write(`[node ${line}] ${rest}\n`));
+    };
+    prefix(child.stdout, process.stdout);
+    prefix(child.stderr, process.stderr);
+    child.on('close', (code) =>
+      resolve({ version, ok: code === 0, seconds: Math.round((Date.now() - started) / 1000) }),
+    );
   });
-  results.push({ version, ok: run.status === 0, seconds: Math.round((Date.now() - started) / 1000) });
 }
+
+// The lines run side by side: their suites mostly wait on Redis and timers, and each starts its own
+// Redis servers on free ports. `--only`: the packages are built already (test:node:steps builds
+// first), so neither run rewrites the other's dist while it is read.
+const results = await Promise.all(lines.map(runLine));
 for (const r of results) say(`Node ${r.version}: ${r.ok ? 'passed' : 'FAILED'} in ${r.seconds} s`);
 process.exit(results.every((r) => r.ok) ? 0 : 1);

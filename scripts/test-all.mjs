@@ -1,0 +1,67 @@
+// `npm test` after the bootstrap: builds everything once, then runs every suite in two lanes side
+// by side, since the machine has two cores and most suites wait on Redis, timers and processes:
+// the video-processor's (ffmpeg: the longest by far) in one, every other package's and app's, one
+// after the other, in the other. Each lane's lines are prefixed with its name; the last line
+// counts the tests of both.
+//
+//   node scripts/test-all.mjs
+import { spawn, spawnSync } from 'node:child_process';
+
+const say = (line) => console.log(`[test-all] ${line}`);
+
+const build = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  say('the build failed; no test ran');
+  process.exit(1);
+}
+
+const LANES = [
+  { name: 'video', filters: ['--filter=@nself-tv/video-processor'] },
+  { name: 'rest', filters: ['--filter=!@nself-tv/video-processor'] },
+];
+
+/** Strips terminal colours, so counts can be read from vitest's summary lines. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what this removes.
+const plain = (text) => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+function runLane({ name, filters }) {
+  const started = Date.now();
+  let passed = 0;
+  let failed = 0;
+  return new Promise((resolve) => {
+    // `--only`: built above, so neither lane rewrites a dist the other is reading.
+    const child = spawn('pnpm', ['exec', 'turbo', 'run', 'test', '--only', '--concurrency=1', ...filters], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const relay = (stream, out) => {
+      let rest = '';
+      stream.on('data', (b) => {
+        const lines = (rest + b.toString()).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) {
+          const text = plain(line);
+          const tests = /\sTests\s+(.*)$/.exec(text)?.[1];
+          if (tests) {
+            passed += Number(/(\d+) passed/.exec(tests)?.[1] ?? 0);
+            failed += Number(/(\d+) failed/.exec(tests)?.[1] ?? 0);
+          }
+          out.write(`[${name}] ${line}\n`);
+        }
+      });
+      stream.on('end', () => rest && out.write(`[${name}] ${rest}\n`));
+    };
+    relay(child.stdout, process.stdout);
+    relay(child.stderr, process.stderr);
+    child.on('close', (code) =>
+      resolve({ name, ok: code === 0, passed, failed, seconds: Math.round((Date.now() - started) / 1000) }),
+    );
+  });
+}
+
+const lanes = await Promise.all(LANES.map(runLane));
+for (const l of lanes)
+  say(`${l.name}: ${l.ok ? 'passed' : 'FAILED'} in ${l.seconds} s (${l.passed} passed, ${l.failed} failed)`);
+const passed = lanes.reduce((n, l) => n + l.passed, 0);
+const failed = lanes.reduce((n, l) => n + l.failed, 0);
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(lanes.every((l) => l.ok) && failed === 0 ? 0 : 1);
