@@ -181,6 +181,11 @@ const FORMAT_NAMES: Record<SidecarFormat, string> = {
   sbv: 'SubViewer (SBV)',
 };
 
+/** SubRip as ffmpeg writes an embedded text track (`-c:s srt`), as bounded, escaped cues. */
+export function srtCues(text: string): Cue[] {
+  return finish(parseSrt(text));
+}
+
 /** A cue as parsed, before its text is made safe. */
 interface RawCue {
   start: number;

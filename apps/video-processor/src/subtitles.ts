@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { FFMPEG_PRELUDE, inputArgs, keyUnder, probe, run, tools, vttTime } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
@@ -15,7 +15,7 @@ import {
   withSubtitles,
 } from './master.js';
 import { installedOcrLanguages, OCR_CODECS, OcrError, ocrTrack, tesseractLanguage } from './ocr.js';
-import { DEFAULT_SUBTITLE_CHARSET, MAX_SIDECAR_BYTES, readSidecar, type SidecarSkipCode } from './sidecar.js';
+import { DEFAULT_SUBTITLE_CHARSET, MAX_SIDECAR_BYTES, readSidecar, type SidecarSkipCode, srtCues } from './sidecar.js';
 
 const TEXT_CODECS = new Set(['subrip', 'srt', 'ass', 'ssa', 'webvtt', 'mov_text', 'text']);
 
@@ -88,15 +88,19 @@ export async function subtitles(
 
     const written = await withTempDir('subtitles', async (dir) => {
       const out: Written[] = [];
+      // An embedded text track: ffmpeg reads it (SubRip, ASS, mov_text, WebVTT in a container) and
+      // writes SubRip, and the cues are written here like every other track's, escaped and bounded.
       const convert = async (args: string[], name: string) => {
-        const file = join(dir, name);
-        await run(tools.ffmpeg, [...FFMPEG_PRELUDE, ...args, '-c:s', 'webvtt', '-f', 'webvtt', file], {
+        const srt = join(dir, `${name}.srt`);
+        await run(tools.ffmpeg, [...FFMPEG_PRELUDE, ...args, '-c:s', 'srt', '-f', 'srt', srt], {
           signal: job.signal,
         });
-        const cueCount = ((await readFile(file, 'utf8')).match(/-->/g) ?? []).length;
+        const cues = srtCues(await readHead(srt, MAX_SIDECAR_BYTES));
+        const file = join(dir, name);
+        await writeFile(file, cuesVtt(cues));
         done += 1;
         await job.progress((done / Math.max(1, total)) * 90);
-        return { key: keyUnder(payload.output.prefix, name), cueCount, file };
+        return { key: keyUnder(payload.output.prefix, name), cueCount: cues.length, file };
       };
       let ocrLanguages: Promise<Set<string> | undefined> | undefined;
       for (const stream of info.subtitles) {
@@ -233,6 +237,18 @@ export async function subtitles(
     await job.progress(100);
     return { tracks: written.map((w) => w.track), skipped };
   });
+}
+
+/** The first `max` bytes of a local file as text: what a track holds past that is not read. */
+async function readHead(file: string, max: number): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(Math.min(max, (await handle.stat()).size));
+    await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A sidecar's bytes, or why there are none: missing, or larger than any subtitle file. */

@@ -114,6 +114,34 @@ describe('video:subtitle', () => {
     expect(vtt).toContain('Second cue');
   });
 
+  it('an embedded text track is hostile text too: markup escaped, no cue ended early, times kept', async () => {
+    const uploads = join(root, 'media', 'uploads');
+    await writeFile(
+      join(uploads, 'evil.srt'),
+      '1\n00:00:01,000 --> 00:00:02,000\n<script>alert(1)</script> & --> 00:00:09.000\n\n2\n00:00:03,000 --> 00:00:04,000\n<i>fine</i>\n',
+    );
+    await run(tools.ffmpeg, [
+      ...['-v', 'error', '-y', '-i', join(uploads, 'scope.mkv'), '-i', join(uploads, 'evil.srt')],
+      ...['-map', '0', '-map', '1', '-c', 'copy', '-c:s', 'srt', '-metadata:s:s:0', 'language=eng'],
+      join(uploads, 'evil.mkv'),
+    ]);
+    const result = await subtitles(
+      {
+        mediaId: 'evil',
+        familyId: 'f',
+        source: { bucket: 'media', key: 'uploads/evil.mkv' },
+        output: { bucket: 'media', prefix: 'subs/evil/' },
+      },
+      ctx,
+      storage,
+    );
+    expect(result.tracks.map((t) => t.cueCount)).toEqual([2]);
+    const vtt = await readFile(join(root, 'media', result.tracks[0]?.key ?? ''), 'utf8');
+    expect(vtt).toContain('00:00:01.000 --> 00:00:02.000\nalert(1) &amp; -&gt; 00:00:09.000\n');
+    expect(vtt).toContain('00:00:03.000 --> 00:00:04.000\n<i>fine</i>');
+    expect(vtt.match(/-->/g)).toHaveLength(2);
+  });
+
   it('converts sidecar files, and a source without subtitles is a success with an empty list', async () => {
     await writeFile(join(root, 'media', 'uploads', 'side.srt'), '1\n00:00:00,500 --> 00:00:02,000\nOlá\n');
     const result = await subtitles(
