@@ -4,8 +4,9 @@
 // vitest, its workers and every process a test starts run on it.
 //
 //   node scripts/node-matrix.mjs [--lines 20,22,24]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { runPrefixed } from './lanes.mjs';
 import { envWithNode, NODE_LINES } from './node-binary.mjs';
 
 const { values } = parseArgs({ options: { lines: { type: 'string' } } });
@@ -20,34 +21,20 @@ const say = (line) => console.log(`[node-matrix] ${line}`);
 const PUBLISHED = ['./packages/*', '!@nself-tv/test-redis', '!@nself-tv/sample-media'].map((f) => `--filter=${f}`);
 
 /** One line's run: the packages' suites with that line's `node` first on PATH; its output prefixed. */
-function runLine(line) {
+async function runLine(line) {
   const version = NODE_LINES[line];
   if (!version) throw new Error(`no Node ${line} line; known: ${Object.keys(NODE_LINES).join(', ')}`);
   const env = envWithNode(version);
   const seen = spawnSync('node', ['-p', 'process.versions.node'], { env, encoding: 'utf8' }).stdout.trim();
   if (seen !== version) throw new Error(`PATH gives Node ${seen}, not ${version}`);
   say(`Node ${version}: the published packages' suites`);
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn('pnpm', ['exec', 'turbo', 'run', 'test', '--only', '--concurrency=1', ...PUBLISHED], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const prefix = (stream, out) => {
-      let rest = '';
-      stream.on('data', (b) => {
-        const lines = (rest + b.toString()).split('\n');
-        rest = lines.pop() ?? '';
-        for (const l of lines) out.write(`[node ${line}] ${l}\n`);
-      });
-      stream.on('end', () => rest && out.write(`[node ${line}] ${rest}\n`));
-    };
-    prefix(child.stdout, process.stdout);
-    prefix(child.stderr, process.stderr);
-    child.on('close', (code) =>
-      resolve({ version, ok: code === 0, seconds: Math.round((Date.now() - started) / 1000) }),
-    );
-  });
+  const run = await runPrefixed(
+    `node ${line}`,
+    'pnpm',
+    ['exec', 'turbo', 'run', 'test', '--only', '--concurrency=1', ...PUBLISHED],
+    { env },
+  );
+  return { version, ...run };
 }
 
 // The lines run side by side: their suites mostly wait on Redis and timers, and each starts its own

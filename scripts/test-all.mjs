@@ -5,7 +5,8 @@
 // counts the tests of both.
 //
 //   node scripts/test-all.mjs
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { runPrefixed } from './lanes.mjs';
 
 const say = (line) => console.log(`[test-all] ${line}`);
 
@@ -24,38 +25,24 @@ const LANES = [
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what this removes.
 const plain = (text) => text.replace(/\u001b\[[0-9;]*m/g, '');
 
-function runLane({ name, filters }) {
-  const started = Date.now();
+async function runLane({ name, filters }) {
   let passed = 0;
   let failed = 0;
-  return new Promise((resolve) => {
-    // `--only`: built above, so neither lane rewrites a dist the other is reading.
-    const child = spawn('pnpm', ['exec', 'turbo', 'run', 'test', '--only', '--concurrency=1', ...filters], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const relay = (stream, out) => {
-      let rest = '';
-      stream.on('data', (b) => {
-        const lines = (rest + b.toString()).split('\n');
-        rest = lines.pop() ?? '';
-        for (const line of lines) {
-          const text = plain(line);
-          const tests = /\sTests\s+(.*)$/.exec(text)?.[1];
-          if (tests) {
-            passed += Number(/(\d+) passed/.exec(tests)?.[1] ?? 0);
-            failed += Number(/(\d+) failed/.exec(tests)?.[1] ?? 0);
-          }
-          out.write(`[${name}] ${line}\n`);
-        }
-      });
-      stream.on('end', () => rest && out.write(`[${name}] ${rest}\n`));
-    };
-    relay(child.stdout, process.stdout);
-    relay(child.stderr, process.stderr);
-    child.on('close', (code) =>
-      resolve({ name, ok: code === 0, passed, failed, seconds: Math.round((Date.now() - started) / 1000) }),
-    );
-  });
+  // `--only`: built above, so neither lane rewrites a dist the other is reading.
+  const { ok, seconds } = await runPrefixed(
+    name,
+    'pnpm',
+    ['exec', 'turbo', 'run', 'test', '--only', '--concurrency=1', ...filters],
+    {
+      onLine: (line) => {
+        const tests = /\sTests\s+(.*)$/.exec(plain(line))?.[1];
+        if (!tests) return;
+        passed += Number(/(\d+) passed/.exec(tests)?.[1] ?? 0);
+        failed += Number(/(\d+) failed/.exec(tests)?.[1] ?? 0);
+      },
+    },
+  );
+  return { name, ok, passed, failed, seconds };
 }
 
 const lanes = await Promise.all(LANES.map(runLane));

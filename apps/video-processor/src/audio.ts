@@ -26,6 +26,9 @@ export interface AudioSettings {
 
 export const DEFAULT_AUDIO: AudioSettings = { loudness: -18, truePeak: -1, downmix: 'dialogue', surround: 'ac3' };
 
+/** Bit rate of every stereo AAC rendition, kbps. */
+export const AUDIO_KBPS = 128;
+
 /** The most a film is made louder, dB: beyond it a near-silent track would only bring up its noise. */
 export const MAX_GAIN_DB = 20;
 /** Room left under the ceiling for what AAC encoding adds to the peaks, dB. */

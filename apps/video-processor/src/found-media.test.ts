@@ -10,6 +10,7 @@ import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_SEGMENT_PACKETS, parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import { subtitles } from './subtitles.js';
+import { playToEnd } from './test-playback.js';
 import { transcode } from './transcode.js';
 
 const FILES = [
@@ -56,17 +57,6 @@ const ingest = (name: string) =>
     { chunkSeconds: 0 },
   );
 
-/** ffmpeg plays the master to its end, every variant and rendition; resolves with what it said. */
-async function playToEnd(masterKey: string): Promise<string> {
-  let said = '';
-  await run(tools.ffmpeg, ['-v', 'error', '-nostdin', '-i', media(masterKey), '-map', '0', '-f', 'null', '-'], {
-    onStderr: (t) => {
-      said += t;
-    },
-  });
-  return said;
-}
-
 async function variants(masterKey: string) {
   return parseMasterPlaylist(await readFile(media(masterKey), 'utf8')).map((v) => v.attributes);
 }
@@ -95,7 +85,7 @@ describe('DVDs as DeVeDe authors them: every line of the picture kept', () => {
     ]);
     expect(probe.trim().split('\n')[0]).toBe(`${rungs.at(-1)?.split(' ')[1]?.replace('x', ',')},1:1`);
     expect(result.source.videoCopy.reasons.map((r) => r.code)).toContain('CODEC');
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 });
 
@@ -142,7 +132,7 @@ describe('sound as phones and cameras recorded it', () => {
     expect(stored.truePeak).toBeLessThanOrEqual(-1);
     expect(track?.levelling?.storedTruePeak).toBeCloseTo(stored.truePeak, 0);
     // The film plays to its end, its sub-second audio rendition read by ffmpeg's HLS reader.
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 
   it('a clip whose sound is 44 ms of silence: its one audio segment is read by ffmpeg on its own, and the film plays', async () => {
@@ -162,7 +152,7 @@ describe('sound as phones and cameras recorded it', () => {
       const bytes = (await readFile(join(playlist, '..', seg.uri))).length;
       expect(bytes / 188).toBeGreaterThanOrEqual(MIN_SEGMENT_PACKETS);
     }
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 });
 
@@ -181,7 +171,7 @@ describe('x264 files as people download them', () => {
       const encoded = await h264Sps(await firstSegment(r.playlistKey), 0);
       expect(encoded.colour, r.name).toEqual({ primaries: 1, transfer: 1, matrix: 1 });
     }
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 
   it('1024x576 in AVI, between two rungs: its own size on top, encoded (AVI gives no timestamps to copy by)', async () => {
@@ -193,7 +183,7 @@ describe('x264 files as people download them', () => {
       '720p 1024x576',
     ]);
     expect(avi.source.videoCopy.reasons.map((r) => r.code)).toEqual(['TIMESTAMPS']);
-    expect(await playToEnd(avi.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(avi.masterPlaylistKey))).toBe('');
   });
 });
 
@@ -251,6 +241,6 @@ describe('sidecar subtitle files beside a DVD: every one read, the bad ones skip
     );
     expect(subs[2]).toContain('FORCED=YES');
     expect(subs.filter((l) => l.includes('FORCED=YES'))).toHaveLength(1);
-    expect(await playToEnd(film.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(film.masterPlaylistKey))).toBe('');
   });
 });

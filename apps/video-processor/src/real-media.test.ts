@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import { subtitles } from './subtitles.js';
 import { makeCorpus } from './test-corpus.js';
+import { playToEnd } from './test-playback.js';
 import { transcode } from './transcode.js';
 import { trickplay } from './trickplay.js';
 
@@ -70,17 +71,6 @@ async function rungSegments(result: JobResult<'video:transcode'>) {
       return { rendition: r, video, playlist };
     }),
   );
-}
-
-/** Plays the master to the end with ffmpeg, every variant and rendition; resolves with what ffmpeg said. */
-async function playToEnd(masterKey: string): Promise<string> {
-  let said = '';
-  await run(tools.ffmpeg, ['-v', 'error', '-nostdin', '-i', media(masterKey), '-map', '0', '-f', 'null', '-'], {
-    onStderr: (t) => {
-      said += t;
-    },
-  });
-  return said;
 }
 
 /** Counts of idet over a file's first frames. */
@@ -160,7 +150,7 @@ describe('geometry from what the viewer sees', () => {
     const top0 = rungs.at(-1)?.video as StreamInfo;
     expect(top0.avg_frame_rate).toBe(top0.r_frame_rate);
     expect(result.source.fps).toBeCloseTo(30, 0);
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 
   it('a mirrored display matrix (front camera) is mirrored back', async () => {
@@ -209,7 +199,7 @@ describe('geometry from what the viewer sees', () => {
     const [aac] = await streams(join(audioPlaylist, '..', seg));
     expect(aac).toMatchObject({ codec_name: 'aac', channels: 2 });
     expect(result.audioTracks[0]?.sourceChannels).toBe(6);
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 
   it('cover art is never the video; odd sizes come out even; a clip shorter than a segment plays', async () => {
@@ -220,13 +210,13 @@ describe('geometry from what the viewer sees', () => {
       expect(r.height % 2).toBe(0);
       expect(Math.abs(aspect(r.width, r.height) / (853 / 479) - 1)).toBeLessThan(0.01);
     }
-    expect(await playToEnd(cover.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(cover.masterPlaylistKey))).toBe('');
     const short = await ingest('short.mp4');
     expect(short.durationSeconds).toBeCloseTo(1.5, 0);
     expect(short.renditions.every((r) => r.segmentCount === 1)).toBe(true);
     expect(short.audioTracks).toEqual([]);
     expect(await readFile(media(short.masterPlaylistKey), 'utf8')).not.toContain('AUDIO=');
-    expect(await playToEnd(short.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(short.masterPlaylistKey))).toBe('');
   });
 });
 
@@ -250,7 +240,7 @@ describe('colour', () => {
     const [bright, dark] = [await meanColour(still, 0, 0, 1280, 720), await meanColour(still, 0, 0, 64, 64)];
     expect(Math.max(...bright)).toBeGreaterThan(30);
     expect(Math.min(...dark)).toBeLessThan(250);
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 
   it('an SDR source: encoded rungs BT.709; its untagged copied top rung tagged as they read it (BT.601 below 720 lines)', async () => {
@@ -282,7 +272,7 @@ describe('interlaced sources', () => {
     const top = result.renditions.at(-1)?.playlistKey as string;
     const after = await idet(media(top));
     expect(after.progressive).toBeGreaterThan(5 * (after.tff + after.bff));
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 
   it('a PAL 16:9 broadcast DVD (576i bottom field first, SAR 64:45) is deinterlaced and square-pixel', async () => {
@@ -301,7 +291,7 @@ describe('interlaced sources', () => {
     }
     const after = await idet(media(result.renditions.at(-1)?.playlistKey as string));
     expect(after.progressive).toBeGreaterThan(5 * (after.tff + after.bff));
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
   });
 
   it('a progressive source is not touched', async () => {
@@ -408,7 +398,7 @@ describe('every audio and subtitle track reaches the player', () => {
       storage(),
     );
     expect((await masterText()).split('\n').filter((l) => l.includes('TYPE=SUBTITLES'))).toHaveLength(1);
-    expect(await playToEnd(result.masterPlaylistKey)).toBe('');
+    expect(await playToEnd(media(result.masterPlaylistKey))).toBe('');
     expect((await stat(media(result.masterPlaylistKey))).size).toBeGreaterThan(0);
   });
 });
