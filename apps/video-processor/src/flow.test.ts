@@ -259,9 +259,19 @@ describe('a film over every worker', () => {
       const parent = await Job.fromId(queue, `${id}-transcode`);
       expect(parent?.finishedOn === undefined || (parent.finishedOn as number) > first, id).toBe(true);
     }
-    // The chunk a slot was busy with, B's plan (a probe), and its audio on the other slot: about one chunk.
-    expect(waited, `B waited ${waited} ms; a chunk takes ${chunkMs} ms`).toBeLessThan(2 * chunkMs);
-    console.info(`fairness: B's first chunk started ${waited} ms after it was submitted; a chunk takes ${chunkMs} ms`);
+    // B's own probe and plan (its transcode job until its first part exists) is work, not waiting: on
+    // a loaded machine it is as long as a short test chunk, so it is not charged to the schedule.
+    const plan = await Job.fromId(queue, 'guest-transcode');
+    const firstPart = (await partsOf('guest')).get('c0000');
+    const planMs = Math.max(0, (firstPart?.timestamp ?? 0) - (plan?.processedOn ?? Number.POSITIVE_INFINITY));
+    // The chunk a slot was busy with and its audio on the other slot: about one chunk.
+    const queued = waited - planMs;
+    expect(queued, `B waited ${waited} ms (${planMs} ms its own plan); a chunk takes ${chunkMs} ms`).toBeLessThan(
+      2 * chunkMs,
+    );
+    console.info(
+      `fairness: B's first chunk started ${waited} ms after it was submitted (${planMs} ms its own plan); a chunk takes ${chunkMs} ms`,
+    );
     app.child.kill('SIGTERM');
     expect(await app.exited).toBe(0);
   }, 300_000);
