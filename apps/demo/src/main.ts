@@ -216,6 +216,10 @@ async function main(): Promise<number> {
       view.update(state);
     }
     view.end();
+    // The worker that finished the ingest invalidates just after the state says so: give it a moment.
+    for (let waited = 0; waited < 3000 && (await connection.exists(recentKey)); waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     say(
       `${recentKey} after the ingest: ${(await connection.exists(recentKey)) ? 'still there' : 'invalidated (the new title shows at once)'}`,
     );
