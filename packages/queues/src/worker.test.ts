@@ -103,13 +103,20 @@ describe('queue worker (image:optimize, real BullMQ)', () => {
       for (const [key, code, attempts] of cases) {
         const id = await quick.enqueue('image:optimize', optimizeJob(key));
         expect(await finished(id), key).toBe('failed');
-        expect((await raw.getJob(id))?.attemptsMade, key).toBe(attempts);
-        expect(
-          eventsOf(events, id)
-            .filter((e) => e.type === 'failed')
-            .at(-1),
-          key,
-        ).toMatchObject({ code, final: true });
+        const failures = eventsOf(events, id).filter((e) => e.type === 'failed');
+        const seen = `${key}: ${JSON.stringify(failures.map((e) => ('code' in e ? e.code : undefined)))}`;
+        expect(failures.at(-1), seen).toMatchObject({ code, final: true });
+        if (attempts === 1) {
+          // Final at once: the attempt that met the code was the last one. (An attempt lost to the
+          // machine before it, with a code of its own, is listed in the message.)
+          expect(
+            failures.filter((e) => 'code' in e && e.code === code),
+            seen,
+          ).toHaveLength(1);
+          expect((await raw.getJob(id))?.attemptsMade, seen).toBe(failures.length);
+        } else {
+          expect((await raw.getJob(id))?.attemptsMade, seen).toBe(attempts);
+        }
         expect(isFinalFailure({ code }), key).toBe(attempts === 1);
       }
     } finally {
