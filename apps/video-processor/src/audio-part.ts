@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run, tools } from '@nself-tv/media-tools';
 import {
@@ -76,7 +76,9 @@ async function storedLoudness(folder: string, signal: AbortSignal): Promise<Loud
   const segments = (await readdir(folder)).filter((n) => /^seg_\d+\.ts$/.test(n)).sort();
   if (segments.length === 0) return undefined;
   const joined = `${folder}.joined.ts`;
-  await writeFile(joined, Buffer.concat(await Promise.all(segments.map((n) => readFile(join(folder, n))))));
+  // One segment at a time: a film's audio is a hundred megabytes and more.
+  await writeFile(joined, '');
+  for (const n of segments) await appendFile(joined, await readFile(join(folder, n)));
   try {
     return parseSummary(await meterLog(storedMeasureArgs(joined), signal), 'out');
   } finally {

@@ -1,6 +1,7 @@
+import { isCharset } from '@nself-tv/queues';
 import { defineSettings, flag } from '@nself-tv/service';
 import { z } from 'zod';
-import { DEFAULT_SUBTITLE_CHARSET, isCharset } from './sidecar.js';
+import { DEFAULT_SUBTITLE_CHARSET } from './sidecar.js';
 import type { TranscodeOptions } from './transcode.js';
 
 /** What {@link videoSettings} reads. */

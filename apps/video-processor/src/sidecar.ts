@@ -1,3 +1,4 @@
+import { isCharset } from '@nself-tv/queues';
 import { analyse } from 'chardet';
 import { type Cue, cueText, MAX_CUE_SECONDS, MAX_CUES, styleMarks } from './cues.js';
 
@@ -50,16 +51,6 @@ export interface SidecarOptions {
   fps: number | undefined;
   /** The charset the request names for this file, used when it is not UTF-8 (a BOM still wins). */
   charset?: string | undefined;
-}
-
-/** Whether `label` names a charset this runtime decodes (WHATWG labels: `windows-1251`, `gbk`, `shift_jis`…). */
-export function isCharset(label: string): boolean {
-  try {
-    new TextDecoder(label);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The file's text and the charset it was read in: BOM, then valid UTF-8, then detection, then `fallback`. */

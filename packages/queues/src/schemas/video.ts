@@ -209,6 +209,16 @@ export const transcodeResult = z
   })
   .strict();
 
+/** Whether `label` names a charset this runtime decodes (WHATWG labels: `windows-1251`, `gbk`, `shift_jis`…). */
+export function isCharset(label: string): boolean {
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A subtitle file that goes with a film (a sidecar): where it is and what it is. */
 export const sidecarFile = z
   .object({
@@ -228,17 +238,7 @@ export const sidecarFile = z
     charset: z
       .string()
       .regex(/^[A-Za-z0-9_.:-]{2,40}$/)
-      .refine(
-        (label) => {
-          try {
-            new TextDecoder(label);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'not a charset this worker decodes' },
-      )
+      .refine(isCharset, { message: 'not a charset this worker decodes' })
       .optional(),
   })
   .strict();
