@@ -1,3 +1,4 @@
 import { buildConfig } from '../../tsup.shared.js';
 
-export default buildConfig({ entry: ['src/index.ts'] });
+// `settings` is its own entry: the foundation libraries read their variables through it without Fastify.
+export default buildConfig({ entry: ['src/index.ts', 'src/settings.ts'] });

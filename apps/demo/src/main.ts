@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createJobInspector, type IngestState } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection } from '@nself-tv/redis-keys';
 import { makeSample } from '@nself-tv/sample-media';
-import { createFileStorage, hlsLayout, type MediaStorage, storageFromEnv } from '@nself-tv/storage';
+import { createFileStorage, hlsLayout, type MediaStorage, openStorage, storageSettings } from '@nself-tv/storage';
 import { type S3ServerHandle, startS3Server } from '@nself-tv/test-redis';
 import { alive, type RunningApp, startApp, stopApps } from './app-processes.js';
 import { FAMILY, gatewayDemo, playbackDemo } from './gateway-demo.js';
@@ -125,7 +125,7 @@ async function main(): Promise<number> {
     heading('Object storage');
     s3 = await startS3Server([BUCKET]);
     storageEnv = s3.env;
-    store = storageFromEnv(s3.env);
+    store = await openStorage(storageSettings.read(s3.env));
     say(`a local S3-compatible server (s3rver) at ${s3.endpoint}, bucket ${BUCKET}; the apps get STORAGE=s3`);
   }
 

@@ -1,5 +1,6 @@
 import { redisSettings } from '@nself-tv/redis-keys';
-import { errorTable, type Settings, serviceSettings, settingsTable } from '@nself-tv/service';
+import { errorTable } from '@nself-tv/service';
+import { type Settings, serviceSettings, settingsTable } from '@nself-tv/service/settings';
 import { hlsLayoutSettings, storageSettings } from '@nself-tv/storage';
 import { gatewaySettings } from '@nself-tv/stream-gateway';
 import { imageSettings } from '@nself-tv/thumbnail-generator';

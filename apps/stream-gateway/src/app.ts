@@ -3,7 +3,7 @@ import { createTvMetrics } from '@nself-tv/metrics';
 import { type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
 import { frameworkErrors, httpErrors, jsonBodies, registerProbes } from '@nself-tv/service';
 import { createSessionStore } from '@nself-tv/sessions';
-import type { MediaStorage } from '@nself-tv/storage';
+import { type MediaStorage, openStorage } from '@nself-tv/storage';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
 import { type AccessPolicy, anyFamilyPolicy, ownerPolicy, remotePolicy } from './access-policy.js';
@@ -85,7 +85,7 @@ export async function buildGateway(config: GatewayConfig, deps: GatewayDeps): Pr
 
   registerRequestLog(app, HEARTBEAT_ROUTE);
 
-  const storage = deps.storage ?? config.playbackFiles.storage;
+  const storage = deps.storage ?? (await openStorage(config.playbackFiles.store));
   const mayPlay: AccessPolicy =
     deps.accessPolicy ??
     (config.access.kind === 'owner'

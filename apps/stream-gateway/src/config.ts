@@ -8,9 +8,9 @@ import {
   type SettingProblem,
   serviceSettings,
   wholeNumber,
-} from '@nself-tv/service';
+} from '@nself-tv/service/settings';
 import { SESSION_DEFAULTS } from '@nself-tv/sessions';
-import { type HlsLayout, hlsLayoutSettings, type MediaStorage, storageSettings } from '@nself-tv/storage';
+import { type HlsLayout, hlsLayoutSettings, type StorageConfig, storageSettings } from '@nself-tv/storage';
 import { z } from 'zod';
 
 /** Thrown at start-up; the message names every variable at fault and what is expected. */
@@ -46,10 +46,8 @@ export interface GatewayConfig {
   bodyLimitBytes: number;
   admitRateLimitPerMinute: number;
   playbackFiles: {
-    /** The media store the ingest writes to (`MEDIA_ROOT`). */
-    mediaRoot: string;
-    /** The store playback reads: `STORAGE=fs` (files under `MEDIA_ROOT`) or `s3` (`S3_*`). */
-    storage: MediaStorage;
+    /** The store playback reads: `STORAGE=fs` (files under `MEDIA_ROOT`) or `s3` (`S3_*`), opened by the app. */
+    store: StorageConfig;
     /** Where a media item's HLS lives (`HLS_BUCKET`, `HLS_PREFIX`), the ingest's rule. */
     layout: HlsLayout;
     /** Base URL clients reach the gateway at (`PUBLIC_URL`); unset: the request's host. */
@@ -247,8 +245,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     admitRateLimitPerMinute: e.ADMIT_RATE_LIMIT_PER_MINUTE,
     playbackFiles: {
-      mediaRoot: store.mediaRoot,
-      storage: store.storage,
+      store,
       layout,
       publicUrl: e.PUBLIC_URL,
       urlTtlSeconds: e.PLAYBACK_URL_TTL_SECONDS,

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { isFinalFailure, MAX_THUMBNAILS, parsePayload } from '@nself-tv/queues';
 import { makeSample } from '@nself-tv/sample-media';
 import { createFileStorage, type MediaStorage } from '@nself-tv/storage';
+import { RETRY_POLICY } from '@nself-tv/worker-http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGE_LIMITS } from './image-input.js';
@@ -331,7 +332,7 @@ describe('bad input fails at once, unrecoverably, with the reason', () => {
     await put('bad/notes.jpg', Buffer.from('this is not a picture'));
     const error = await poster(posterOf('bad/notes.jpg'), job(), storage, limits).catch((e) => e);
     expect(error).toMatchObject({ code: 'NOT_MEDIA' });
-    expect(isFinalFailure(error)).toBe(true);
+    expect(isFinalFailure(error, RETRY_POLICY)).toBe(true);
     expect(error.message).toMatch(/^media\/bad\/notes\.jpg: not an image/);
   });
 
@@ -339,7 +340,7 @@ describe('bad input fails at once, unrecoverably, with the reason', () => {
     await put('bad/half.jpg', truncated(await noisyImage(600, 400)));
     const error = await poster(posterOf('bad/half.jpg'), job(), storage, limits).catch((e) => e);
     expect(error).toMatchObject({ code: 'NOT_DECODABLE' });
-    expect(isFinalFailure(error)).toBe(true);
+    expect(isFinalFailure(error, RETRY_POLICY)).toBe(true);
     expect(error.message).toMatch(/^media\/bad\/half\.jpg: cannot be decoded/);
   });
 
@@ -347,7 +348,7 @@ describe('bad input fails at once, unrecoverably, with the reason', () => {
     await put('bad/bomb.png', await hugeDeclaredPng(100_000, 100_000));
     const error = await poster(posterOf('bad/bomb.png'), job(), storage, limits).catch((e) => e);
     expect(error).toMatchObject({ code: 'INPUT_TOO_LARGE' });
-    expect(isFinalFailure(error)).toBe(true);
+    expect(isFinalFailure(error, RETRY_POLICY)).toBe(true);
     expect(error.message).toContain('declares 100000x100000 = 10000000000 pixels, over the limit of 100000000');
     expect(await storage.list(bucket, 'bad/poster-')).toEqual([]);
   });

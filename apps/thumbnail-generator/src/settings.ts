@@ -1,4 +1,4 @@
-import { defineSettings, wholeNumber } from '@nself-tv/service';
+import { defineSettings, wholeNumber } from '@nself-tv/service/settings';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image-input.js';
 
 /** The thumbnail-generator's own variables: the bounds of a source image. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, tools } from '@nself-tv/media-tools';
-import { storageFromEnv } from '@nself-tv/storage';
+import { openStorage, storageSettings } from '@nself-tv/storage';
 import { jobApi, startAppProcess, startRedisServer, startS3Server } from '@nself-tv/test-redis';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 330;
@@ -41,7 +41,7 @@ try {
     ...['-c:v', 'mjpeg', '-q:v', '2', '-f', 'matroska', source],
   ]);
   const bytes = (await stat(source)).size;
-  const store = storageFromEnv(s3.env);
+  const store = await openStorage(storageSettings.read(s3.env));
   await store.write({ bucket: 'media', key: 'uploads/big.mkv' }, createReadStream(source));
   await rm(source);
   console.log(`source: ${mb(bytes)} MB in S3 (${seconds} s of 1080p MJPEG)`);

@@ -7,7 +7,7 @@ import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createProducer, type IngestState } from '@nself-tv/queues';
 import { createRequestConnection, loadRedisConfig, type RedisClient } from '@nself-tv/redis-keys';
 import { makeSample } from '@nself-tv/sample-media';
-import { createFileStorage, storageFromEnv } from '@nself-tv/storage';
+import { createFileStorage, openStorage, storageSettings } from '@nself-tv/storage';
 import {
   killAppProcesses,
   type RedisServerHandle,
@@ -279,7 +279,7 @@ describe('a film over every worker', () => {
   it('three video-processors on one Redis and one S3 store each encode chunks of the same film, and it plays', async () => {
     const s3 = await startS3Server(['media']);
     try {
-      const store = storageFromEnv(s3.env);
+      const store = await openStorage(storageSettings.read(s3.env));
       const bytes = await readFile(join(mediaRoot, 'media', 'uploads', 'film.mkv'));
       await store.write({ bucket: 'media', key: 'uploads/film.mkv' }, Readable.from([bytes]));
       const apps = [0, 1, 2].map(() => startApp({ ...s3.env, MEDIA_ROOT: join(mediaRoot, 'unused') }));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createIngestService, createProducer } from '@nself-tv/queues';
 import { createRequestConnection, loadRedisConfig } from '@nself-tv/redis-keys';
 import { makeSample } from '@nself-tv/sample-media';
-import { storageFromEnv } from '@nself-tv/storage';
+import { openStorage, storageSettings } from '@nself-tv/storage';
 import {
   jobApi,
   killAppProcesses,
@@ -129,7 +129,7 @@ describe('video-processor app', () => {
   it('runs on S3-compatible storage: the source comes down, the HLS goes up, no temp file stays', async () => {
     const s3 = await startS3Server(['media']);
     try {
-      const store = storageFromEnv(s3.env);
+      const store = await openStorage(storageSettings.read(s3.env));
       const source = await readFile(join(mediaRoot, 'media', 'uploads', 'short.mkv'));
       await store.write({ bucket: 'media', key: 'uploads/short.mkv' }, Readable.from([source]));
       // No MEDIA_ROOT files are involved: an empty folder shows nothing is read from or written to disk there.

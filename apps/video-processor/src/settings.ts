@@ -1,5 +1,5 @@
 import { isCharset } from '@nself-tv/queues';
-import { defineSettings, flag } from '@nself-tv/service';
+import { defineSettings, flag } from '@nself-tv/service/settings';
 import { z } from 'zod';
 import { DEFAULT_SUBTITLE_CHARSET } from './sidecar.js';
 import type { TranscodeOptions } from './transcode.js';

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { isFinalFailure } from '@nself-tv/queues';
 import { makeSample } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
+import { RETRY_POLICY } from '@nself-tv/worker-http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 import { transcode } from './transcode.js';
@@ -205,7 +206,7 @@ describe('video:transcode on real ffmpeg', () => {
         limits,
       ).catch((e: Error) => e);
       // Final under the one retry policy, whichever package raised it.
-      expect(isFinalFailure(error), key).toBe(true);
+      expect(isFinalFailure(error, RETRY_POLICY), key).toBe(true);
       expect((error as Error).message).toMatch(reason);
     }
   });

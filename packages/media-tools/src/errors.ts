@@ -1,7 +1,7 @@
 /**
  * Stable codes of media failures. Each says what went wrong with the input or
- * the machine; whether a job is retried is the job framework's decision (the
- * queues package maps these codes to final or retryable in one place).
+ * the machine; whether a job is retried is the job framework's decision, from
+ * {@link MEDIA_ERROR_FINALITY} composed with the other packages' tables.
  * - `TOOL_MISSING`: ffmpeg or ffprobe is not installed where configured.
  * - `TOOL_FAILED`: a tool run failed or was killed (`ToolError`, with its stderr's tail).
  * - `REFUSED_INPUT`: a playlist, concat list or other format that is never read.
@@ -20,6 +20,23 @@ export type MediaErrorCode =
   | 'INPUT_TOO_LARGE'
   | 'NO_VIDEO'
   | 'NOT_DECODABLE';
+
+/**
+ * Whether each code is the same on every attempt (`final`) or may pass (`retry`): what the input
+ * is never changes; a tool run that failed may (memory, a signal). Typed over every code, so a new
+ * code does not compile until placed. A job framework composes this table with the other
+ * packages' (the worker apps' `RETRY_POLICY`).
+ */
+export const MEDIA_ERROR_FINALITY: Readonly<Record<MediaErrorCode, 'final' | 'retry'>> = {
+  TOOL_MISSING: 'final',
+  TOOL_FAILED: 'retry',
+  REFUSED_INPUT: 'final',
+  NOT_MEDIA: 'final',
+  FRAME_TOO_LARGE: 'final',
+  INPUT_TOO_LARGE: 'final',
+  NO_VIDEO: 'final',
+  NOT_DECODABLE: 'final',
+};
 
 /** A media failure with a stable {@link MediaErrorCode}. */
 export class MediaError extends Error {

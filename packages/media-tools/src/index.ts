@@ -1,5 +1,5 @@
 export type { MediaErrorCode } from './errors.js';
-export { MediaError } from './errors.js';
+export { MEDIA_ERROR_FINALITY, MediaError } from './errors.js';
 export type { RunOptions, ToolSettings } from './ffmpeg.js';
 export { configureTools, DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
 export { FFMPEG_PRELUDE, ffmpegInput, inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';

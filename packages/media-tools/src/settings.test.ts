@@ -1,4 +1,4 @@
-import { ConfigError } from '@nself-tv/service';
+import { ConfigError } from '@nself-tv/service/settings';
 import { describe, expect, it } from 'vitest';
 import { mediaToolSettings } from './settings.js';
 

@@ -1,4 +1,4 @@
-import { defineSettings, wholeNumber } from '@nself-tv/service';
+import { defineSettings, wholeNumber } from '@nself-tv/service/settings';
 import { z } from 'zod';
 import { DEFAULT_MAX_MEMORY_MB, type ToolSettings } from './ffmpeg.js';
 import { DEFAULT_MAX_VIDEO_PIXELS } from './probe.js';

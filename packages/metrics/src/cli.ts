@@ -59,19 +59,30 @@ async function main(): Promise<number> {
   const connection = createRequestConnection(config, { commandTimeoutMs: 5000, connectionName: 'nself-tv-redis' });
   connection.on('error', () => undefined);
   const keyspace = keyspaceFor(connection, { namespace: args.values.namespace });
+  // The queue counts are BullMQ's, read by @nself-tv/queues: an optional peer, loaded by this command only.
+  let queues: typeof import('@nself-tv/queues');
+  try {
+    queues = await import('@nself-tv/queues');
+  } catch (error) {
+    connection.disconnect();
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    process.stderr.write('nself-tv-redis: counting queues needs @nself-tv/queues installed beside @nself-tv/metrics\n');
+    return 2;
+  }
+  const inspector = queues.createJobInspector(connection, keyspace);
   try {
     if (args.values.watch !== undefined) {
       const seconds = Number(args.values.watch || 2);
       if (!(seconds > 0)) throw new Error(`--watch expects a number of seconds, got '${args.values.watch}'`);
       for (;;) {
-        const text = renderStatus(await collectStatus(connection, keyspace));
+        const text = renderStatus(await collectStatus(connection, keyspace, inspector));
         process.stdout.write(
           `\x1b[2J\x1b[H${new Date().toISOString()}  (every ${seconds}s, Ctrl-C to stop)\n\n${text}\n`,
         );
         await new Promise((r) => setTimeout(r, seconds * 1000));
       }
     }
-    const status = await collectStatus(connection, keyspace);
+    const status = await collectStatus(connection, keyspace, inspector);
     process.stdout.write(args.values.json ? `${JSON.stringify(status, null, 2)}\n` : `${renderStatus(status)}\n`);
     return 0;
   } catch (error) {
@@ -84,6 +95,7 @@ async function main(): Promise<number> {
     );
     return 1;
   } finally {
+    await inspector.close().catch(() => undefined);
     connection.disconnect();
   }
 }

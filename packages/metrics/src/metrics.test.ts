@@ -1,5 +1,7 @@
-import { createJobInspector, createProducer } from '@nself-tv/queues';
+import type { CacheEvent } from '@nself-tv/cache';
+import { createJobInspector, createProducer, type WorkerEvent } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig, masterNodes } from '@nself-tv/redis-keys';
+import type { SessionEvent } from '@nself-tv/sessions';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { Queue } from 'bullmq';
 import parse from 'parse-prometheus-text-format';
@@ -56,8 +58,12 @@ describe('/metrics exposition', () => {
     await producer.queue('image:sprite').pause();
 
     const metrics = createTvMetrics({ queues: inspector, redis: connection, keyspace });
-    metrics.onWorkerEvent({ type: 'completed', queue: 'video:transcode', jobId: '1', attempt: 1, durationMs: 1500 });
-    metrics.onWorkerEvent({
+    // The packages' own events, as they emit them: the metrics' structural inputs take them as they are.
+    const onWorker = (event: WorkerEvent) => metrics.onWorkerEvent(event);
+    const onCache = (event: CacheEvent) => metrics.onCacheEvent(event);
+    const onSession = (event: SessionEvent) => metrics.onSessionEvent(event);
+    onWorker({ type: 'completed', queue: 'video:transcode', jobId: '1', attempt: 1, durationMs: 1500 });
+    onWorker({
       type: 'failed',
       queue: 'video:transcode',
       jobId: '2',
@@ -67,7 +73,7 @@ describe('/metrics exposition', () => {
       code: undefined,
       durationMs: 10,
     });
-    metrics.onWorkerEvent({
+    onWorker({
       type: 'failed',
       queue: 'video:transcode',
       jobId: '2',
@@ -77,24 +83,24 @@ describe('/metrics exposition', () => {
       code: undefined,
       durationMs: 10,
     });
-    metrics.onWorkerEvent({ type: 'stalled', queue: 'image:poster', jobId: '3' });
-    metrics.onCacheEvent({ type: 'hit', entry: 'trending', tier: 'redis' });
-    metrics.onCacheEvent({ type: 'hit', entry: 'trending', tier: 'local' });
-    metrics.onCacheEvent({ type: 'miss', entry: 'trending', reason: 'absent' });
-    metrics.onCacheEvent({ type: 'stale', entry: 'recommendations', reason: 'revalidating' });
-    metrics.onCacheEvent({
+    onWorker({ type: 'stalled', queue: 'image:poster', jobId: '3' });
+    onCache({ type: 'hit', entry: 'trending', tier: 'redis' });
+    onCache({ type: 'hit', entry: 'trending', tier: 'local' });
+    onCache({ type: 'miss', entry: 'trending', reason: 'absent' });
+    onCache({ type: 'stale', entry: 'recommendations', reason: 'revalidating' });
+    onCache({
       type: 'redis_error',
       entry: 'search',
       operation: 'get',
       timeout: true,
       error: new Error('t'),
     });
-    metrics.onCacheEvent({ type: 'load', entry: 'trending', durationMs: 20, ok: true });
-    metrics.onSessionEvent({ type: 'admit', result: 'admitted', evicted: false });
-    metrics.onSessionEvent({ type: 'admit', result: 'replayed', evicted: false });
-    metrics.onSessionEvent({ type: 'admit', result: 'device_limit', evicted: false });
-    metrics.onSessionEvent({ type: 'heartbeat', result: 'ok' });
-    metrics.onSessionEvent({ type: 'heartbeat', result: 'session_not_found' });
+    onCache({ type: 'load', entry: 'trending', durationMs: 20, ok: true });
+    onSession({ type: 'admit', result: 'admitted', evicted: false });
+    onSession({ type: 'admit', result: 'replayed', evicted: false });
+    onSession({ type: 'admit', result: 'device_limit', evicted: false });
+    onSession({ type: 'heartbeat', result: 'ok' });
+    onSession({ type: 'heartbeat', result: 'session_not_found' });
     for (const id of ['s1', 's2']) await connection.set(keyspace.session(keyspace.sessionId('f', id)), '{}', 'EX', 60);
 
     const { get, sample } = await scrape(metrics);

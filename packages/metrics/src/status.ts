@@ -1,6 +1,6 @@
-import { createJobInspector, type QueueCounts } from '@nself-tv/queues';
 import { getEvictionInfo, type Keyspace, type RedisClient } from '@nself-tv/redis-keys';
 import { countKeys } from './count-keys.js';
+import type { QueueCountsInput, QueueCountsSource } from './inputs.js';
 import { infoNumber, parseInfo } from './redis-info.js';
 
 /** What `nself-tv-redis` reports. Every figure is read with INFO, SCAN or BullMQ's count script: nothing is written. */
@@ -12,7 +12,7 @@ export interface RedisStatus {
     evictionPolicy: string;
     connectedClients: number;
   };
-  queues: QueueCounts[];
+  queues: QueueCountsInput[];
   cache: {
     trending: number;
     popular: number;
@@ -27,58 +27,55 @@ export interface RedisStatus {
   warnings: string[];
 }
 
-/** Reads the status of one Redis for the operator CLI. */
-export async function collectStatus(connection: RedisClient, keyspace: Keyspace): Promise<RedisStatus> {
-  const inspector = createJobInspector(connection, keyspace);
-  try {
-    const [info, eviction, queues] = await Promise.all([
-      connection.info().then(parseInfo),
-      getEvictionInfo(connection),
-      inspector.counts(),
+/** Reads the status of one Redis for the operator CLI; `queues` counts the jobs (a `JobInspector`). */
+export async function collectStatus(
+  connection: RedisClient,
+  keyspace: Keyspace,
+  queues: QueueCountsSource,
+): Promise<RedisStatus> {
+  const [info, eviction, counts] = await Promise.all([
+    connection.info().then(parseInfo),
+    getEvictionInfo(connection),
+    queues.counts(),
+  ]);
+  const count = (pattern: string) => countKeys(connection, pattern);
+  const [trending, popular, recent, recommendations, search, total, active, families, devices, ingests] =
+    await Promise.all([
+      connection.exists(keyspace.cacheTrending()),
+      connection.exists(keyspace.cachePopular()),
+      connection.exists(keyspace.cacheRecent()),
+      count(keyspace.pattern('cacheRecommendations')),
+      count(keyspace.pattern('cacheSearch')),
+      count(keyspace.pattern('cache')),
+      count(keyspace.pattern('session')),
+      count(keyspace.pattern('familyStreams')),
+      count(keyspace.pattern('deviceStreams')),
+      count(keyspace.pattern('ingest')),
     ]);
-    const count = (pattern: string) => countKeys(connection, pattern);
-    const [trending, popular, recent, recommendations, search, total, active, families, devices, ingests] =
-      await Promise.all([
-        connection.exists(keyspace.cacheTrending()),
-        connection.exists(keyspace.cachePopular()),
-        connection.exists(keyspace.cacheRecent()),
-        count(keyspace.pattern('cacheRecommendations')),
-        count(keyspace.pattern('cacheSearch')),
-        count(keyspace.pattern('cache')),
-        count(keyspace.pattern('session')),
-        count(keyspace.pattern('familyStreams')),
-        count(keyspace.pattern('deviceStreams')),
-        count(keyspace.pattern('ingest')),
-      ]);
-    const warnings: string[] = [];
-    const queuesInUse = queues.some(
-      (q) => q.waiting + q.active + q.delayed + q.prioritized + q.completed + q.failed > 0,
+  const warnings: string[] = [];
+  const queuesInUse = counts.some((q) => q.waiting + q.active + q.delayed + q.prioritized + q.completed + q.failed > 0);
+  if (!eviction.safeForQueues) {
+    warnings.push(
+      `maxmemory-policy is '${eviction.policy}'${queuesInUse ? ' and queues live on this Redis' : ''}: queue keys and locks can be evicted and jobs lost. Use 'noeviction' here and move caches to their own Redis (CACHE_REDIS_URL).`,
     );
-    if (!eviction.safeForQueues) {
-      warnings.push(
-        `maxmemory-policy is '${eviction.policy}'${queuesInUse ? ' and queues live on this Redis' : ''}: queue keys and locks can be evicted and jobs lost. Use 'noeviction' here and move caches to their own Redis (CACHE_REDIS_URL).`,
-      );
-    }
-    if (eviction.maxmemoryBytes > 0 && infoNumber(info, 'used_memory') > 0.9 * eviction.maxmemoryBytes) {
-      warnings.push('used memory is above 90 % of maxmemory.');
-    }
-    return {
-      redis: {
-        version: info.get('redis_version') ?? 'unknown',
-        usedMemoryBytes: infoNumber(info, 'used_memory'),
-        maxmemoryBytes: eviction.maxmemoryBytes,
-        evictionPolicy: eviction.policy,
-        connectedClients: infoNumber(info, 'connected_clients'),
-      },
-      queues,
-      cache: { trending, popular, recent, recommendations, search, total },
-      sessions: { active, families, devices },
-      ingests,
-      warnings,
-    };
-  } finally {
-    await inspector.close();
   }
+  if (eviction.maxmemoryBytes > 0 && infoNumber(info, 'used_memory') > 0.9 * eviction.maxmemoryBytes) {
+    warnings.push('used memory is above 90 % of maxmemory.');
+  }
+  return {
+    redis: {
+      version: info.get('redis_version') ?? 'unknown',
+      usedMemoryBytes: infoNumber(info, 'used_memory'),
+      maxmemoryBytes: eviction.maxmemoryBytes,
+      evictionPolicy: eviction.policy,
+      connectedClients: infoNumber(info, 'connected_clients'),
+    },
+    queues: [...counts],
+    cache: { trending, popular, recent, recommendations, search, total },
+    sessions: { active, families, devices },
+    ingests,
+    warnings,
+  };
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

@@ -1,9 +1,7 @@
-import type { CacheEvent } from '@nself-tv/cache';
-import type { QueueCounts, WorkerEvent } from '@nself-tv/queues';
 import { createKeyspace, type Keyspace, keyspaceFor, type RedisClient } from '@nself-tv/redis-keys';
-import type { SessionEvent } from '@nself-tv/sessions';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { countKeys } from './count-keys.js';
+import type { CacheEventInput, QueueCountsSource, SessionEventInput, WorkerEventInput } from './inputs.js';
 import { METRIC_NAMES as N, QUEUE_STATES } from './names.js';
 import { infoNumber, parseInfo } from './redis-info.js';
 
@@ -18,7 +16,7 @@ export interface TvMetricsOptions {
    * from `@nself-tv/queues` (two Redis commands per queue, whatever the number of jobs).
    * @default none (the gauge stays empty)
    */
-  queues?: { counts(): Promise<QueueCounts[]> };
+  queues?: QueueCountsSource;
   /**
    * The queues this process works on: their job counters start at 0 instead of appearing at 1
    * with the first event, so `increase()` and `rate()` see that first failure or stall.
@@ -38,11 +36,11 @@ export interface TvMetricsOptions {
 export interface TvMetrics {
   readonly register: Registry;
   /** Pass as `onEvent` to `createQueueWorker`. */
-  onWorkerEvent(event: WorkerEvent): void;
+  onWorkerEvent(event: WorkerEventInput): void;
   /** Pass as `onEvent` to `createCache`. */
-  onCacheEvent(event: CacheEvent): void;
+  onCacheEvent(event: CacheEventInput): void;
   /** Pass as `onEvent` to `createSessionStore`. */
-  onSessionEvent(event: SessionEvent): void;
+  onSessionEvent(event: SessionEventInput): void;
   /** One playback request (playlist, segment, subtitle, trickplay) and the bytes sent. */
   onPlaybackEvent(event: PlaybackEvent): void;
   /** The text exposition for `GET /metrics`. */
@@ -61,7 +59,7 @@ export interface PlaybackEvent {
 const PLAYBACK_KINDS: readonly PlaybackEvent['kind'][] = ['playlist', 'segment', 'subtitle', 'image', 'other'];
 const PLAYBACK_RESULTS: readonly PlaybackEvent['result'][] = ['ok', 'unauthorized', 'forbidden', 'not_found', 'error'];
 
-const CACHE_RESULT: Partial<Record<CacheEvent['type'], string>> = {
+const CACHE_RESULT: Readonly<Record<string, string>> = {
   hit: 'hit',
   miss: 'miss',
   stale: 'stale',
@@ -268,18 +266,19 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
   return {
     register,
     onWorkerEvent(event) {
+      const seconds = (event.durationMs ?? 0) / 1000;
       switch (event.type) {
         case 'completed':
           if (event.part) {
             partsCompleted.inc({ queue: event.queue });
-            partDuration.observe({ queue: event.queue }, event.durationMs / 1000);
+            partDuration.observe({ queue: event.queue }, seconds);
             break;
           }
           completed.inc({ queue: event.queue });
-          duration.observe({ queue: event.queue }, event.durationMs / 1000);
+          duration.observe({ queue: event.queue }, seconds);
           break;
         case 'failed':
-          duration.observe({ queue: event.queue }, event.durationMs / 1000);
+          duration.observe({ queue: event.queue }, seconds);
           if (event.final) failed.inc({ queue: event.queue });
           else retried.inc({ queue: event.queue });
           break;
@@ -291,8 +290,9 @@ export function createTvMetrics(options: TvMetricsOptions = {}): TvMetrics {
     },
     onCacheEvent(event) {
       const result = CACHE_RESULT[event.type];
-      if (result && 'entry' in event && event.entry) cacheRequests.inc({ entry: event.entry, result });
-      if (event.type === 'load') loaderDuration.observe({ entry: event.entry }, event.durationMs / 1000);
+      if (!event.entry) return;
+      if (result) cacheRequests.inc({ entry: event.entry, result });
+      if (event.type === 'load') loaderDuration.observe({ entry: event.entry }, (event.durationMs ?? 0) / 1000);
     },
     onSessionEvent(event) {
       if (event.type === 'admit') {

@@ -1,9 +1,10 @@
+import { ConfigError } from '@nself-tv/service/settings';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_JOB_OPTIONS,
   jobOptionsFor,
   QUEUE_CATALOG,
-  queueSettingsFromEnv,
+  queueEnvSettings,
   queuesOf,
   resolveQueueSettings,
 } from './catalog.js';
@@ -41,33 +42,42 @@ describe('catalog', () => {
   });
 
   it('reads overrides from the environment', () => {
-    const s = queueSettingsFromEnv('video:transcode', {
+    const { queues, jobOverrides } = queueEnvSettings('video-processor').read({
       QUEUE_VIDEO_TRANSCODE_CONCURRENCY: '1',
       QUEUE_VIDEO_TRANSCODE_ATTEMPTS: '5',
       QUEUE_VIDEO_TRANSCODE_BACKOFF_DELAY_MS: '500',
       QUEUE_VIDEO_TRANSCODE_TIMEOUT_MS: '60000',
-      QUEUE_IMAGE_POSTER_CONCURRENCY: '9',
+      QUEUE_IMAGE_POSTER_ATTEMPTS: '9',
     });
-    expect(s).toMatchObject({
+    expect(queues.map((q) => q.queue)).toEqual(['video:transcode', 'video:trickplay', 'video:subtitle']);
+    expect(queues[0]).toMatchObject({
       concurrency: 1,
       attempts: 5,
       backoff: { type: 'exponential', delay: 500 },
       timeoutMs: 60000,
     });
-    expect(queueSettingsFromEnv('video:transcode', {})).toEqual(QUEUE_CATALOG['video:transcode']);
+    expect(queues[1]).toEqual(QUEUE_CATALOG['video:trickplay']);
+    // The producer gets every queue's job options, those the app does not consume too.
+    expect(jobOverrides['image:poster']).toEqual({ attempts: 9, backoff: QUEUE_CATALOG['image:poster'].backoff });
   });
 
-  it.each([
-    [{ QUEUE_IMAGE_SPRITE_CONCURRENCY: 'two' }, 'QUEUE_IMAGE_SPRITE_CONCURRENCY'],
-    [{ QUEUE_IMAGE_SPRITE_BACKOFF_TYPE: 'linear' }, 'QUEUE_IMAGE_SPRITE_BACKOFF_TYPE'],
-    [{ QUEUE_IMAGE_SPRITE_CONCURRENCY: '0' }, 'concurrency'],
-  ])('rejects %o naming %s', (env, name) => {
+  it('names every bad variable of every queue at once', () => {
     try {
-      queueSettingsFromEnv('image:sprite', env);
+      queueEnvSettings('thumbnail-generator').read({
+        QUEUE_IMAGE_SPRITE_CONCURRENCY: 'two',
+        QUEUE_IMAGE_SPRITE_BACKOFF_TYPE: 'linear',
+        QUEUE_IMAGE_POSTER_CONCURRENCY: '0',
+        QUEUE_VIDEO_TRANSCODE_TIMEOUT_MS: '5',
+      });
       expect.unreachable();
     } catch (error) {
-      expect((error as QueueError).code).toBe('INVALID_QUEUE_CONFIG');
-      expect((error as Error).message).toContain(name);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+        'QUEUE_IMAGE_POSTER_CONCURRENCY',
+        'QUEUE_IMAGE_SPRITE_BACKOFF_TYPE',
+        'QUEUE_IMAGE_SPRITE_CONCURRENCY',
+        'QUEUE_VIDEO_TRANSCODE_TIMEOUT_MS',
+      ]);
     }
   });
 });

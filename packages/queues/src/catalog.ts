@@ -1,5 +1,5 @@
 import { JOB_RETENTION, QUEUE_NAMES, type QueueName } from '@nself-tv/redis-keys';
-import { ConfigError, problemsFrom, type SettingProblem, type Settings } from '@nself-tv/service';
+import { defineSettings, type Settings, wholeNumber } from '@nself-tv/service/settings';
 import { z } from 'zod';
 import { QueueError } from './errors.js';
 
@@ -81,22 +81,6 @@ const overridesSchema = z
   .partial()
   .strict();
 
-/** Environment variable suffixes read by {@link queueSettingsFromEnv}. */
-const ENV_FIELDS = {
-  CONCURRENCY: 'concurrency',
-  ATTEMPTS: 'attempts',
-  BACKOFF_DELAY_MS: 'backoffDelay',
-  BACKOFF_TYPE: 'backoffType',
-  TIMEOUT_MS: 'timeoutMs',
-  LOCK_DURATION_MS: 'lockDurationMs',
-  STALLED_INTERVAL_MS: 'stalledIntervalMs',
-} as const;
-
-/** `video:transcode` → `QUEUE_VIDEO_TRANSCODE_`. */
-export function queueEnvPrefix(queue: QueueName): string {
-  return `QUEUE_${queue.replace(':', '_').toUpperCase()}_`;
-}
-
 /**
  * Settings of one queue: the catalog, then `overrides` (validated), so a
  * worker or producer can change concurrency, attempts, backoff or timeout.
@@ -114,67 +98,29 @@ export function resolveQueueSettings(queue: QueueName, overrides: QueueOverrides
   return { ...base, ...o, backoff: o.backoff ?? base.backoff };
 }
 
-/**
- * Reads per-queue overrides from the environment, for example
- * `QUEUE_VIDEO_TRANSCODE_CONCURRENCY=1`, `QUEUE_IMAGE_POSTER_ATTEMPTS=5`,
- * `QUEUE_VIDEO_SUBTITLE_TIMEOUT_MS=60000`, `..._BACKOFF_DELAY_MS`,
- * `..._BACKOFF_TYPE` (`exponential` or `fixed`), `..._LOCK_DURATION_MS`,
- * `..._STALLED_INTERVAL_MS`.
- *
- * @throws QueueError `INVALID_QUEUE_CONFIG` naming the variable.
- */
-export function queueSettingsFromEnv(queue: QueueName, env: NodeJS.ProcessEnv = process.env): QueueSettings {
-  const prefix = queueEnvPrefix(queue);
-  const base = QUEUE_CATALOG[queue];
-  const out: Record<string, number | string> = {};
-  for (const [suffix, field] of Object.entries(ENV_FIELDS)) {
-    const raw = env[prefix + suffix];
-    if (raw === undefined || raw === '') continue;
-    if (field === 'backoffType') {
-      if (raw !== 'exponential' && raw !== 'fixed') {
-        throw new QueueError('INVALID_QUEUE_CONFIG', `${prefix}${suffix}: expected exponential or fixed, got '${raw}'`);
-      }
-      out[field] = raw;
-      continue;
-    }
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) {
-      throw new QueueError('INVALID_QUEUE_CONFIG', `${prefix}${suffix}: expected a whole number, got '${raw}'`);
-    }
-    out[field] = n;
-  }
-  const { backoffDelay, backoffType, ...rest } = out;
-  const overrides: Record<string, unknown> = { ...rest };
-  if (backoffDelay !== undefined || backoffType !== undefined) {
-    overrides.backoff = {
-      type: (backoffType as BackoffSettings['type'] | undefined) ?? base.backoff.type,
-      delay: (backoffDelay as number | undefined) ?? base.backoff.delay,
-    };
-  }
-  try {
-    return resolveQueueSettings(queue, overrides as QueueOverrides);
-  } catch (error) {
-    const e = error as QueueError;
-    throw new QueueError('INVALID_QUEUE_CONFIG', `${prefix}*: ${e.message}`, { cause: error });
-  }
+/** `video:transcode` → `QUEUE_VIDEO_TRANSCODE_`. */
+function queueEnvPrefix(queue: QueueName): string {
+  return `QUEUE_${queue.replace(':', '_').toUpperCase()}_`;
 }
 
-/**
- * Attempts and backoff of all six queues from the environment, as producer
- * overrides: `createProducer({ connection, overrides: jobOverridesFromEnv() })`.
- * A producer enqueues into queues its app does not consume (an ingest's
- * fan-out), so it reads every queue's variables.
- *
- * @throws QueueError `INVALID_QUEUE_CONFIG` naming the variable.
- */
-export function jobOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<QueueName, QueueOverrides> {
-  const out = {} as Record<QueueName, QueueOverrides>;
-  for (const queue of QUEUE_NAMES) {
-    const { attempts, backoff } = queueSettingsFromEnv(queue, env);
-    out[queue] = { attempts, backoff };
-  }
-  return out;
-}
+/** The variables of one queue, by suffix, with the bounds of {@link resolveQueueSettings}' overrides. */
+const QUEUE_VARIABLES = {
+  CONCURRENCY: wholeNumber(1, 1000),
+  ATTEMPTS: wholeNumber(1, 100),
+  BACKOFF_DELAY_MS: wholeNumber(0, 86_400_000),
+  BACKOFF_TYPE: z.enum(['exponential', 'fixed'], { error: 'expected exponential or fixed' }),
+  TIMEOUT_MS: wholeNumber(100, 2_147_483_647),
+  LOCK_DURATION_MS: wholeNumber(500, 2_147_483_647),
+  STALLED_INTERVAL_MS: wholeNumber(500, 2_147_483_647),
+} as const;
+type QueueVariable = keyof typeof QUEUE_VARIABLES;
+
+/** Every `QUEUE_<QUEUE>_<SUFFIX>` variable of the six queues, each optional. */
+const queueShape = Object.fromEntries(
+  QUEUE_NAMES.flatMap((queue) =>
+    Object.entries(QUEUE_VARIABLES).map(([suffix, schema]) => [queueEnvPrefix(queue) + suffix, schema.optional()]),
+  ),
+) as Record<string, z.ZodOptional<(typeof QUEUE_VARIABLES)[QueueVariable]>>;
 
 /** The queues one app consumes. */
 export function queuesOf(consumer: QueueConsumer): QueueName[] {
@@ -199,47 +145,62 @@ export interface QueueEnvValues {
   jobOverrides: Record<QueueName, QueueOverrides>;
 }
 
-/** The `QUEUE_<QUEUE>_*` variables of the queues `consumer` works on (and every queue's job options). */
-export const queueEnvSettings = (consumer: QueueConsumer): Settings<QueueEnvValues> => ({
-  title: 'Queues (the worker apps)',
-  variables: [
-    {
-      name: 'QUEUE_<QUEUE>_CONCURRENCY',
-      default: '2 transcode, 2 trickplay, 4 subtitle, 4 poster, 2 sprite, 4 optimize',
-      meaning: 'Jobs at once per process, e.g. `QUEUE_VIDEO_TRANSCODE_CONCURRENCY=1`.',
-    },
-    {
-      name: 'QUEUE_<QUEUE>_TIMEOUT_MS',
-      default: '2 h transcode, 30 min trickplay, 10 min subtitle, 5 min poster/optimize, 15 min sprite',
-      meaning: 'A job running longer is aborted (its ffmpeg killed) and counts as a failed attempt.',
-    },
-    {
-      name: 'QUEUE_<QUEUE>_LOCK_DURATION_MS` / `_STALLED_INTERVAL_MS',
-      default: '`30000` / `30000`',
-      meaning: 'BullMQ lock and stalled-job check.',
-    },
-    {
-      name: 'QUEUE_<QUEUE>_ATTEMPTS`, `_BACKOFF_DELAY_MS`, `_BACKOFF_TYPE',
-      default: '`3`, `2000`, `exponential`',
-      meaning: 'Job options (read by producers).',
-    },
-  ],
-  read(env) {
-    // Every queue is read, so one error names every bad variable of all six.
-    const problems: SettingProblem[] = [];
-    const all = new Map<QueueName, QueueSettings>();
-    for (const queue of QUEUE_NAMES) {
-      try {
-        all.set(queue, queueSettingsFromEnv(queue, env));
-      } catch (error) {
-        problems.push(...problemsFrom(error));
-      }
-    }
-    if (problems.length) throw new ConfigError(problems);
-    const settingsOf = (queue: QueueName) => all.get(queue) as QueueSettings;
-    const jobOverrides = Object.fromEntries(
-      QUEUE_NAMES.map((q) => [q, { attempts: settingsOf(q).attempts, backoff: settingsOf(q).backoff }]),
-    ) as Record<QueueName, QueueOverrides>;
-    return { queues: queuesOf(consumer).map(settingsOf), jobOverrides };
+/** What the README shows of the 42 variables: one row per kind. */
+const QUEUE_ROWS = [
+  {
+    name: 'QUEUE_<QUEUE>_CONCURRENCY',
+    default: '2 transcode, 2 trickplay, 4 subtitle, 4 poster, 2 sprite, 4 optimize',
+    meaning: 'Jobs at once per process, e.g. `QUEUE_VIDEO_TRANSCODE_CONCURRENCY=1`.',
   },
-});
+  {
+    name: 'QUEUE_<QUEUE>_TIMEOUT_MS',
+    default: '2 h transcode, 30 min trickplay, 10 min subtitle, 5 min poster/optimize, 15 min sprite',
+    meaning: 'A job running longer is aborted (its ffmpeg killed) and counts as a failed attempt.',
+  },
+  {
+    name: 'QUEUE_<QUEUE>_LOCK_DURATION_MS` / `_STALLED_INTERVAL_MS',
+    default: '`30000` / `30000`',
+    meaning: 'BullMQ lock and stalled-job check.',
+  },
+  {
+    name: 'QUEUE_<QUEUE>_ATTEMPTS`, `_BACKOFF_DELAY_MS`, `_BACKOFF_TYPE',
+    default: '`3`, `2000`, `exponential`',
+    meaning: 'Job options (read by producers).',
+  },
+];
+
+/**
+ * The `QUEUE_<QUEUE>_*` variables of the queues `consumer` works on, and every queue's attempts
+ * and backoff for the app's producer (an ingest's fan-out enqueues into queues the app does not
+ * consume). Every queue is read, so one error names every bad variable of all six.
+ */
+export const queueEnvSettings = (consumer: QueueConsumer): Settings<QueueEnvValues> =>
+  defineSettings(
+    'Queues (the worker apps)',
+    queueShape,
+    (values) => {
+      const settingsOf = (queue: QueueName): QueueSettings => {
+        const base = QUEUE_CATALOG[queue];
+        const read = (suffix: QueueVariable) => values[queueEnvPrefix(queue) + suffix];
+        const whole = (suffix: QueueVariable, fallback: number) => (read(suffix) as number | undefined) ?? fallback;
+        const type = read('BACKOFF_TYPE') as BackoffSettings['type'] | undefined;
+        return {
+          ...base,
+          concurrency: whole('CONCURRENCY', base.concurrency),
+          attempts: whole('ATTEMPTS', base.attempts),
+          backoff: { type: type ?? base.backoff.type, delay: whole('BACKOFF_DELAY_MS', base.backoff.delay) },
+          timeoutMs: whole('TIMEOUT_MS', base.timeoutMs),
+          lockDurationMs: whole('LOCK_DURATION_MS', base.lockDurationMs),
+          stalledIntervalMs: whole('STALLED_INTERVAL_MS', base.stalledIntervalMs),
+        };
+      };
+      const jobOverrides = Object.fromEntries(
+        QUEUE_NAMES.map((q) => {
+          const { attempts, backoff } = settingsOf(q);
+          return [q, { attempts, backoff }];
+        }),
+      ) as Record<QueueName, QueueOverrides>;
+      return { queues: queuesOf(consumer).map(settingsOf), jobOverrides };
+    },
+    { rows: QUEUE_ROWS },
+  );

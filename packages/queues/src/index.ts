@@ -8,10 +8,8 @@ export { QUEUE_NAMES } from '@nself-tv/redis-keys';
 export type { BackoffSettings, QueueConsumer, QueueEnvValues, QueueOverrides, QueueSettings } from './catalog.js';
 export {
   DEFAULT_JOB_OPTIONS,
-  jobOverridesFromEnv,
   QUEUE_CATALOG,
   queueEnvSettings,
-  queueSettingsFromEnv,
   queuesOf,
 } from './catalog.js';
 // Errors.
@@ -49,8 +47,8 @@ export { partProcessor } from './parts.js';
 // Enqueueing.
 export type { EnqueueOptions, Producer, ProducerOptions } from './producer.js';
 export { createProducer } from './producer.js';
-export type { FailureCode } from './retry-policy.js';
-export { FINAL_ERROR_CODES, failureCode, isFinalFailure, RETRY_POLICY, UNCODED_FAILURE } from './retry-policy.js';
+export type { Finality, RetryPolicy } from './retry-policy.js';
+export { failureCode, isFinalFailure, QUEUE_ERROR_FINALITY, UNCODED_FAILURE } from './retry-policy.js';
 // Payloads and results: zod schemas, their types, JSON Schemas for other languages.
 export type { OutputLocation, StorageLocation } from './schemas/common.js';
 export {

@@ -17,7 +17,7 @@ it.skipIf(redis.cluster)('runs the usage example of the README', async () => {
 it('documents every failure code an ingest can record', async () => {
   const { readFile } = await import('node:fs/promises');
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-  for (const code of [...Object.keys(api.RETRY_POLICY), api.UNCODED_FAILURE, 'UNRECOVERABLE']) {
+  for (const code of [...Object.keys(api.QUEUE_ERROR_FINALITY), api.UNCODED_FAILURE, 'UNRECOVERABLE']) {
     if (!readme.includes(`\`${code}\``)) throw new Error(`README: failure code ${code} is not documented`);
   }
 });

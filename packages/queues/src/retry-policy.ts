@@ -1,22 +1,22 @@
-import type { MediaErrorCode } from '@nself-tv/media-tools';
-import type { StorageErrorCode } from '@nself-tv/storage';
 import { UnrecoverableError } from 'bullmq';
 import type { QueueErrorCode } from './errors.js';
 
-/** Every code a job can fail with that this policy knows: the packages' own unions. */
-export type FailureCode = QueueErrorCode | StorageErrorCode | MediaErrorCode;
+/** Whether a failure's code is the same on every attempt (`final`: the job fails at once) or may pass (`retry`). */
+export type Finality = 'final' | 'retry';
 
 /**
- * The retry policy, in one place: each code of the packages' errors is
- * `final` (the same on every attempt, so the job fails at once) or `retry`
- * (retried up to the job's attempts with its backoff). The table is typed from
- * the code unions, so a new code does not compile until it is placed here.
- * Packages and apps throw coded errors and never decide this themselves; the
- * queue worker alone reads this table (and hands BullMQ its
- * `UnrecoverableError`). A failure without a known code is retried.
+ * A retry policy: each known code's {@link Finality}. Each package declares the table of its own
+ * codes (`QUEUE_ERROR_FINALITY` here, `STORAGE_ERROR_FINALITY`, `MEDIA_ERROR_FINALITY`); the app
+ * that runs jobs composes them and hands the result to its workers. A failure whose code is not in
+ * the policy is retried.
  */
-export const RETRY_POLICY: Readonly<Record<FailureCode, 'final' | 'retry'>> = {
-  // @nself-tv/queues
+export type RetryPolicy = Readonly<Record<string, Finality>>;
+
+/**
+ * This package's codes. Typed over every {@link QueueErrorCode}, so a new code does not compile
+ * until it is placed here.
+ */
+export const QUEUE_ERROR_FINALITY: Readonly<Record<QueueErrorCode, Finality>> = {
   INVALID_PAYLOAD: 'final',
   INVALID_RESULT: 'final',
   INVALID_QUEUE_CONFIG: 'final',
@@ -29,30 +29,7 @@ export const RETRY_POLICY: Readonly<Record<FailureCode, 'final' | 'retry'>> = {
   INGEST_CONFLICT: 'final',
   MEDIA_OWNED: 'final',
   INGEST_LIMIT: 'retry',
-  // @nself-tv/storage: a location that leaves its bucket, a missing object, denied access;
-  // a store that does not answer is retried
-  INVALID_LOCATION: 'final',
-  NOT_FOUND: 'final',
-  ACCESS_DENIED: 'final',
-  INVALID_RECORD: 'final',
-  STORE_UNAVAILABLE: 'retry',
-  // @nself-tv/media-tools: what the input is never changes; a tool run that failed may (memory, a signal)
-  TOOL_MISSING: 'final',
-  TOOL_FAILED: 'retry',
-  REFUSED_INPUT: 'final',
-  NOT_MEDIA: 'final',
-  FRAME_TOO_LARGE: 'final',
-  INPUT_TOO_LARGE: 'final',
-  NO_VIDEO: 'final',
-  NOT_DECODABLE: 'final',
 };
-
-/** The codes {@link RETRY_POLICY} calls final. */
-export const FINAL_ERROR_CODES: ReadonlySet<string> = new Set(
-  Object.entries(RETRY_POLICY)
-    .filter(([, decision]) => decision === 'final')
-    .map(([code]) => code),
-);
 
 /**
  * The code an ingest records for a failure that carries none of its own (a bug, an unexpected
@@ -67,9 +44,12 @@ export function failureCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** True when a retry cannot help: a code {@link RETRY_POLICY} calls final (or BullMQ's `UnrecoverableError`). */
-export function isFinalFailure(error: unknown): boolean {
+/**
+ * True when a retry cannot help: a code `policy` calls final (or BullMQ's `UnrecoverableError`).
+ * @default policy {@link QUEUE_ERROR_FINALITY}
+ */
+export function isFinalFailure(error: unknown, policy: RetryPolicy = QUEUE_ERROR_FINALITY): boolean {
   if (error instanceof UnrecoverableError) return true;
   const code = failureCode(error);
-  return code !== undefined && FINAL_ERROR_CODES.has(code);
+  return code !== undefined && Object.hasOwn(policy, code) && policy[code] === 'final';
 }

@@ -1,14 +1,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probe, run, tools } from '@nself-tv/media-tools';
+import { MEDIA_ERROR_FINALITY, probe, run, tools } from '@nself-tv/media-tools';
 import { createKeyspace, createWorkerConnection, loadRedisConfig } from '@nself-tv/redis-keys';
-import { createFileStorage } from '@nself-tv/storage';
+import { createFileStorage, STORAGE_ERROR_FINALITY } from '@nself-tv/storage';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProducer } from './producer.js';
-import { isFinalFailure } from './retry-policy.js';
+import { isFinalFailure, QUEUE_ERROR_FINALITY } from './retry-policy.js';
 import { optimizeJob, optimizeResult, queueTestKit, waitFor } from './test-helpers.js';
 import { createQueueWorker, type QueueWorker } from './worker.js';
 import type { WorkerEvent } from './worker-events.js';
@@ -33,6 +33,9 @@ const finished = (id: string) =>
 
 const eventsOf = (events: WorkerEvent[], jobId: string) => events.filter((e) => 'jobId' in e && e.jobId === jobId);
 
+// What an app composes from the packages its processors use (the worker apps' RETRY_POLICY).
+const retryPolicy = { ...QUEUE_ERROR_FINALITY, ...STORAGE_ERROR_FINALITY, ...MEDIA_ERROR_FINALITY };
+
 describe('queue worker (image:optimize, real BullMQ)', () => {
   const events: WorkerEvent[] = [];
   let behaviour: (key: string, signal: AbortSignal) => Promise<void> = async () => undefined;
@@ -48,6 +51,7 @@ describe('queue worker (image:optimize, real BullMQ)', () => {
       connection: kit.workerConnection(),
       keyspace: kit.keyspace,
       overrides: { timeoutMs: 1500 },
+      retryPolicy,
       onEvent: (e) => events.push(e),
       progressIntervalMs: 0,
     },
@@ -117,7 +121,7 @@ describe('queue worker (image:optimize, real BullMQ)', () => {
         } else {
           expect((await raw.getJob(id))?.attemptsMade, seen).toBe(attempts);
         }
-        expect(isFinalFailure({ code }), key).toBe(attempts === 1);
+        expect(isFinalFailure({ code }, retryPolicy), key).toBe(attempts === 1);
       }
     } finally {
       behaviour = async () => undefined;

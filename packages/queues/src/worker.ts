@@ -28,11 +28,17 @@ import {
 } from './parts.js';
 import { createProducer, type Producer } from './producer.js';
 import releaseSource from './release-lock.lua';
-import { failureCode, isFinalFailure, UNCODED_FAILURE } from './retry-policy.js';
+import {
+  failureCode,
+  isFinalFailure,
+  QUEUE_ERROR_FINALITY,
+  type RetryPolicy,
+  UNCODED_FAILURE,
+} from './retry-policy.js';
 import { type JobResult, type Payload, parsePayload, parseResult } from './schemas/registry.js';
 import type { WorkerEvent, WorkerEventListener } from './worker-events.js';
 
-/** Does one job of queue `Q`. Throw coded errors; `RETRY_POLICY` decides which are final. */
+/** Does one job of queue `Q`. Throw coded errors; the worker's `retryPolicy` decides which are final. */
 export type QueueProcessor<Q extends QueueName> = (payload: Payload<Q>, context: JobContext) => Promise<JobResult<Q>>;
 
 /** Options of {@link createQueueWorker}. */
@@ -48,6 +54,11 @@ export interface QueueWorkerOptions {
   overrides?: QueueOverrides;
   /** How long {@link QueueWorker.close} lets active jobs run before aborting them back to wait. @default 30000 */
   shutdownDeadlineMs?: number;
+  /**
+   * Which failure codes are final: the tables of every package whose errors the processor may
+   * throw, composed by the app. A code it does not list is retried. @default QUEUE_ERROR_FINALITY
+   */
+  retryPolicy?: RetryPolicy;
   /** Receives started/progress/completed/failed/… events. @default none */
   onEvent?: WorkerEventListener;
   /** Shortest gap between two progress writes of one job, in ms. @default 250 */
@@ -131,6 +142,7 @@ export function createQueueWorker<Q extends QueueName>(
       }
     : null;
   const redact = options.redact ?? ((text: string) => text);
+  const retryPolicy = options.retryPolicy ?? QUEUE_ERROR_FINALITY;
   let producer: Producer | undefined;
   let ingest: IngestService | undefined;
   const ensureProducer = () => {
@@ -290,7 +302,7 @@ export function createQueueWorker<Q extends QueueName>(
         throw new WaitingError();
       }
       const code = failureCode(error);
-      const unrecoverable = isFinalFailure(error);
+      const unrecoverable = isFinalFailure(error, retryPolicy);
       const final = unrecoverable || attempt >= (job.opts.attempts ?? 1);
       const reason = redact(error instanceof Error ? error.message : String(error));
       if (error instanceof Error) {

@@ -1,4 +1,4 @@
-import { onOff, type Settings } from '@nself-tv/service';
+import { ConfigError, defineSettings, onOff, type Settings } from '@nself-tv/service/settings';
 import { z } from 'zod';
 import { RedisConfigError } from './errors.js';
 
@@ -301,11 +301,22 @@ const REDIS_VARIABLES = [
 ] as const;
 
 /**
- * The Redis variables of one role, as the apps compose their settings:
- * `read` is {@link loadRedisConfig}.
+ * The Redis variables of one role, as the apps compose their settings: {@link loadRedisConfig},
+ * whose {@link RedisConfigError} becomes the settings' `ConfigError` naming the variable.
  */
-export const redisSettings = (role: RedisRole = 'queues'): Settings<RedisConfig> => ({
-  title: 'Redis (all apps, the demo and the CLI)',
-  variables: REDIS_VARIABLES,
-  read: (env) => loadRedisConfig(env, role),
-});
+export const redisSettings = (role: RedisRole = 'queues'): Settings<RedisConfig> =>
+  defineSettings(
+    'Redis (all apps, the demo and the CLI)',
+    // The variables are a family per role (`SESSIONS_REDIS_*` falling back to `REDIS_*`): they are
+    // read by loadRedisConfig, with a zod schema each, and documented as rows.
+    {},
+    (_values, env) => {
+      try {
+        return loadRedisConfig(env, role);
+      } catch (error) {
+        if (!(error instanceof RedisConfigError)) throw error;
+        throw new ConfigError([{ variable: error.variable, message: error.reason }], { cause: error });
+      }
+    },
+    { rows: REDIS_VARIABLES },
+  );

@@ -33,10 +33,13 @@ export class InvalidIdError extends RedisKeysError {
  */
 export class RedisConfigError extends RedisKeysError {
   readonly variable: string;
+  /** What is wrong with it, without the variable's name. */
+  readonly reason: string;
 
-  constructor(variable: string, message: string, options?: { cause?: unknown }) {
-    super('INVALID_REDIS_CONFIG', `${variable}: ${message}`, options);
+  constructor(variable: string, reason: string, options?: { cause?: unknown }) {
+    super('INVALID_REDIS_CONFIG', `${variable}: ${reason}`, options);
     this.variable = variable;
+    this.reason = reason;
   }
 }
 

@@ -14,16 +14,3 @@ export type { MetricsSource, PingableConnection, ProbeOptions } from './probes.j
 export { registerProbes } from './probes.js';
 export type { RunningService } from './run-service.js';
 export { runService } from './run-service.js';
-export type { Env, SettingProblem, Settings, SettingsValues, VariableDoc } from './settings.js';
-export {
-  ConfigError,
-  defineSettings,
-  flag,
-  onOff,
-  parseSettings,
-  problemsFrom,
-  serviceSettings,
-  setOnly,
-  settingsTable,
-  wholeNumber,
-} from './settings.js';

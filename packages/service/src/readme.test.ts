@@ -1,7 +1,10 @@
 import { runReadmeExample } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { expect, it } from 'vitest';
-import * as api from './index.js';
+import * as http from './index.js';
+import * as settings from './settings.js';
+
+const api = { ...http, ...settings };
 
 it('the README example runs as written', async () => {
   await expect(

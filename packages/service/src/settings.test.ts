@@ -15,14 +15,11 @@ const jobs = defineSettings('Jobs', {
   JOB_MODE: z.enum(['fast', 'slow']).default('fast').meta({ description: 'How.' }),
   JOB_COPY: flag(true).meta({ description: 'Copy when it can.' }),
 });
-const store = {
-  title: 'Store',
-  variables: [{ name: 'STORE_URL', default: 'required', meaning: 'Where.' }],
-  read(env: Record<string, string | undefined>) {
-    if (!env.STORE_URL) throw new Error('STORE_URL: is required');
-    return env.STORE_URL;
-  },
-};
+const store = defineSettings(
+  'Store',
+  { STORE_URL: z.string({ error: 'is required' }).meta({ description: 'Where.', shown: 'required' }) },
+  (v) => v.STORE_URL,
+);
 
 describe('settings', () => {
   it('parses every group once and freezes the result', () => {
@@ -55,6 +52,13 @@ describe('settings', () => {
     expect(message).toMatch(
       /^PORT: expected a whole number from 0 to 65535; JOB_LIMIT: expected at most 10; JOB_MODE: .*; JOB_COPY: expected on or off \(true or false\); STORE_URL: is required$/,
     );
+  });
+
+  it('rethrows what is not a ConfigError: a reader\'s bug is not a bad variable, and no message is parsed', () => {
+    const buggy = defineSettings('Buggy', {}, () => {
+      throw new TypeError('STORE_URL: looks like a variable, is a bug');
+    });
+    expect(() => parseSettings({ jobs, buggy }, {})).toThrow(TypeError);
   });
 
   it('has one grammar for on and off', () => {

@@ -42,8 +42,9 @@ export interface Settings<T> {
   readonly title: string;
   readonly variables: readonly VariableDoc[];
   /**
-   * Reads the variables from `env` (empty values count as unset).
-   * @throws ConfigError naming each bad variable (or an error whose message starts `NAME: `)
+   * Reads the variables from `env` (empty values count as unset). Opens nothing: what it returns
+   * is values (a store or a connection is made from them afterwards).
+   * @throws ConfigError naming each bad variable
    */
   read(env: Env): T;
 }
@@ -83,6 +84,15 @@ function problemsOf(error: z.ZodError): SettingProblem[] {
   return [...seen].map(([variable, message]) => ({ variable, message }));
 }
 
+/** Options of {@link defineSettings}. */
+export interface DefineSettingsOptions {
+  /**
+   * The README rows, for a family of variables a row each would drown (`QUEUE_<QUEUE>_*`).
+   * @default one row per field, from its `.meta()`
+   */
+  rows?: readonly VariableDoc[];
+}
+
 /**
  * Settings from a zod shape, one field per variable, each with
  * `.meta({ description })` last in its chain (the README's meaning). `derive`
@@ -93,29 +103,24 @@ export function defineSettings<S extends z.ZodRawShape, T = z.output<z.ZodObject
   title: string,
   shape: S,
   derive?: (values: z.output<z.ZodObject<S>>, env: Env) => T,
+  options: DefineSettingsOptions = {},
 ): Settings<T> {
   const schema = z.object(shape);
   return {
     title,
-    variables: Object.entries(shape).map(([name, field]) => ({
-      name,
-      default: shownDefault(field as z.ZodType),
-      meaning: ((field as z.ZodType).meta() as VariableMeta | undefined)?.description ?? '',
-    })),
+    variables:
+      options.rows ??
+      Object.entries(shape).map(([name, field]) => ({
+        name,
+        default: shownDefault(field as z.ZodType),
+        meaning: ((field as z.ZodType).meta() as VariableMeta | undefined)?.description ?? '',
+      })),
     read(env) {
       const parsed = schema.safeParse(setOnly(env));
       if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
       return derive ? derive(parsed.data, env) : (parsed.data as T);
     },
   };
-}
-
-/** What a settings reader threw, as problems: a ConfigError's own, or `NAME: reason` from a package's error message. */
-export function problemsFrom(error: unknown): SettingProblem[] {
-  if (error instanceof ConfigError) return [...error.problems];
-  const message = error instanceof Error ? error.message : String(error);
-  const m = /^([A-Z][A-Z0-9_]*(?:\*|_\*)?): ([\s\S]*)$/.exec(message);
-  return [m?.[1] && m[2] ? { variable: m[1], message: m[2] } : { variable: '', message }];
 }
 
 /** The values of a composition of settings. */
@@ -135,7 +140,9 @@ export function parseSettings<G extends Record<string, Settings<unknown>>>(group
     try {
       values[key] = group.read(env);
     } catch (error) {
-      problems.push(...problemsFrom(error));
+      // A reader that throws anything but a ConfigError is a bug, not a bad variable.
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
     }
   }
   if (problems.length) throw new ConfigError(problems);

@@ -20,3 +20,17 @@ export class StorageError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * Whether each code is the same on every attempt (`final`) or may pass (`retry`): a location that
+ * leaves its bucket, a missing object, denied access and a foreign record never change; a store
+ * that does not answer may. Typed over every code, so a new code does not compile until placed.
+ * A job framework composes this table with the other packages' (the worker apps' `RETRY_POLICY`).
+ */
+export const STORAGE_ERROR_FINALITY: Readonly<Record<StorageErrorCode, 'final' | 'retry'>> = {
+  INVALID_LOCATION: 'final',
+  NOT_FOUND: 'final',
+  ACCESS_DENIED: 'final',
+  INVALID_RECORD: 'final',
+  STORE_UNAVAILABLE: 'retry',
+};

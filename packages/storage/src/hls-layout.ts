@@ -47,8 +47,3 @@ export function hlsLayout(bucket = DEFAULT_HLS_BUCKET, template = DEFAULT_HLS_PR
     },
   };
 }
-
-/** The layout from `HLS_BUCKET` and `HLS_PREFIX` (empty values count as unset). */
-export function hlsLayoutFromEnv(env: NodeJS.ProcessEnv = process.env): HlsLayout {
-  return hlsLayout(env.HLS_BUCKET || DEFAULT_HLS_BUCKET, env.HLS_PREFIX || DEFAULT_HLS_PREFIX);
-}

@@ -1,9 +1,9 @@
 export type { StorageErrorCode } from './errors.js';
-export { StorageError } from './errors.js';
+export { STORAGE_ERROR_FINALITY, StorageError } from './errors.js';
 export type { FileStorageOptions } from './file-storage.js';
 export { createFileStorage, resolveLocation } from './file-storage.js';
 export type { HlsLayout } from './hls-layout.js';
-export { DEFAULT_HLS_BUCKET, DEFAULT_HLS_PREFIX, hlsLayout, hlsLayoutFromEnv } from './hls-layout.js';
+export { DEFAULT_HLS_BUCKET, DEFAULT_HLS_PREFIX, hlsLayout } from './hls-layout.js';
 export {
   BUCKET_PATTERN,
   bucketProblem,
@@ -24,9 +24,8 @@ export {
   recordMediaAccess,
   releaseMediaAccess,
 } from './media-access.js';
-export type { S3StorageOptions } from './s3-storage.js';
-export { createS3Storage, storageFromEnv } from './s3-storage.js';
-export type { StorageValues } from './settings.js';
+export { openStorage, S3_PEERS } from './open-storage.js';
+export type { S3Connection, StorageConfig } from './settings.js';
 export { hlsLayoutSettings, storageSettings } from './settings.js';
 export type { MediaStorage, StorageLocation, StoredObject } from './storage.js';
 export { sweepStaleTempDirs, withLocalFile, withTempDir } from './temp-dir.js';

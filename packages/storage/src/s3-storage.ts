@@ -15,22 +15,13 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { onOff } from '@nself-tv/service';
 import { StorageError } from './errors.js';
-import { createFileStorage } from './file-storage.js';
 import { bucketProblem, keyProblem } from './location-rules.js';
+import type { S3Connection } from './settings.js';
 import type { MediaStorage, StorageLocation, StoredObject } from './storage.js';
 
-/** Options of {@link createS3Storage}. */
-export interface S3StorageOptions {
-  /** An S3-compatible endpoint (MinIO, Garage…); unset for AWS. */
-  endpoint?: string;
-  /** @default 'us-east-1' */
-  region?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  /** `bucket` in the path rather than the host name, as MinIO expects. @default true when `endpoint` is set */
-  forcePathStyle?: boolean;
+/** Options of {@link createS3Storage}: the connection, and what only code sets. */
+export interface S3StorageOptions extends S3Connection {
   /** Multipart part size for uploads, in bytes (5 MiB at least). @default 8 MiB */
   partSizeBytes?: number;
   /** Where `localPath` downloads go when the caller names no folder. @default the system temp folder */
@@ -222,40 +213,4 @@ export function createS3Storage(options: S3StorageOptions = {}): MediaStorage & 
       }
     },
   };
-}
-
-/**
- * The media store the environment names: `STORAGE=fs` (the default; files under
- * `MEDIA_ROOT`, or `mediaRoot`) or `STORAGE=s3` with `S3_ENDPOINT` (unset for
- * AWS), `S3_REGION`, `S3_ACCESS_KEY_ID` and `S3_SECRET_ACCESS_KEY` (both, or
- * neither for the SDK's own credential chain) and `S3_FORCE_PATH_STYLE`.
- * @throws Error naming the variable at fault.
- */
-export function storageFromEnv(env: NodeJS.ProcessEnv = process.env, mediaRoot?: string): MediaStorage {
-  const kind = env.STORAGE || 'fs';
-  if (kind === 'fs') return createFileStorage({ root: mediaRoot ?? (env.MEDIA_ROOT || './media') });
-  if (kind !== 's3') throw new Error(`STORAGE: expected fs or s3, got '${kind}'`);
-  const endpoint = env.S3_ENDPOINT || undefined;
-  if (endpoint && !/^https?:\/\/[^/\s@]+\/?$/.test(endpoint)) {
-    // The value may carry credentials (user:password@host): the message shows the rest only.
-    const shown = endpoint.replace(/^([a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1***@').slice(0, 200);
-    throw new Error(
-      `S3_ENDPOINT: expected http(s)://host[:port], with the keys in S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, got '${shown}'`,
-    );
-  }
-  const id = env.S3_ACCESS_KEY_ID || undefined;
-  const secret = env.S3_SECRET_ACCESS_KEY || undefined;
-  if (Boolean(id) !== Boolean(secret))
-    throw new Error('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');
-  const pathStyleText = env.S3_FORCE_PATH_STYLE || undefined;
-  const pathStyle = pathStyleText === undefined ? undefined : onOff.safeParse(pathStyleText);
-  if (pathStyle && !pathStyle.success) {
-    throw new Error(`S3_FORCE_PATH_STYLE: expected on or off (true or false), got '${pathStyleText}'`);
-  }
-  return createS3Storage({
-    ...(endpoint ? { endpoint } : {}),
-    ...(env.S3_REGION ? { region: env.S3_REGION } : {}),
-    ...(id && secret ? { accessKeyId: id, secretAccessKey: secret } : {}),
-    ...(pathStyle?.success ? { forcePathStyle: pathStyle.data } : {}),
-  });
 }

@@ -9,7 +9,7 @@ import {
   loadRedisConfig,
   QUEUE_NAMES,
 } from '@nself-tv/redis-keys';
-import { ConfigError } from '@nself-tv/service';
+import { ConfigError } from '@nself-tv/service/settings';
 import { scanKeys, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { Queue, Worker } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';

@@ -1,6 +1,8 @@
 export type { DashboardMode, DashboardOptions } from './dashboard.js';
 export { dashboardPathProblem, registerQueueDashboard } from './dashboard.js';
 export { WORKER_ERROR_CODES } from './openapi.js';
+export type { FailureCode } from './retry-policy.js';
+export { RETRY_POLICY } from './retry-policy.js';
 export type { WorkerValues } from './settings.js';
 export { workerSettings } from './settings.js';
 export type {

@@ -1,5 +1,5 @@
 import { INGEST_LIMITS } from '@nself-tv/queues';
-import { ConfigError, defineSettings, wholeNumber } from '@nself-tv/service';
+import { ConfigError, defineSettings, wholeNumber } from '@nself-tv/service/settings';
 import { z } from 'zod';
 import { type DashboardMode, dashboardPathProblem } from './dashboard.js';
 

@@ -24,19 +24,19 @@ import {
   type RedisClient,
   redisSettings,
 } from '@nself-tv/redis-keys';
+import { frameworkErrors, type RunningService, runService } from '@nself-tv/service';
+import { defineSettings, type Env, parseSettings, type Settings, serviceSettings } from '@nself-tv/service/settings';
 import {
-  type Env,
-  frameworkErrors,
-  parseSettings,
-  type RunningService,
-  runService,
-  type Settings,
-  serviceSettings,
-} from '@nself-tv/service';
-import { hlsLayoutSettings, type MediaStorage, storageSettings, sweepStaleTempDirs } from '@nself-tv/storage';
+  hlsLayoutSettings,
+  type MediaStorage,
+  openStorage,
+  storageSettings,
+  sweepStaleTempDirs,
+} from '@nself-tv/storage';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
 import { registerQueueDashboard } from './dashboard.js';
+import { RETRY_POLICY } from './retry-policy.js';
 import { workerSettings } from './settings.js';
 import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
 
@@ -90,7 +90,7 @@ export const workerAppSettings = <T>(name: QueueConsumer, defaultPort: number, o
   layout: hlsLayoutSettings,
   redis: redisSettings('queues'),
   queues: queueEnvSettings(name),
-  own: own ?? { title: '', variables: [], read: () => undefined as T },
+  own: own ?? defineSettings('', {}, () => undefined as T),
 });
 
 /** Past the shutdown deadline, this long for aborted jobs to unwind before the process leaves regardless. */
@@ -132,7 +132,8 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
     base: { app: name, pid: process.pid },
     redact: ['req.headers.authorization'],
   });
-  const { storage, mediaRoot } = store;
+  const { mediaRoot } = store;
+  const storage = await openStorage(store);
   // Every queue of the app has its processor before anything is opened.
   const processors = options.processors(storage, { maxVideoPixels: media.maxVideoPixels }, settings.own as T);
   const parts = options.parts?.(storage) ?? {};
@@ -205,6 +206,7 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
         stalledIntervalMs: s.stalledIntervalMs,
       },
       shutdownDeadlineMs: worker.shutdownDeadlineMs,
+      retryPolicy: RETRY_POLICY,
       onEvent,
       redact,
       producer,

@@ -11,8 +11,10 @@ import {
   payloadJsonSchema,
 } from '@nself-tv/queues';
 import { createKeyspace, createRequestConnection, loadRedisConfig, SAFE_ID_PATTERN } from '@nself-tv/redis-keys';
-import { ConfigError, errorDocsProblems, HTTP_ERRORS } from '@nself-tv/service';
-import { createFileStorage, createS3Storage } from '@nself-tv/storage';
+import { errorDocsProblems, HTTP_ERRORS } from '@nself-tv/service';
+import { ConfigError } from '@nself-tv/service/settings';
+import { createFileStorage } from '@nself-tv/storage';
+import { createS3Storage } from '@nself-tv/storage/s3';
 import { startRedisServer, startS3Server, useTestRedis } from '@nself-tv/test-redis';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
