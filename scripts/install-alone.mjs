@@ -6,15 +6,27 @@
 // - npm cannot install the package with exactly its declared dependencies and peers;
 // - its types do not check (an import of a package it does not declare, a type lost to `any`…);
 // - importing it loads a package outside what it declares (followed through the installed
-//   packages' own declarations), or loads an optional peer (Fastify, the S3 SDK) that only a
-//   subpath or a lazy import may load.
+//   packages' own declarations), or loads an optional peer that only a subpath or a lazy import
+//   may load, or the S3 SDK at all from an entry whose types do not name it;
+// - it declares a dependency or a required peer that importing it never loads (a dependency for
+//   types alone drags its whole install along: that is what an optional peer or a shape is for);
+// - installing it brings an HTTP framework (Fastify, bull-board) it does not declare itself.
 // A subpath whose types name an optional peer (`@nself-tv/storage/s3`, the HTTP half of
 // `@nself-tv/service`) is checked in a second install that adds those peers. The installed size and
 // the time to import each package alone are printed for the record.
 //
 //   node scripts/install-alone.mjs [--only queues,storage] [--keep]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -105,6 +117,11 @@ function subpaths(name, project) {
     });
 }
 
+/** Loaded only by an entry whose types name it (`@nself-tv/storage/s3`), whatever declares it. */
+const NEVER_ON_IMPORT = [/^@aws-sdk\//];
+/** Installed only for a package that declares it itself: the HTTP shell never reaches a library. */
+const HTTP_FRAMEWORKS = ['fastify', '@bull-board/api', '@bull-board/fastify'];
+
 const HOOKS = `
 import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
@@ -154,6 +171,15 @@ function check(name, { withOptional }) {
   const installed = run('npm', [...npm, ...own, ...extra], { cwd: project });
   if (!installed.ok) return { problems: [`npm install: ${installed.out.slice(-2000)}`] };
   const sizeBytes = bytesUnder(join(project, 'node_modules'));
+  const declared = new Set([
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}),
+  ]);
+  for (const framework of HTTP_FRAMEWORKS) {
+    if (!declared.has(framework) && existsSync(join(project, 'node_modules', framework, 'package.json'))) {
+      problems.push(`installing it brings ${framework}, which it does not declare (through a dependency's)`);
+    }
+  }
   // The checker's own types come after the measure: they are the consumer's, not the package's.
   // ioredis's declarations import redis-errors, whose types ioredis keeps as a dev dependency: a
   // consumer that checks library types installs them itself (an ioredis matter, not ours).
@@ -169,7 +195,10 @@ function check(name, { withOptional }) {
   // still not load them (they are there now, so only a lazy import keeps them out).
   const loadTargets = withOptional ? all : targets;
   const imports = targets.map((s, i) => `import * as m${i} from '${s.specifier}';`);
-  writeFileSync(join(project, 'check.ts'), `${imports.join('\n')}\nexport const all = [${targets.map((_, i) => `m${i}`).join(', ')}];\n`);
+  writeFileSync(
+    join(project, 'check.ts'),
+    `${imports.join('\n')}\nexport const all = [${targets.map((_, i) => `m${i}`).join(', ')}];\n`,
+  );
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
@@ -193,6 +222,7 @@ function check(name, { withOptional }) {
   writeFileSync(join(project, 'register.mjs'), REGISTER);
   const allowed = allowedFrom(project, [name]);
   let loadMs;
+  const loadedByAll = new Set();
   for (const target of loadTargets) {
     const log = join(project, `loaded-${loadTargets.indexOf(target)}.log`);
     writeFileSync(log, '');
@@ -202,17 +232,27 @@ function check(name, { withOptional }) {
       ['--import', './register.mjs', '--input-type=module', '-e', `await import('${target.specifier}');`],
       { cwd: project, env: { ...process.env, LOADED_LOG: log } },
     );
-    if (target.specifier === name) loadMs = Number(process.hrtime.bigint() - started) / 1e6;
+    if (target.specifier === name || loadMs === undefined) loadMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (!imported.ok) {
       problems.push(`import '${target.specifier}': ${imported.out.slice(0, 2000)}`);
       continue;
     }
     const loaded = loadedPackages(log);
+    for (const p of loaded) loadedByAll.add(p);
+    const heavy = [...loaded].filter((p) => NEVER_ON_IMPORT.some((re) => re.test(p)) && !target.needs.includes(p));
+    if (heavy.length && target.needs.length === 0) {
+      problems.push(`import '${target.specifier}' loads ${heavy.join(', ')}: only an entry that uses it may`);
+    }
     const outside = [...loaded].filter((p) => !allowed.has(p));
-    if (outside.length) problems.push(`import '${target.specifier}' loads ${outside.join(', ')}, which it does not declare`);
+    if (outside.length)
+      problems.push(`import '${target.specifier}' loads ${outside.join(', ')}, which it does not declare`);
     // Optional peers are loaded by a subpath whose types name one, or lazily: never by another entry.
     const eager = target.needs.length ? [] : optionalPeers(manifest).filter((p) => loaded.has(p));
     if (eager.length) problems.push(`import '${target.specifier}' loads the optional peer(s) ${eager.join(', ')}`);
+  }
+  if (!withOptional) {
+    const unused = required(manifest).filter((d) => !loadedByAll.has(d));
+    if (unused.length) problems.push(`declares ${unused.join(', ')}, which importing it never loads`);
   }
   return { problems, sizeBytes, loadMs, checked: targets.map((t) => t.specifier) };
 }
@@ -245,7 +285,7 @@ for (const name of names) {
     });
   }
 }
-say('installed alone: node_modules size, and the time to start Node and import the main entry');
+say('installed alone: node_modules size, and the time to start Node and import the main entry (or the first checked)');
 for (const r of rows) say(`  ${r.label.padEnd(44)} ${String(r.mb).padStart(6)} MB ${String(r.ms).padStart(6)} ms`);
 if (values.keep) say(`projects kept in ${work}`);
 else rmSync(work, { recursive: true, force: true });

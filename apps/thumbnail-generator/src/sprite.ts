@@ -7,6 +7,7 @@ import {
   interlacing,
   keyUnder,
   MediaError,
+  type MediaLimits,
   matrixOf,
   pictureFilters,
   probe,
@@ -21,7 +22,6 @@ import {
 } from '@nself-tv/media-tools';
 import { type JobContext, type JobResult, MAX_THUMBNAILS, type Payload } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
-import type { WorkerLimits } from '@nself-tv/worker-http';
 import sharp from 'sharp';
 import { type ImageLimits, loadImage, render } from './image-input.js';
 
@@ -51,7 +51,7 @@ export async function sprite(
   payload: Payload<'image:sprite'>,
   job: Job,
   storage: MediaStorage,
-  limits: ImageLimits & WorkerLimits,
+  limits: ImageLimits & MediaLimits,
 ): Promise<JobResult<'image:sprite'>> {
   const grid: Grid = {
     columns: payload.columns,

@@ -11,6 +11,7 @@ import {
   keyUnder,
   MediaError,
   type MediaInfo,
+  type MediaLimits,
   matrixOf,
   pictureFilters,
   probe,
@@ -31,7 +32,6 @@ import {
   PayloadError,
 } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
-import type { WorkerLimits } from '@nself-tv/worker-http';
 import { z } from 'zod';
 import { AUDIO_KBPS, type AudioSettings, audioCodec, DEFAULT_AUDIO, type Levelling, type Loudness } from './audio.js';
 import { encodeAudio, measureTracks } from './audio-part.js';
@@ -273,7 +273,7 @@ export async function transcode(
   payload: Payload<'video:transcode'>,
   job: Pick<JobContext, 'progress' | 'signal'> & Partial<Pick<JobContext, 'runParts' | 'resumed' | 'exclusive'>>,
   storage: MediaStorage,
-  limits: WorkerLimits,
+  limits: MediaLimits,
   options: TranscodeOptions = {},
 ): Promise<JobResult<'video:transcode'>> {
   if (job.resumed) {
@@ -303,7 +303,7 @@ interface ProbedSource {
 async function probeSource(
   input: string,
   payload: Payload<'video:transcode'>,
-  limits: WorkerLimits,
+  limits: MediaLimits,
   signal: AbortSignal,
 ): Promise<ProbedSource> {
   const info = await probe(input, signal);

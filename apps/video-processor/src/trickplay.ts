@@ -6,6 +6,7 @@ import {
   interlacing,
   keyUnder,
   MediaError,
+  type MediaLimits,
   matrixOf,
   pictureFilters,
   probe,
@@ -22,7 +23,6 @@ import {
 import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/queues';
 import { MAX_THUMBNAILS } from '@nself-tv/queues';
 import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
-import type { WorkerLimits } from '@nself-tv/worker-http';
 
 /** The trickplay grid the nself-tv player reads: 320x180 thumbnails, 10x10 to a sheet. */
 export const GRID: Grid = { columns: 10, rows: 10, width: 320, height: 180 };
@@ -74,7 +74,7 @@ export async function trickplay(
   payload: Payload<'video:trickplay'>,
   job: Pick<JobContext, 'progress' | 'signal'>,
   storage: MediaStorage,
-  limits: WorkerLimits,
+  limits: MediaLimits,
 ): Promise<JobResult<'video:trickplay'>> {
   return withLocalFile(storage, payload.source, async (input) => {
     const info = await probe(input, job.signal);

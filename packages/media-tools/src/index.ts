@@ -31,7 +31,7 @@ export {
 } from './picture.js';
 export type { AudioTrack, MediaInfo, SubtitleTrack, VideoInfo } from './probe.js';
 export { checkFrameSize, DEFAULT_MAX_VIDEO_PIXELS, PROBE_TIMEOUT_MS, probe } from './probe.js';
-export type { MediaToolValues } from './settings.js';
+export type { MediaLimits, MediaToolValues } from './settings.js';
 export { mediaToolSettings } from './settings.js';
 export type { H264Sps } from './sps.js';
 export { h264Sps, parseSpsTrace } from './sps.js';

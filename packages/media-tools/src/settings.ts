@@ -10,6 +10,9 @@ export interface MediaToolValues {
   maxVideoPixels: number;
 }
 
+/** The limits processors apply to their inputs, from {@link mediaToolSettings} (`MAX_VIDEO_PIXELS`). */
+export type MediaLimits = Pick<MediaToolValues, 'maxVideoPixels'>;
+
 /** The variables of every app that runs ffmpeg; pass `tools` to `configureTools`. */
 export const mediaToolSettings = defineSettings(
   'Media tools (the worker apps)',

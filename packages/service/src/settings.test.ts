@@ -54,7 +54,7 @@ describe('settings', () => {
     );
   });
 
-  it('rethrows what is not a ConfigError: a reader\'s bug is not a bad variable, and no message is parsed', () => {
+  it("rethrows what is not a ConfigError: a reader's bug is not a bad variable, and no message is parsed", () => {
     const buggy = defineSettings('Buggy', {}, () => {
       throw new TypeError('STORE_URL: looks like a variable, is a bug');
     });

@@ -8,7 +8,6 @@ export { workerSettings } from './settings.js';
 export type {
   IngestCompletion,
   WorkerAppOptions,
-  WorkerLimits,
   WorkerPartProcessors,
   WorkerProcessors,
 } from './worker-app.js';

@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { sep } from 'node:path';
-import { configureTools, confinement, mediaToolSettings } from '@nself-tv/media-tools';
+import { configureTools, confinement, type MediaLimits, mediaToolSettings } from '@nself-tv/media-tools';
 import { createTvMetrics } from '@nself-tv/metrics';
 import {
   type AnyPartProcessor,
@@ -43,12 +43,6 @@ import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
 /** The processors of an app, one per queue it consumes. */
 export type WorkerProcessors = { [Q in QueueName]?: QueueProcessor<Q> };
 
-/** Limits from the environment that processors apply to their inputs (`mediaToolSettings`). */
-export interface WorkerLimits {
-  /** Largest video frame accepted, width × height (`MAX_VIDEO_PIXELS`). */
-  maxVideoPixels: number;
-}
-
 /** The part processors of an app, for the queues whose jobs split into parts. */
 export type WorkerPartProcessors = { [Q in QueueName]?: AnyPartProcessor };
 
@@ -70,7 +64,7 @@ export interface WorkerAppOptions<T = undefined> {
   /** The app's own variables, read with the runner's in one pass. @default none */
   settings?: Settings<T>;
   /** Builds the processors once the media store is open. */
-  processors: (storage: MediaStorage, limits: WorkerLimits, settings: T) => WorkerProcessors;
+  processors: (storage: MediaStorage, limits: MediaLimits, settings: T) => WorkerProcessors;
   /** Builds the part processors of the queues whose jobs split into parts. @default none */
   parts?: (storage: MediaStorage) => WorkerPartProcessors;
   /** @default process.env */
