@@ -22,7 +22,7 @@ module.exports = {
       severity: 'error',
       comment:
         'The job runner offers hooks; the ingest is one observer an app plugs in. The runner imports nothing of the ingest.',
-      from: { path: '^packages/queues/src/runner/' },
+      from: { path: '^packages/queues/src/runner/', pathNot: TESTS },
       to: { path: '^packages/queues/src/ingest/' },
     },
     {

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { defineLuaScript, type Keyspace, type RedisClient } from '@nself-tv/redis-keys';
+import { type Keyspace, type RedisClient, releaseHeldLock } from '@nself-tv/redis-keys';
 import type { EntryDefinition, EntryOptions } from './entries.js';
 import type { CacheEvent } from './events.js';
 import { type GuardedRedis, SKIPPED } from './guarded-redis.js';
 import type { LocalTier } from './lru.js';
-import releaseLockSource from './release-lock.lua';
-
-const releaseLock = defineLuaScript(releaseLockSource);
 
 /** An entry bound to a cache. */
 export interface BoundEntry<T, P extends unknown[]> {
@@ -165,7 +162,7 @@ export function bindEntry<T, P extends unknown[]>(def: EntryDefinition<T, P>, ca
     } finally {
       if (token && lockKey) {
         const held = token;
-        await redis(name, 'unlock', () => releaseLock.run(connection, [lockKey], [held]));
+        await redis(name, 'unlock', () => releaseHeldLock(connection, lockKey, held));
       }
     }
   }

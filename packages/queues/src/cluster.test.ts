@@ -9,9 +9,9 @@ import { type RedisClusterHandle, startRedisCluster } from '@nself-tv/test-redis
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestService } from './ingest/ingest-service.js';
 import { createProducer } from './producer.js';
+import { createQueueWorker, type QueueWorker } from './runner/worker.js';
 import { createJobInspector } from './status.js';
 import { optimizeJob, optimizeResult, transcodeJob, waitFor } from './test-helpers.js';
-import { createQueueWorker, type QueueWorker } from './worker.js';
 
 // Producers, workers, the inspector and ingest state on a real 3-master Redis Cluster.
 let cluster: RedisClusterHandle;

@@ -24,6 +24,8 @@ export type {
   StageUpdate,
 } from './ingest/ingest-service.js';
 export { createIngestService, INGEST_LIMITS, IngestLimitError } from './ingest/ingest-service.js';
+export type { IngestObserverOptions } from './ingest/observer.js';
+export { ingestObserver } from './ingest/observer.js';
 export type {
   ExternalStageName,
   IngestJob,
@@ -36,19 +38,32 @@ export type {
 } from './ingest/pipeline.js';
 export { INGEST_PIPELINE, renderStageTable } from './ingest/pipeline.js';
 export type { PriorityClass } from './ingest/schedule.js';
-export { PRIORITY_CLASSES, partPriority, transcodePriority } from './ingest/schedule.js';
+export { PRIORITY_CLASSES, transcodePriority } from './ingest/schedule.js';
 export { sidecarNameHints } from './ingest/sidecar-names.js';
 export type { IngestRequest, IngestStage, IngestState } from './ingest/state.js';
 export { MAX_INGEST_ID_LENGTH } from './ingest/state.js';
-export type { JobContext } from './job-run.js';
-// Jobs split into parts (BullMQ parent/child jobs of one queue).
-export type { AnyPartProcessor, JobPart, PartEffect, PartParent, PartProcessor, ResumedRun } from './parts.js';
-export { partProcessor } from './parts.js';
 // Enqueueing.
 export type { EnqueueOptions, Producer, ProducerOptions } from './producer.js';
 export { createProducer } from './producer.js';
-export type { Finality, RetryPolicy } from './retry-policy.js';
-export { failureCode, isFinalFailure, QUEUE_ERROR_FINALITY, UNCODED_FAILURE } from './retry-policy.js';
+export type { JobContext, JobPart, ResumedRun } from './runner/context.js';
+// What follows the runs of a worker (the ingest is one observer).
+export type {
+  CompletedPart,
+  ObservedRun,
+  PartParentInfo,
+  RunAnswer,
+  RunFailure,
+  RunHooks,
+  RunObserver,
+} from './runner/observers.js';
+// Jobs split into parts (BullMQ parent/child jobs of one queue).
+export type { AnyPartProcessor, PartEffect, PartParent, PartProcessor } from './runner/parts.js';
+export { partPriority, partProcessor } from './runner/parts.js';
+export type { Finality, RetryPolicy } from './runner/retry-policy.js';
+export { failureCode, isFinalFailure, QUEUE_ERROR_FINALITY, UNCODED_FAILURE } from './runner/retry-policy.js';
+export type { QueueProcessor, QueueWorker, QueueWorkerOptions } from './runner/worker.js';
+export { createQueueWorker } from './runner/worker.js';
+export type { WorkerEvent, WorkerEventListener } from './runner/worker-events.js';
 // Payloads and results: zod schemas, their types, JSON Schemas for other languages.
 export type { OutputLocation, StorageLocation } from './schemas/common.js';
 export {
@@ -64,6 +79,3 @@ export { isCharset, MAX_THUMBNAILS } from './schemas/video.js';
 // Reading status and keeping retention.
 export type { JobInspector, JobStatus, QueueCounts, RetentionCleaner, RetentionCleanerOptions } from './status.js';
 export { createJobInspector, startRetentionCleaner } from './status.js';
-export type { QueueProcessor, QueueWorker, QueueWorkerOptions } from './worker.js';
-export { createQueueWorker } from './worker.js';
-export type { WorkerEvent, WorkerEventListener } from './worker-events.js';

@@ -3,9 +3,9 @@ import { scanKeys, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_JOB_OPTIONS } from './catalog.js';
 import { createProducer } from './producer.js';
+import { createQueueWorker } from './runner/worker.js';
 import { createJobInspector, startRetentionCleaner } from './status.js';
 import { optimizeJob, optimizeResult, queueTestKit, transcodeJob, waitFor } from './test-helpers.js';
-import { createQueueWorker } from './worker.js';
 
 const redis = useTestRedis();
 const kit = queueTestKit(redis);

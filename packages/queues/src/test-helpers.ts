@@ -1,5 +1,6 @@
 // Shared by this package's tests only (not exported).
 
+import { MEDIA_ERROR_FINALITY } from '@nself-tv/media-tools';
 import {
   createKeyspace,
   createRequestConnection,
@@ -7,8 +8,13 @@ import {
   loadRedisConfig,
   type RedisClient,
 } from '@nself-tv/redis-keys';
+import { STORAGE_ERROR_FINALITY } from '@nself-tv/storage';
 import type { TestRedis } from '@nself-tv/test-redis';
 import { afterAll } from 'vitest';
+import { QUEUE_ERROR_FINALITY } from './runner/retry-policy.js';
+
+/** What an app composes from the packages its processors use (the worker apps' `RETRY_POLICY`). */
+export const retryPolicy = { ...QUEUE_ERROR_FINALITY, ...STORAGE_ERROR_FINALITY, ...MEDIA_ERROR_FINALITY };
 
 /** Connections and a keyspace under the test file's namespace, closed after the file. */
 export function queueTestKit(redis: TestRedis) {

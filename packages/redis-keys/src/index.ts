@@ -23,6 +23,7 @@ export type { RedisKeysErrorCode } from './errors.js';
 export { InvalidIdError, isRedisFull, NotReplicatedError, RedisConfigError, RedisKeysError } from './errors.js';
 export type { EvictionInfo } from './eviction.js';
 export { getEvictionInfo, queueEvictionWarning } from './eviction.js';
+export { releaseHeldLock } from './held-lock.js';
 export { assertSafeId, isSafeId, MAX_ID_LENGTH, SAFE_ID_PATTERN, safeIdSchema } from './ids.js';
 export type { Keyspace, KeyspaceOptions, QueueLocation, SessionPrefixes } from './keyspace.js';
 export { createKeyspace, keyspaceFor } from './keyspace.js';

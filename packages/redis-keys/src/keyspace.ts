@@ -55,6 +55,11 @@ export interface Keyspace {
   queue(queue: QueueName): QueueLocation;
   /** One BullMQ key of a queue, for example `queueKey('video:transcode', 'wait')`. */
   queueKey(queue: QueueName, suffix: string): string;
+  /**
+   * The lock a job of `queue` and its parts share for work that must not interleave:
+   * `bull:video:transcode:{jobId}:parts-lock`, beside the job's own keys (its slot on a cluster).
+   */
+  partsLock(queue: QueueName, jobId: string): string;
   /** `cache:trending` */
   cacheTrending(): string;
   /** `cache:popular` */
@@ -165,6 +170,10 @@ export function createKeyspace(options: KeyspaceOptions = {}): Keyspace {
     queueKey(name, suffix) {
       const q = queue(name);
       return `${q.prefix}:${q.name}:${assertSafeId(suffix, 'suffix')}`;
+    },
+    partsLock(name, jobId) {
+      const q = queue(name);
+      return `${q.prefix}:${q.name}:${assertSafeId(jobId, 'jobId')}:parts-lock`;
     },
     cacheTrending: () => k('cache', 'trending'),
     cachePopular: () => k('cache', 'popular'),

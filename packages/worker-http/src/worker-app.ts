@@ -10,6 +10,7 @@ import {
   createProducer,
   createQueueWorker,
   type IngestState,
+  ingestObserver,
   type QueueConsumer,
   type QueueName,
   type QueueProcessor,
@@ -189,6 +190,7 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
     else log.info({ ...event }, `job ${event.type}`);
   };
 
+  const observers = [ingestObserver({ ingest, producer })];
   const workers = queues.queues.map((s) => {
     const processor = processors[s.queue] as QueueProcessor<QueueName>;
     return createQueueWorker(s.queue, processor, {
@@ -204,7 +206,8 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
       onEvent,
       redact,
       producer,
-      ingest,
+      // The ingest's stages follow the jobs as one observer of the runner.
+      observers,
       parts: parts[s.queue],
     });
   });

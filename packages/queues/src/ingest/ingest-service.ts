@@ -3,7 +3,7 @@ import { defineLuaScript, type Keyspace, keyspaceFor, namespaceTtl, type RedisCl
 import { type HlsLayout, hlsLayout, type MediaStorage, recordMediaAccess, releaseMediaAccess } from '@nself-tv/storage';
 import { PayloadError, QueueError, redisFailure } from '../errors.js';
 import type { Producer } from '../producer.js';
-import { failureCode, UNCODED_FAILURE } from '../retry-policy.js';
+import { failureCode, UNCODED_FAILURE } from '../runner/retry-policy.js';
 import cancelSource from './cancel.lua';
 import activeSource from './ingest-active.lua';
 import rateSource from './ingest-rate.lua';
@@ -52,13 +52,6 @@ export interface IngestServiceOptions {
   /** Used to enqueue the transcode job and, later, the parallel stages. */
   producer: Producer;
   keyspace?: Keyspace;
-  /**
-   * The transcode job also makes the trickplay sheets and the sprite frames
-   * from its one decode, so the trickplay stage completes with it and the
-   * sprite stage tiles those frames instead of decoding the source again.
-   * Off, every stage decodes the source itself. @default true
-   */
-  thumbnailsFromTranscode?: boolean;
   /**
    * Where an ingest's HLS goes when the request names no `output`; the gateway
    * serves playback from the same layout. @default hlsLayout() (`media`, `library/{mediaId}/`)
@@ -382,14 +375,12 @@ export function createIngestService(options: IngestServiceOptions): IngestServic
             source: req.source,
             output: req.output,
             ...(req.renditions ? { renditions: req.renditions } : {}),
-            ...(options.thumbnailsFromTranscode === false
-              ? {}
-              : {
-                  thumbnails: {
-                    trickplayIntervalSeconds: req.thumbnails.trickplayIntervalSeconds,
-                    frameIntervalSeconds: req.thumbnails.spriteIntervalSeconds,
-                  },
-                }),
+            // One decode makes the trickplay sheets and the sprite frames too: the trickplay stage
+            // completes with the transcode and the sprite stage tiles those frames.
+            thumbnails: {
+              trickplayIntervalSeconds: req.thumbnails.trickplayIntervalSeconds,
+              frameIntervalSeconds: req.thumbnails.spriteIntervalSeconds,
+            },
           },
           { jobId, priority: transcodePriority(req.priority, rank) },
         );

@@ -3,10 +3,11 @@ import { useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PayloadError, type QueueError } from '../errors.js';
 import { createProducer } from '../producer.js';
+import { createQueueWorker, type QueueWorker } from '../runner/worker.js';
 import type { Payload } from '../schemas/registry.js';
-import { queueTestKit, transcodeJob, waitFor } from '../test-helpers.js';
-import { createQueueWorker, type QueueWorker } from '../worker.js';
+import { queueTestKit, retryPolicy, transcodeJob, waitFor } from '../test-helpers.js';
 import { createIngestService } from './ingest-service.js';
+import { ingestObserver } from './observer.js';
 import type { IngestStageName } from './pipeline.js';
 import type { IngestState } from './state.js';
 
@@ -41,7 +42,13 @@ const reporting = createIngestService({
     completions.push(state.ingestId);
   },
 });
-const common = { connection, keyspace: kit.keyspace, progressIntervalMs: 0, ingest: reporting };
+const common = {
+  connection,
+  keyspace: kit.keyspace,
+  progressIntervalMs: 0,
+  retryPolicy,
+  observers: [ingestObserver({ ingest: reporting, producer })],
+};
 workers.push(
   createQueueWorker(
     'video:transcode',

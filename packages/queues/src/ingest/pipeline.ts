@@ -1,4 +1,7 @@
 import type { QueueName } from '@nself-tv/redis-keys';
+import type { OutputLocation, StorageLocation } from '../schemas/common.js';
+import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
+import type { SidecarFile } from '../schemas/video.js';
 
 /**
  * Who moves a stage forward: the ingest request itself (`validate` is done once it parses), a job
@@ -29,7 +32,27 @@ export interface StageSpec {
   readonly playable?: true;
   /** A field of the result of the stage it waits for that, when present, is this stage's result: the work was done there. */
   readonly doneBy?: string;
+  /** Its folder inside the media item: what its job writes, under the transcode's output. */
+  readonly folder?: string;
+  /**
+   * Its job's payload, for a stage enqueued when the transcode completes; `undefined` when there is
+   * nothing to do (the stage is skipped).
+   */
+  readonly payload?: (input: FanOutInput) => PayloadInput<QueueName> | undefined;
 }
+
+/** What a stage after the transcode builds its job's payload from. */
+export interface FanOutInput {
+  readonly transcode: Payload<'video:transcode'>;
+  readonly result: JobResult<'video:transcode'>;
+  /** The stage's own folder: its row's `folder` under the transcode's output. */
+  readonly output: OutputLocation;
+  /** The sidecar subtitle files the ingest request named. */
+  readonly sidecars: readonly SidecarFile[];
+  readonly thumbnails: { readonly trickplayIntervalSeconds: number; readonly spriteIntervalSeconds: number };
+}
+
+const common = ({ transcode: t }: FanOutInput) => ({ mediaId: t.mediaId, familyId: t.familyId, ingestId: t.ingestId });
 
 /**
  * The ingest, declared once: the ingest service (which job starts it), the tracker (which stage a
@@ -56,6 +79,13 @@ export const INGEST_PIPELINE = [
     runs: { by: 'job', queue: 'video:trickplay' },
     after: ['transcode'],
     doneBy: 'trickplay',
+    folder: 'trickplay',
+    payload: (i) => ({
+      ...common(i),
+      source: i.transcode.source,
+      output: i.output,
+      intervalSeconds: i.thumbnails.trickplayIntervalSeconds,
+    }),
   },
   {
     name: 'subtitles',
@@ -63,9 +93,51 @@ export const INGEST_PIPELINE = [
     fatal: false,
     runs: { by: 'job', queue: 'video:subtitle' },
     after: ['transcode'],
+    folder: 'subtitles',
+    payload: (i) => ({
+      ...common(i),
+      source: i.transcode.source,
+      output: i.output,
+      masterPlaylist: { bucket: i.transcode.output.bucket, key: i.result.masterPlaylistKey },
+      ...(i.sidecars.length ? { sidecars: [...i.sidecars] } : {}),
+    }),
   },
-  { name: 'posters', band: [85, 90], fatal: false, runs: { by: 'job', queue: 'image:poster' }, after: ['transcode'] },
-  { name: 'sprites', band: [90, 95], fatal: false, runs: { by: 'job', queue: 'image:sprite' }, after: ['transcode'] },
+  {
+    name: 'posters',
+    band: [85, 90],
+    fatal: false,
+    runs: { by: 'job', queue: 'image:poster' },
+    after: ['transcode'],
+    folder: 'posters',
+    payload: (i) => {
+      if (i.result.stillFrameKey === undefined) return undefined;
+      const still: StorageLocation = { bucket: i.transcode.output.bucket, key: i.result.stillFrameKey };
+      return { ...common(i), source: still, output: i.output };
+    },
+  },
+  {
+    name: 'sprites',
+    band: [90, 95],
+    fatal: false,
+    runs: { by: 'job', queue: 'image:sprite' },
+    after: ['transcode'],
+    folder: 'sprites',
+    payload: (i) => {
+      const { frames } = i.result;
+      // Frames from the transcode's own decode: the sprite stage only tiles them.
+      if (frames && frames.keys.length > 0) {
+        const bucket = i.transcode.output.bucket;
+        const images = frames.keys.map((key, n) => ({ bucket, key, timestamp: n * frames.intervalSeconds }));
+        return { ...common(i), images, intervalSeconds: frames.intervalSeconds, output: i.output };
+      }
+      return {
+        ...common(i),
+        video: i.transcode.source,
+        intervalSeconds: i.thumbnails.spriteIntervalSeconds,
+        output: i.output,
+      };
+    },
+  },
   { name: 'database', band: [95, 98], fatal: true, runs: { by: 'service' }, after: ['transcode'] },
   { name: 'index', band: [98, 100], fatal: false, runs: { by: 'service' }, after: ['database'] },
 ] as const satisfies readonly StageSpec[];

@@ -11,15 +11,12 @@
  * queues hundreds of films cannot hold back another family's one: that film's first chunk
  * waits for the chunks already running and at most one chunk per family ahead of it.
  */
+import { MAX_PRIORITY, PRIORITY_STRIDE } from '../runner/parts.js';
 
 /** How soon an ingest wants its transcode: a film someone asked to watch now, or a library scan. */
 export const PRIORITY_CLASSES = ['interactive', 'bulk'] as const;
 export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
 
-/** Priorities one transcode and its parts span. */
-export const PRIORITY_STRIDE = 4096;
-/** BullMQ's lowest priority. */
-const MAX_PRIORITY = 2_097_152;
 const CLASS_BASE: Record<PriorityClass, number> = { interactive: 1, bulk: MAX_PRIORITY / 2 };
 /** Places in a class: a family's transcodes beyond the last share it, first come first served. */
 export const MAX_RANK = Math.floor(MAX_PRIORITY / 2 / PRIORITY_STRIDE) - 1;
@@ -27,10 +24,4 @@ export const MAX_RANK = Math.floor(MAX_PRIORITY / 2 / PRIORITY_STRIDE) - 1;
 /** Priority of a transcode that is the `rank`-th (from 0) of its family in flight. */
 export function transcodePriority(klass: PriorityClass, rank: number): number {
   return CLASS_BASE[klass] + Math.min(Math.max(0, Math.floor(rank)), MAX_RANK) * PRIORITY_STRIDE;
-}
-
-/** Priority of a job's part `order` (0 first): right after its job, in order. Without a job priority, as interactive rank 0. */
-export function partPriority(jobPriority: number | undefined, order: number): number {
-  const base = jobPriority && jobPriority > 0 ? jobPriority : CLASS_BASE.interactive;
-  return Math.min(MAX_PRIORITY, base + 1 + Math.min(Math.max(0, Math.floor(order)), PRIORITY_STRIDE - 2));
 }

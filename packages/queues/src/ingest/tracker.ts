@@ -1,8 +1,8 @@
 import type { QueueName } from '@nself-tv/redis-keys';
 import type { Producer } from '../producer.js';
-import { failureCode, UNCODED_FAILURE } from '../retry-policy.js';
-import type { OutputLocation, StorageLocation } from '../schemas/common.js';
-import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
+import { failureCode, UNCODED_FAILURE } from '../runner/retry-policy.js';
+import type { OutputLocation } from '../schemas/common.js';
+import type { JobResult, Payload } from '../schemas/registry.js';
 import type { IngestService } from './ingest-service.js';
 import {
   INGEST_SPRITE_INTERVAL_SECONDS,
@@ -29,54 +29,10 @@ export interface IngestJobTracker {
 
 type ThumbnailIntervals = { trickplayIntervalSeconds: number; spriteIntervalSeconds: number };
 
+/** A folder under an output prefix. */
 function under(output: OutputLocation, folder: string): OutputLocation {
   const base = output.prefix === '' || output.prefix.endsWith('/') ? output.prefix : `${output.prefix}/`;
   return { bucket: output.bucket, prefix: `${base}${folder}/` };
-}
-
-/** Payload of each stage that waits for the transcode, built from the transcode job's payload and result. */
-function fanOutPayload(
-  stage: JobStageName,
-  t: Payload<'video:transcode'>,
-  result: JobResult<'video:transcode'>,
-  state: Pick<IngestState, 'subtitles'>,
-  thumbnails: ThumbnailIntervals,
-): PayloadInput<QueueName> | undefined {
-  const common = { mediaId: t.mediaId, familyId: t.familyId, ingestId: t.ingestId };
-  switch (stage) {
-    case 'trickplay':
-      return {
-        ...common,
-        source: t.source,
-        output: under(t.output, 'trickplay'),
-        intervalSeconds: thumbnails.trickplayIntervalSeconds,
-      };
-    case 'subtitles':
-      return {
-        ...common,
-        source: t.source,
-        output: under(t.output, 'subtitles'),
-        masterPlaylist: { bucket: t.output.bucket, key: result.masterPlaylistKey },
-        ...(state.subtitles?.length ? { sidecars: state.subtitles } : {}),
-      };
-    case 'posters': {
-      if (result.stillFrameKey === undefined) return undefined;
-      const still: StorageLocation = { bucket: t.output.bucket, key: result.stillFrameKey };
-      return { ...common, source: still, output: under(t.output, 'posters') };
-    }
-    case 'sprites': {
-      const output = under(t.output, 'sprites');
-      // Frames from the transcode's own decode: the sprite stage only tiles them.
-      if (result.frames && result.frames.keys.length > 0) {
-        const { intervalSeconds, keys } = result.frames;
-        const images = keys.map((key, i) => ({ bucket: t.output.bucket, key, timestamp: i * intervalSeconds }));
-        return { ...common, images, intervalSeconds, output };
-      }
-      return { ...common, video: t.source, intervalSeconds: thumbnails.spriteIntervalSeconds, output };
-    }
-    default:
-      throw new TypeError(`no payload is declared for the ${stage} stage after the transcode`);
-  }
 }
 
 /**
@@ -124,13 +80,18 @@ export function trackIngestJob(
       await ingest.updateStage(ingestId, stage, { status: 'completed', result: result[doneBy] });
       return;
     }
-    const stagePayload = fanOutPayload(
-      stage,
-      payload as Payload<'video:transcode'>,
-      result as JobResult<'video:transcode'>,
-      state,
+    const spec = stageSpec(stage);
+    if (!spec.payload || spec.folder === undefined) {
+      throw new TypeError(`the ${stage} stage declares no payload or folder to start after the transcode`);
+    }
+    const transcode = payload as Payload<'video:transcode'>;
+    const stagePayload = spec.payload({
+      transcode,
+      result: result as JobResult<'video:transcode'>,
+      output: under(transcode.output, spec.folder),
+      sidecars: state.subtitles ?? [],
       thumbnails,
-    );
+    });
     if (!stagePayload) {
       await ingest.updateStage(ingestId, stage, { status: 'skipped', error: 'the video has no frame to use' });
       return;
@@ -178,30 +139,6 @@ export function trackIngestJob(
     async failed(reason, final, code) {
       if (!final) return;
       await ingest.updateStage(ingestId, current(), { status: 'failed', error: reason, code });
-    },
-  };
-}
-
-/**
- * A tracker for a part of an ingest's job (a chunk of its transcode): the part reads the
- * ingest on start and on every progress report, so a cancelled ingest stops it (the job's
- * stage advances as its parts complete, reported by the worker to the job's tracker); a
- * part's final failure fails the job's stage, since BullMQ then fails the job without
- * running it again.
- */
-export function trackIngestPart(
-  ingest: IngestService,
-  job: IngestJobTracker | undefined,
-  ingestId: string,
-): IngestJobTracker {
-  return {
-    started: () => ingest.get(ingestId),
-    progress: () => ingest.get(ingestId),
-    async completed() {},
-    async failed(reason, final, code) {
-      if (!final || !job) return;
-      await job.progress(0);
-      await job.failed(`a part failed: ${reason}`, true, code);
     },
   };
 }

@@ -2,32 +2,31 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  defineLuaScript,
   type Keyspace,
   keyspaceFor,
   type QueueName,
   queueEvictionWarning,
   type RedisClient,
+  releaseHeldLock,
 } from '@nself-tv/redis-keys';
 import { Job, UnrecoverableError, WaitingChildrenError, WaitingError, Worker } from 'bullmq';
-import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from './catalog.js';
-import { PayloadError, QueueError } from './errors.js';
-import { createIngestService, type IngestService } from './ingest/ingest-service.js';
-import { partPriority } from './ingest/schedule.js';
-import { trackIngestJob, trackIngestPart } from './ingest/tracker.js';
-import { type JobContext, JobRun, type RunHost } from './job-run.js';
+import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from '../catalog.js';
+import { PayloadError, QueueError } from '../errors.js';
+import { createProducer, type Producer } from '../producer.js';
+import { type JobResult, type Payload, parsePayload, parseResult } from '../schemas/registry.js';
+import type { JobContext, JobPart } from './context.js';
+import { JobRun, type RunHost } from './job-run.js';
+import type { CompletedPart, ObservedRun, PartParentInfo, RunObserver } from './observers.js';
 import {
   type AnyPartProcessor,
-  type JobPart,
   PART_JOB_NAME,
   type PartJobData,
   type PartParent,
+  partPriority,
   payloadOf,
   resultsByKey,
   savedParts,
 } from './parts.js';
-import { createProducer, type Producer } from './producer.js';
-import releaseSource from './release-lock.lua';
 import {
   failureCode,
   isFinalFailure,
@@ -35,7 +34,6 @@ import {
   type RetryPolicy,
   UNCODED_FAILURE,
 } from './retry-policy.js';
-import { type JobResult, type Payload, parsePayload, parseResult } from './schemas/registry.js';
 import type { WorkerEvent, WorkerEventListener } from './worker-events.js';
 
 /** Does one job of queue `Q`. Throw coded errors; the worker's `retryPolicy` decides which are final. */
@@ -71,17 +69,15 @@ export interface QueueWorkerOptions {
    */
   redact?: (text: string) => string;
   /**
-   * The producer an ingest's fan-out enqueues through, so its jobs get the
-   * attempts and backoff the app was configured with (not closed by the worker).
+   * The producer a job's parts are added through (not closed by the worker).
    * @default one on `connection` with the catalog's job options
    */
   producer?: Producer;
   /**
-   * The ingest service a job of an ingest reports to (for example one with
-   * `onCompleted`). Not closed by the worker.
-   * @default one on `connection` with the worker's producer
+   * What follows the runs besides `onEvent`: each is offered every run and keeps hooks for the
+   * runs it cares about (an ingest's stages are one observer, `ingestObserver`). @default none
    */
-  ingest?: IngestService;
+  observers?: readonly RunObserver[];
   /**
    * Runs the parts of this queue's jobs (see {@link JobContext.runParts}). A queue whose
    * processor splits its jobs needs it on every worker. @default none (a part job fails)
@@ -89,7 +85,6 @@ export interface QueueWorkerOptions {
   parts?: AnyPartProcessor | undefined;
 }
 
-const releaseLock = defineLuaScript(releaseSource);
 /** How long a part holds its parent's lock at most, and waits for it. */
 const PART_LOCK_MS = 30_000;
 
@@ -118,7 +113,7 @@ class ShutdownAbort extends Error {
 /**
  * Runs `processor` for every job of `queue`, with the catalog's concurrency,
  * payload and result validation, a per-job timeout, cancellation, progress,
- * ingest tracking and graceful shutdown.
+ * parts, observers and graceful shutdown.
  *
  * An invalid payload fails at once without retries (`INVALID_PAYLOAD`) and the
  * worker carries on.
@@ -143,22 +138,17 @@ export function createQueueWorker<Q extends QueueName>(
     : null;
   const redact = options.redact ?? ((text: string) => text);
   const retryPolicy = options.retryPolicy ?? QUEUE_ERROR_FINALITY;
+  const observers = options.observers ?? [];
+  const onError = (error: Error) => emit?.({ type: 'error', queue, error });
   let producer: Producer | undefined;
-  let ingest: IngestService | undefined;
   const ensureProducer = () => {
     producer ??= options.producer ?? createProducer({ connection: options.connection, keyspace });
     return producer;
   };
-  const ensureIngest = () => {
-    ingest ??=
-      options.ingest ?? createIngestService({ connection: options.connection, producer: ensureProducer(), keyspace });
-    return ingest;
-  };
   const location = keyspace.queue(queue);
   const addParts = async (job: Job, parts: readonly JobPart[]) => {
     const parentId = job.id as string;
-    const ingestId = (payloadOf(job.data) as { ingestId?: unknown }).ingestId;
-    const parent: PartJobData['parent'] = { jobId: parentId, ...(typeof ingestId === 'string' ? { ingestId } : {}) };
+    const parent: PartJobData['parent'] = { jobId: parentId };
     await ensureProducer()
       .queue(queue)
       .addBulk(
@@ -175,7 +165,7 @@ export function createQueueWorker<Q extends QueueName>(
       );
   };
   const exclusive = async <T>(jobId: string, fn: () => Promise<T>): Promise<T | undefined> => {
-    const key = `${location.prefix}:${location.name}:${jobId}:parts-lock`;
+    const key = keyspace.partsLock(queue, jobId);
     const token = randomBytes(8).toString('hex');
     const until = Date.now() + PART_LOCK_MS;
     while ((await options.connection.set(key, token, 'PX', PART_LOCK_MS, 'NX')) === null) {
@@ -185,7 +175,7 @@ export function createQueueWorker<Q extends QueueName>(
     try {
       return await fn();
     } finally {
-      await releaseLock.run(options.connection, [key], [token]).catch(() => undefined);
+      await releaseHeldLock(options.connection, key, token).catch(() => undefined);
     }
   };
   const parentJob = (jobId: string) => Job.fromId(ensureProducer().queue(queue), jobId);
@@ -213,13 +203,36 @@ export function createQueueWorker<Q extends QueueName>(
     }
   }, tick);
   deadlines.unref();
-  const trackerFor = (data: Record<string, unknown>, jobId: string) =>
-    trackIngestJob(ensureIngest(), ensureProducer(), queue, data, jobId);
-  /** A part of an ingest's job reports to that job's stage; `undefined` outside an ingest. */
-  const partTrackerFor = (data: unknown) => {
-    const parent = (data as Partial<PartJobData> | null)?.parent;
-    if (typeof parent?.ingestId !== 'string' || typeof parent.jobId !== 'string') return undefined;
-    return trackIngestPart(ensureIngest(), trackerFor({ ingestId: parent.ingestId }, parent.jobId), parent.ingestId);
+  /** The parent of a part, as observers see it: its payload is read once, when first asked. */
+  const parentInfo = (jobId: string): PartParentInfo => {
+    let payload: Promise<unknown> | undefined;
+    return {
+      jobId,
+      payload: () => {
+        payload ??= parentJob(jobId).then((job) => (job ? payloadOf(job.data) : undefined));
+        return payload;
+      },
+    };
+  };
+  /** The hooks of every observer that watches a run. */
+  const watchers = (run: ObservedRun) => {
+    if (observers.length === 0) return [];
+    const hooks = [];
+    for (const observer of observers) {
+      const watched = observer.watch?.(run);
+      if (watched) hooks.push(watched);
+    }
+    return hooks;
+  };
+  const observed = (job: Job, attempt: number, data: unknown, isPart: boolean): ObservedRun => {
+    const parentId = isPart ? (job.data as Partial<PartJobData> | null)?.parent?.jobId : undefined;
+    return {
+      queue,
+      jobId: job.id as string,
+      attempt,
+      data,
+      parent: typeof parentId === 'string' ? parentInfo(parentId) : undefined,
+    };
   };
   const parsePart = (data: unknown): never => {
     if (!options.parts) {
@@ -248,13 +261,11 @@ export function createQueueWorker<Q extends QueueName>(
         code: 'INVALID_PAYLOAD',
         durationMs: 0,
       });
-      const data = job.data as Record<string, unknown> | null;
-      const tracker = isPart
-        ? partTrackerFor(data)
-        : data && typeof data === 'object' && typeof data.ingestId === 'string'
-          ? trackerFor(data, jobId)
-          : undefined;
-      await tracker?.failed(reason, true, 'INVALID_PAYLOAD').catch(() => undefined);
+      const raw = isPart ? (job.data as Partial<PartJobData> | null)?.part : payloadOf(job.data);
+      const failure = { reason, code: 'INVALID_PAYLOAD', final: true };
+      for (const hooks of watchers(observed(job, job.attemptsMade + 1, raw, isPart))) {
+        await hooks.failed?.(failure).catch(onError);
+      }
       throw new UnrecoverableError(reason);
     }
 
@@ -263,17 +274,14 @@ export function createQueueWorker<Q extends QueueName>(
     active.set(jobId, run);
     emit?.({ type: 'started', queue, jobId, attempt });
     try {
-      if (isPart) run.tracker = partTrackerFor(job.data);
-      else if (typeof (payload as { ingestId?: unknown }).ingestId === 'string') {
-        run.tracker = trackerFor(payload as Record<string, unknown>, jobId);
-      }
-      if (run.tracker) run.stopIfCancelled(await run.tracker.started());
+      run.hooks = watchers(observed(job, attempt, payload, isPart));
+      if (run.hooks.length) await run.started();
       // Only a job that saved parts has results to load: a plain job takes no extra turn here.
       const saved = isPart ? undefined : savedParts(job.data);
       if (saved) await run.resume(saved);
-      // A job resumed after its parts is in its main stage: a failure now fails that stage.
-      if (run.resumed && run.tracker) run.stopIfCancelled(await run.tracker.progress(0));
-      // A cancelled ingest's job does not start its work at all.
+      // A job resumed after its parts is past them: observers hear it is running again.
+      if (run.resumed && run.hooks.length) await run.progressed(0);
+      // A run an observer stopped does not start its work at all.
       if (run.reason !== undefined) throw run.reason;
       const work = isPart
         ? (options.parts as AnyPartProcessor).run(
@@ -285,7 +293,7 @@ export function createQueueWorker<Q extends QueueName>(
       const raw = await run.settle(work);
       if (run.reason !== undefined) throw run.reason;
       const result = (isPart ? raw : parseResult(queue, raw)) as JobResult<Q>;
-      if (run.tracker) await run.tracker.completed(result);
+      if (run.hooks.length) await run.completed(result);
       const durationMs = Date.now() - run.startedAt;
       emit?.({ type: 'completed', queue, jobId, attempt, durationMs, ...(isPart ? { part: true } : {}) });
       return result;
@@ -311,7 +319,7 @@ export function createQueueWorker<Q extends QueueName>(
         error.stack = error.stack === undefined ? undefined : redact(error.stack);
       }
       emit?.({ type: 'failed', queue, jobId, attempt, final, reason, code, durationMs: Date.now() - run.startedAt });
-      await run.tracker?.failed(reason, final, code ?? UNCODED_FAILURE).catch(() => undefined);
+      if (run.hooks.length) await run.failed({ reason, final, code: code ?? UNCODED_FAILURE }, onError);
       if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason);
       throw error;
     } finally {
@@ -333,21 +341,26 @@ export function createQueueWorker<Q extends QueueName>(
   // After BullMQ has recorded a part as completed, so its parent's results include it.
   worker.on('completed', (job, result) => {
     if (job.name !== PART_JOB_NAME) return;
-    void afterPart(job, result).catch((error) => emit?.({ type: 'error', queue, error: error as Error }));
+    void afterPart(job, result).catch((error) => onError(error as Error));
   });
   const afterPart = async (job: Job, result: unknown) => {
     const data = job.data as PartJobData;
-    const ingestId = data.parent.ingestId;
-    if (ingestId !== undefined) {
-      const parent = await parentJob(data.parent.jobId);
-      const counts = await parent?.getDependenciesCount({ processed: true, unprocessed: true });
-      const done = counts?.processed ?? 0;
-      const total = done + (counts?.unprocessed ?? 0);
-      // The share of parts done; the job's own completion makes the stage 100.
-      if (total > 0) await trackerFor({ ingestId }, data.parent.jobId)?.progress(Math.min(99.9, (done / total) * 100));
-    }
-    const effect = await options.parts?.completed?.(parsePart(data), result, parentFor(data.parent.jobId));
-    if (effect?.playable && ingestId !== undefined) await ensureIngest().markPlayable(ingestId);
+    const parentId = data.parent.jobId;
+    const effect = await options.parts?.completed?.(parsePart(data), result, parentFor(parentId));
+    const interested = observers.filter((o) => o.partCompleted);
+    if (interested.length === 0) return;
+    const part: CompletedPart = {
+      queue,
+      jobId: job.id as string,
+      parent: parentInfo(parentId),
+      async progress() {
+        const parent = await parentJob(parentId);
+        const counts = await parent?.getDependenciesCount({ processed: true, unprocessed: true });
+        const done = counts?.processed ?? 0;
+        return { done, total: done + (counts?.unprocessed ?? 0) };
+      },
+    };
+    for (const observer of interested) await observer.partCompleted?.(part, effect).catch(onError);
   };
   queueEvictionWarning(options.connection)
     .then((message) => message && emit?.({ type: 'warning', queue, message }))

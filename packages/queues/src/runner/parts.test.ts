@@ -2,12 +2,13 @@ import { MediaError } from '@nself-tv/media-tools';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { Job } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createIngestService } from './ingest/ingest-service.js';
-import { PRIORITY_STRIDE, transcodePriority } from './ingest/schedule.js';
-import { partProcessor } from './parts.js';
-import { createProducer } from './producer.js';
-import type { JobResult, Payload } from './schemas/registry.js';
-import { queueTestKit, transcodeJob, waitFor } from './test-helpers.js';
+import { createIngestService } from '../ingest/ingest-service.js';
+import { ingestObserver } from '../ingest/observer.js';
+import { transcodePriority } from '../ingest/schedule.js';
+import { createProducer } from '../producer.js';
+import type { JobResult, Payload } from '../schemas/registry.js';
+import { queueTestKit, retryPolicy, transcodeJob, waitFor } from '../test-helpers.js';
+import { PRIORITY_STRIDE, partProcessor } from './parts.js';
 import { createQueueWorker, type QueueWorker } from './worker.js';
 
 const redis = useTestRedis();
@@ -57,7 +58,8 @@ const startWorker = (name: string) => {
       keyspace: kit.keyspace,
       progressIntervalMs: 0,
       producer,
-      ingest,
+      retryPolicy,
+      observers: [ingestObserver({ ingest, producer })],
       parts: partProcessor({
         parse: (data) => data as { n: number },
         async run(data, ctx, parent) {

@@ -1,46 +1,10 @@
 import type { QueueName } from '@nself-tv/redis-keys';
 import { type Job, WaitingChildrenError } from 'bullmq';
-import { QueueError } from './errors.js';
-import type { IngestJobTracker } from './ingest/tracker.js';
-import { type JobPart, PARTS_FIELD, partResults, type ResumedRun, type SavedParts } from './parts.js';
+import { QueueError } from '../errors.js';
+import type { JobContext, JobPart, ResumedRun } from './context.js';
+import type { RunAnswer, RunFailure, RunHooks } from './observers.js';
+import { PARTS_FIELD, partResults, type SavedParts } from './parts.js';
 import type { WorkerEvent } from './worker-events.js';
-
-/** What a processor gets besides its payload. */
-export interface JobContext {
-  readonly queue: QueueName;
-  readonly jobId: string;
-  /** 1 for the first attempt. */
-  readonly attempt: number;
-  /**
-   * Fired on job timeout, cancellation and worker shutdown. Pass it to child
-   * processes (`spawn(..., { signal })`) so they are killed with the job.
-   */
-  readonly signal: AbortSignal;
-  /** Reports progress 0–100; `phase` (for example `probe`) is passed to events and the ingest. */
-  progress(percent: number, phase?: string): Promise<void>;
-  /** Appends a line to the job's BullMQ log. */
-  log(line: string): Promise<void>;
-  /**
-   * On the run after this job's parts have all completed: the plan it saved and the parts'
-   * results. `undefined` on a job's first run.
-   */
-  readonly resumed: ResumedRun | undefined;
-  /**
-   * Splits the job into `parts`, child jobs of this queue run by the worker's part processor on
-   * every worker host, and suspends the job until they have all completed (BullMQ's
-   * `waiting-children`): the promise then never settles, the run ends and the processor runs
-   * again later with {@link resumed}. `plan` (JSON) is kept with the job for that run. Parts
-   * that exist already (a retried run) are not added twice; when every part has completed
-   * already, resolves at once with their results.
-   */
-  runParts(parts: readonly JobPart[], plan: unknown): Promise<unknown[]>;
-  /**
-   * Runs `fn` while no other run of this job or of its parts runs its own (a lock in Redis
-   * shared by every worker host). Resolves `undefined` without running `fn` when the lock
-   * could not be had within 30 s.
-   */
-  exclusive<T>(fn: () => Promise<T>): Promise<T | undefined>;
-}
 
 /** Longest wait for an aborted processor to unwind before its job is settled anyway. */
 const ABORT_GRACE_MS = 5000;
@@ -71,7 +35,8 @@ export class JobRun implements JobContext {
   readonly deadline: number;
   /** Why the run was aborted, once it has been. */
   reason: unknown = undefined;
-  tracker: IngestJobTracker | undefined = undefined;
+  /** The hooks of the observers that watch this run; empty for most jobs. */
+  hooks: readonly RunHooks[] = [];
   resumed: ResumedRun | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private rejectWait: ((reason: unknown) => void) | undefined = undefined;
@@ -132,11 +97,31 @@ export class JobRun implements JobContext {
     });
   }
 
-  /** Aborts the run when its ingest was cancelled. */
-  stopIfCancelled(state: { status: string } | undefined): void {
-    if (state?.status === 'cancelled') {
-      this.abort(new QueueError('JOB_CANCELLED', `${this.queue} job ${this.jobId}: ingest cancelled`));
+  /** Aborts the run when an observer answered `stop` (its ingest was cancelled, for example). */
+  private stopIf(answer: RunAnswer): void {
+    if (answer === 'stop') {
+      this.abort(new QueueError('JOB_CANCELLED', `${this.queue} job ${this.jobId} cancelled: an observer stopped it`));
     }
+  }
+
+  /** Tells the observers the run has begun. */
+  async started(): Promise<void> {
+    for (const h of this.hooks) if (h.started) this.stopIf(await h.started());
+  }
+
+  /** Tells the observers of progress (the processor's, or 0 around a suspension for parts). */
+  async progressed(percent: number, phase?: string): Promise<void> {
+    for (const h of this.hooks) if (h.progressed) this.stopIf(await h.progressed(percent, phase));
+  }
+
+  /** Tells the observers the result, before the job completes. */
+  async completed(result: unknown): Promise<void> {
+    for (const h of this.hooks) await h.completed?.(result);
+  }
+
+  /** Tells the observers of a failure; theirs are reported to `onError`, never thrown. */
+  async failed(failure: RunFailure, onError: (error: Error) => void): Promise<void> {
+    for (const h of this.hooks) await h.failed?.(failure).catch(onError);
   }
 
   async progress(percent: number, phase?: string): Promise<void> {
@@ -147,7 +132,7 @@ export class JobRun implements JobContext {
     this.lastPhase = phase;
     this.host.emit?.({ type: 'progress', queue: this.queue, jobId: this.jobId, percent: p, phase });
     await this.job.updateProgress(p);
-    if (this.tracker) this.stopIfCancelled(await this.tracker.progress(p, phase));
+    if (this.hooks.length) await this.progressed(p, phase);
   }
 
   async log(line: string): Promise<void> {
@@ -169,8 +154,8 @@ export class JobRun implements JobContext {
     const { [PARTS_FIELD]: _old, ...payload } = this.job.data as Record<string, unknown>;
     await this.job.updateData({ ...payload, [PARTS_FIELD]: saved });
     await this.host.addParts(this.job, parts);
-    // The stage is now the parts' work: the ingest shows it running while the job waits.
-    if (this.tracker) this.stopIfCancelled(await this.tracker.progress(0));
+    // The job's work is now its parts': observers hear it is running while it waits.
+    if (this.hooks.length) await this.progressed(0);
     if (await this.job.moveToWaitingChildren(this.token)) throw new WaitingChildrenError();
     return partResults(this.job, saved);
   }

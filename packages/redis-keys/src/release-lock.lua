@@ -1,4 +1,4 @@
--- Releases a refill lock only if this caller still holds it, so a holder whose
+-- Releases a lock only if this caller still holds it, so a holder whose
 -- lock expired cannot delete the lock a newer holder took.
 -- KEYS[1]  lock key
 -- ARGV[1]  the holder's token

@@ -1,15 +1,16 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MEDIA_ERROR_FINALITY, probe, run, tools } from '@nself-tv/media-tools';
+import { probe, run, tools } from '@nself-tv/media-tools';
 import { createKeyspace, createWorkerConnection, loadRedisConfig } from '@nself-tv/redis-keys';
-import { createFileStorage, STORAGE_ERROR_FINALITY } from '@nself-tv/storage';
+import { createFileStorage } from '@nself-tv/storage';
 import { startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createProducer } from './producer.js';
-import { isFinalFailure, QUEUE_ERROR_FINALITY } from './retry-policy.js';
-import { optimizeJob, optimizeResult, queueTestKit, waitFor } from './test-helpers.js';
+import { createProducer } from '../producer.js';
+import { optimizeJob, optimizeResult, queueTestKit, retryPolicy, waitFor } from '../test-helpers.js';
+import type { RunObserver } from './observers.js';
+import { isFinalFailure } from './retry-policy.js';
 import { createQueueWorker, type QueueWorker } from './worker.js';
 import type { WorkerEvent } from './worker-events.js';
 
@@ -32,9 +33,6 @@ const finished = (id: string) =>
   }, 30_000);
 
 const eventsOf = (events: WorkerEvent[], jobId: string) => events.filter((e) => 'jobId' in e && e.jobId === jobId);
-
-// What an app composes from the packages its processors use (the worker apps' RETRY_POLICY).
-const retryPolicy = { ...QUEUE_ERROR_FINALITY, ...STORAGE_ERROR_FINALITY, ...MEDIA_ERROR_FINALITY };
 
 describe('queue worker (image:optimize, real BullMQ)', () => {
   const events: WorkerEvent[] = [];
@@ -237,6 +235,71 @@ describe('graceful shutdown', () => {
       expect((await queue.getJob(job.id as string))?.attemptsMade).toBe(0);
       expect(events.map((e) => e.type)).toContain('requeued');
     } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});
+
+describe('observers', () => {
+  it('are offered every run; a watching one hears it in order, and its stop cancels the run for good', async () => {
+    const ns = createKeyspace({ namespace: `${redis.namespace}obs`, cluster: redis.cluster });
+    const heard: string[] = [];
+    const offered: string[] = [];
+    const observer: RunObserver = {
+      watch(run) {
+        const key = (run.data as { source: { key: string } }).source.key;
+        offered.push(key);
+        // Only the runs it cares about get hooks: the others cost this one call.
+        if (!key.startsWith('watched')) return undefined;
+        return {
+          started: async () => (heard.push(`${key} started`), undefined),
+          progressed: async (percent) => {
+            heard.push(`${key} progressed ${percent}`);
+            return key === 'watched-stop.jpg' && percent >= 50 ? 'stop' : undefined;
+          },
+          completed: async () => void heard.push(`${key} completed`),
+          failed: async ({ code, final }) => void heard.push(`${key} failed ${code} ${final}`),
+        };
+      },
+    };
+    const worker = createQueueWorker(
+      'image:optimize',
+      async (payload, ctx) => {
+        await ctx.progress(50);
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        await ctx.progress(100);
+        return { ...optimizeResult, key: payload.output.key };
+      },
+      { connection: kit.workerConnection(), keyspace: ns, progressIntervalMs: 0, observers: [observer] },
+    );
+    const producer = createProducer({ connection: kit.requestConnection(), keyspace: ns });
+    const queue = new Queue('optimize', { connection: kit.workerConnection(), prefix: ns.queuePrefix('image') });
+    try {
+      const plain = await producer.enqueue('image:optimize', optimizeJob('plain.jpg'));
+      const watched = await producer.enqueue('image:optimize', optimizeJob('watched.jpg'));
+      const stopped = await producer.enqueue('image:optimize', optimizeJob('watched-stop.jpg'), { attempts: 3 });
+      await waitFor(async () => (await queue.getJob(stopped))?.finishedOn !== undefined);
+      await waitFor(async () => (await queue.getJob(watched))?.finishedOn !== undefined);
+      expect(await (await queue.getJob(plain))?.getState()).toBe('completed');
+      expect(offered.sort()).toEqual(['plain.jpg', 'watched-stop.jpg', 'watched.jpg']);
+      expect(heard.filter((h) => h.startsWith('watched.jpg'))).toEqual([
+        'watched.jpg started',
+        'watched.jpg progressed 50',
+        'watched.jpg progressed 100',
+        'watched.jpg completed',
+      ]);
+      expect(heard.filter((h) => h.startsWith('watched-stop.jpg'))).toEqual([
+        'watched-stop.jpg started',
+        'watched-stop.jpg progressed 50',
+        'watched-stop.jpg failed JOB_CANCELLED true',
+      ]);
+      const job = await queue.getJob(stopped);
+      expect(await job?.getState()).toBe('failed');
+      expect(job?.attemptsMade).toBe(1);
+    } finally {
+      await worker.close(100);
+      await producer.close();
       await queue.obliterate({ force: true });
       await queue.close();
     }

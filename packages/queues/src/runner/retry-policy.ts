@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import type { QueueErrorCode } from './errors.js';
+import type { QueueErrorCode } from '../errors.js';
 
 /** Whether a failure's code is the same on every attempt (`final`: the job fails at once) or may pass (`retry`). */
 export type Finality = 'final' | 'retry';

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createProducer } from './producer.js';
-import { optimizeJob, queueTestKit, waitFor } from './test-helpers.js';
+import { createProducer } from '../producer.js';
+import { optimizeJob, queueTestKit, waitFor } from '../test-helpers.js';
 
 const redis = useTestRedis();
 const kit = queueTestKit(redis);
@@ -17,7 +17,7 @@ afterAll(async () => {
   await queue.close();
 });
 
-const fixture = fileURLToPath(new URL('../test/fixtures/worker-process.mjs', import.meta.url));
+const fixture = fileURLToPath(new URL('../../test/fixtures/worker-process.mjs', import.meta.url));
 
 /** Starts a worker process and resolves once it has said `ready`. */
 function startWorker(env: Record<string, string>) {

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { JobContext } from './job-run.js';
+import type { JobContext, ResumedRun } from './context.js';
 
 /**
  * Parts: a job that splits its work into child jobs of its own queue, on BullMQ's own
@@ -9,24 +9,22 @@ import type { JobContext } from './job-run.js';
  * the parts' results. A part is retried alone; a part's final failure fails the job.
  */
 
+/** Priorities one job and its parts span: a job's parts take the priorities just after it. */
+export const PRIORITY_STRIDE = 4096;
+/** BullMQ's lowest priority. */
+export const MAX_PRIORITY = 2_097_152;
+
+/** Priority of a job's part `order` (0 first): right after its job, in order; after priority 1 for a job without one. */
+export function partPriority(jobPriority: number | undefined, order: number): number {
+  const base = jobPriority && jobPriority > 0 ? jobPriority : 1;
+  return Math.min(MAX_PRIORITY, base + 1 + Math.min(Math.max(0, Math.floor(order)), PRIORITY_STRIDE - 2));
+}
+
 /** The job name of a part (a job's own jobs are named after the queue). */
 export const PART_JOB_NAME = 'part';
 
 /** Where a suspended job keeps its plan and the keys of its parts, next to its payload. */
 export const PARTS_FIELD = '_parts';
-
-/** One part of a job. */
-export interface JobPart {
-  /** Unique within the job, a safe id: the part's job id is `<jobId>-<key>`. */
-  readonly key: string;
-  /** What the part processor gets (JSON). */
-  readonly data: unknown;
-  /**
-   * The part's place among the job's parts, 0 first: its BullMQ priority is the job's plus
-   * one plus this (see `partPriority`), so a job's parts follow it in order. @default its index
-   */
-  readonly order?: number | undefined;
-}
 
 /** What a suspended job keeps in {@link PARTS_FIELD}. */
 export interface SavedParts {
@@ -34,19 +32,11 @@ export interface SavedParts {
   keys: string[];
 }
 
-/** The run of a job after its parts have completed. */
-export interface ResumedRun {
-  /** The plan given to `runParts`. */
-  readonly plan: unknown;
-  /** The parts' results, in the order they were given. */
-  readonly results: unknown[];
-}
-
 /** The data of a part's job. */
 export interface PartJobData {
   part: unknown;
-  /** The job this part belongs to, and its ingest when it has one. */
-  parent: { jobId: string; ingestId?: string | undefined };
+  /** The job this part belongs to. (Parts added before observers also carry an `ingestId`, unread.) */
+  parent: { jobId: string };
 }
 
 /** The job a part belongs to. */
@@ -78,7 +68,10 @@ export interface PartProcessor<D = unknown, R = unknown> {
   completed?(data: D, result: R, parent: PartParent): Promise<PartEffect | undefined>;
 }
 
-/** What a part's `completed` hook did that the job's ingest should know. */
+/**
+ * What a part's `completed` hook did, for the observers (`RunObserver.partCompleted` gets it as
+ * it is; the runner never reads it). The ingest observer reads `playable`.
+ */
 export interface PartEffect {
   /** The job's output can be played from now on (its growing playlists were first published). */
   playable?: boolean;
