@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { JobContext, ResumedRun } from './context.js';
+import type { JobContext } from './context.js';
 
 /**
  * Parts: a job that splits its work into child jobs of its own queue, on BullMQ's own
