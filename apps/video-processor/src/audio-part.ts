@@ -16,7 +16,7 @@ import {
 } from './audio.js';
 import { SEGMENT_SECONDS, TS_OFFSET_SECONDS } from './chunks.js';
 import { padShortSegment } from './hls.js';
-import type { PartOutput, TranscodePart } from './transcode.js';
+import type { PartOutput, TranscodePart } from './transcode-plan.js';
 
 /**
  * The audio part of a transcode, run: every track measured (EBU R128), its renditions encoded, and

@@ -5,7 +5,8 @@ import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AudioSettings, DEFAULT_AUDIO, retryUnderCeiling } from './audio.js';
-import { transcode, transcodePart } from './transcode.js';
+import { transcode } from './transcode.js';
+import { transcodePart } from './transcode-plan.js';
 
 // Every stereo rendition at one loudness without pumping, a surround track kept beside its
 // stereo downmix, and a downmix that keeps the centre's dialogue: measured on what was stored.

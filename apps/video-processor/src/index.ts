@@ -1,8 +1,11 @@
 export { DEFAULT_AUDIO, measureArgs } from './audio.js';
 export { chunkArgs, planChunks } from './chunks.js';
+export { publishGrowing } from './growing.js';
 export { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
 export { LADDER, planLadder } from './ladder.js';
 export { videoSettings } from './settings.js';
 export { classifySubtitle, subtitleLabel, subtitles } from './subtitles.js';
-export { publishGrowing, runTranscodePart, transcode, transcodePart } from './transcode.js';
+export { transcode } from './transcode.js';
+export { runTranscodePart } from './transcode-part.js';
+export { transcodePart } from './transcode-plan.js';
 export { trickplay } from './trickplay.js';

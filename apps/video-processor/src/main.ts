@@ -1,9 +1,12 @@
 import { createCache } from '@nself-tv/cache';
 import { partProcessor } from '@nself-tv/queues';
 import { runWorkerApp } from '@nself-tv/worker-http';
+import { publishGrowing } from './growing.js';
 import { videoSettings } from './settings.js';
 import { subtitles } from './subtitles.js';
-import { publishGrowing, runTranscodePart, transcode, transcodePart } from './transcode.js';
+import { transcode } from './transcode.js';
+import { runTranscodePart } from './transcode-part.js';
+import { transcodePart } from './transcode-plan.js';
 import { trickplay } from './trickplay.js';
 
 await runWorkerApp({

@@ -1,8 +1,8 @@
 import { isCharset } from '@nself-tv/queues';
 import { defineSettings, flag } from '@nself-tv/service/settings';
 import { z } from 'zod';
+import type { TranscodeOptions } from './plan-transcode.js';
 import { DEFAULT_SUBTITLE_CHARSET } from './sidecar.js';
-import type { TranscodeOptions } from './transcode.js';
 
 /** What {@link videoSettings} reads. */
 export interface VideoValues {
