@@ -1,4 +1,5 @@
 import type { Session } from '@nself-tv/sessions';
+import { ITEM_LAYOUT } from '@nself-tv/storage';
 import type { FastifyRequest } from 'fastify';
 import { jwtVerify, SignJWT } from 'jose';
 import { hmacKey } from './auth.js';
@@ -74,6 +75,7 @@ export async function createPlaybackGrants(config: GatewayConfig): Promise<Playb
     sign,
     verify: (signature) => signer.verify(signature),
     mediaUrl: (request, session) => `${signed(request, session, playbackFiles.urlTtlSeconds)}/master.m3u8`,
-    trickplayUrl: (request, session) => `${signed(request, session, playback.ttlSeconds)}/trickplay/trickplay.vtt`,
+    trickplayUrl: (request, session) =>
+      `${signed(request, session, playback.ttlSeconds)}/${ITEM_LAYOUT.trickplay.path}${ITEM_LAYOUT.trickplay.index}`,
   };
 }

@@ -5,7 +5,7 @@ import type { PlaybackEvent, TvMetrics } from '@nself-tv/metrics';
 import { isSafeId } from '@nself-tv/redis-keys';
 import { HttpError } from '@nself-tv/service';
 import type { Session } from '@nself-tv/sessions';
-import { type HlsLayout, keyProblem, type MediaStorage, StorageError } from '@nself-tv/storage';
+import { type HlsLayout, ITEM_LAYOUT, keyProblem, type MediaStorage, StorageError } from '@nself-tv/storage';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { PlaybackGrants } from './playback-grant.js';
 import type { PlaybackGrant } from './playback-url.js';
@@ -138,7 +138,7 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, d
       // fetched with: a growing (EVENT) playlist is fetched again and again, and a player checks
       // that the segments it already has keep their URIs (hls.js fails a reload that renames them).
       const signature =
-        keep !== undefined && posix.basename(path) !== 'master.m3u8'
+        keep !== undefined && path !== ITEM_LAYOUT.master.path
           ? keep
           : grants.sign(grant.sessionId, grant.mediaId, grants.childTtlSeconds);
       const target = { playlistPath: path, base: base(signature) };
@@ -224,7 +224,7 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, d
   app.get('/play/:mediaId/:sig/*', play);
 
   app.get('/api/stream/:mediaId/manifest.m3u8', async (request, reply) =>
-    counted('master.m3u8', async () => {
+    counted(ITEM_LAYOUT.master.path, async () => {
       const mediaId = mediaIdOf((request.params as { mediaId: string }).mediaId);
       const token = (request.query as { token?: unknown }).token;
       const granted = typeof token === 'string' ? await grants.verifyToken(token) : undefined;
@@ -243,7 +243,7 @@ export const playbackRoutes: FastifyPluginAsync<PlaybackOptions> = async (app, d
         request,
         reply,
         grant,
-        'master.m3u8',
+        ITEM_LAYOUT.master.path,
         (signature) => `../../../play/${encodeURIComponent(mediaId)}/${signature}/`,
       );
     }),

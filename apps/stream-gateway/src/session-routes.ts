@@ -37,18 +37,12 @@ function deviceIdOf(request: FastifyRequest, body: { deviceId?: string | undefin
   return deviceId;
 }
 
-/** The session store's coded errors, in the registry's codes: a bad id is 400, an outage 503. */
+/** The session store's coded errors, in the registry's codes: a bad id is 400 (an outage is the service's 503). */
 export function fromSessions(error: Error): HttpError | undefined {
   if (!(error instanceof SessionError)) return undefined;
   switch (error.code) {
     case 'INVALID_SESSION_INPUT':
       return new HttpError('bad_request', error.message, error.field ? { field: error.field } : {});
-    case 'REDIS_UNAVAILABLE':
-      return new HttpError('service_unavailable', 'the session store is unavailable; retry shortly');
-    case 'REDIS_FULL':
-      return new HttpError('service_unavailable', 'the session store is full; retry later');
-    case 'NOT_REPLICATED':
-      return new HttpError('service_unavailable', 'the session store could not confirm the write; retry shortly');
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
-import { keyUnder } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
 import type { MediaStorage } from '@nself-tv/storage';
+import { keyUnder } from '@nself-tv/storage';
 import { encodeAs, extensionOf } from './encode.js';
 import { type ImageLimits, loadImage, render } from './image-input.js';
 

@@ -5,7 +5,6 @@ import {
   ffmpegInput,
   type Grid,
   interlacing,
-  keyUnder,
   MediaError,
   type MediaLimits,
   matrixOf,
@@ -21,7 +20,7 @@ import {
   type VideoInfo,
 } from '@nself-tv/media-tools';
 import { type JobContext, type JobResult, MAX_THUMBNAILS, type Payload } from '@nself-tv/queues';
-import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
+import { keyUnder, type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import sharp from 'sharp';
 import { type ImageLimits, loadImage, render } from './image-input.js';
 

@@ -3,15 +3,15 @@
 // playlists share.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FFMPEG_PRELUDE, frameName, keyUnder, run, sheetOutput, tileFramesInput, tools } from '@nself-tv/media-tools';
+import { FFMPEG_PRELUDE, frameName, run, sheetOutput, tileFramesInput, tools } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/queues';
-import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import { ITEM_LAYOUT, itemKey, keyUnder, type MediaStorage, withTempDir } from '@nself-tv/storage';
 import { AUDIO_KBPS, audioCodec, type Loudness } from './audio.js';
 import { capKbps, level } from './chunks.js';
 import type { VariantEntry } from './master.js';
 import { filmPlaylists, measureSegments, storePlaylists } from './playlists.js';
 import type { PartOutput, TranscodePlan } from './transcode-plan.js';
-import { GRID, storeTrickplay } from './trickplay.js';
+import { GRID, storeTrickplay, TRICKPLAY_FRAMES } from './trickplay.js';
 
 /** Every rung's and audio track's segments, in film order, from the chunks given (a prefix, or all). */
 export function filmSegments(plan: TranscodePlan, chunks: readonly PartOutput[], audio: PartOutput | undefined) {
@@ -105,7 +105,7 @@ export async function assemble(
   );
   const defaultAudio = audioStats[defaultIndex];
   return {
-    masterPlaylistKey: keyUnder(out.prefix, 'master.m3u8'),
+    masterPlaylistKey: itemKey(out.prefix, 'master'),
     durationSeconds: plan.durationSeconds,
     source: plan.source,
     renditions: rungs.map((r, i) => {
@@ -162,7 +162,7 @@ export async function assemble(
         playlistKey: keyUnder(out.prefix, a.entry.uri),
       };
     }),
-    ...(plan.hasStill ? { stillFrameKey: keyUnder(out.prefix, 'still.jpg') } : {}),
+    ...(plan.hasStill ? { stillFrameKey: itemKey(out.prefix, 'still') } : {}),
     ...thumbnails,
   };
 }
@@ -187,8 +187,8 @@ async function storeThumbnails(
   if (plan.trickplay) {
     const tp = plan.trickplay;
     await withTempDir('trickplay', async (dir) => {
-      const keys = frameKeys('trickplay/frames/', tp.count);
-      const stored = await storedSizes(storage, output, 'trickplay/frames');
+      const keys = frameKeys(TRICKPLAY_FRAMES, tp.count);
+      const stored = await storedSizes(storage, output, TRICKPLAY_FRAMES.slice(0, -1));
       // The container can outlast the picture (audio a little longer): the last thumbnails then
       // have no frame of their own and repeat the last there is, as the fps filter would.
       let last: Buffer | undefined;
@@ -202,19 +202,19 @@ async function storeThumbnails(
       await mkdir(sheets);
       const tile = [...FFMPEG_PRELUDE, ...tileFramesInput(dir, GRID), ...sheetOutput(tp.sheetCount, sheets)];
       await run(tools.ffmpeg, tile, { signal });
-      const prefix = keyUnder(output.prefix, 'trickplay/');
+      const prefix = itemKey(output.prefix, 'trickplay');
       out.trickplay = await storeTrickplay(storage, { bucket: output.bucket, prefix }, sheets, tp);
       for (const key of stored.keys()) await storage.remove({ bucket: output.bucket, key });
     });
   }
   if (plan.frames) {
     // Only frames that exist: the sprite stage reads each key it is given.
-    const stored = await storedSizes(storage, output, 'frames');
+    const stored = await storedSizes(storage, output, ITEM_LAYOUT.frames.path.slice(0, -1));
     out.frames = {
       intervalSeconds: plan.frames.interval,
       width: GRID.width,
       height: GRID.height,
-      keys: frameKeys('frames/', plan.frames.count).filter((key) => stored.has(key)),
+      keys: frameKeys(ITEM_LAYOUT.frames.path, plan.frames.count).filter((key) => stored.has(key)),
     };
   }
   return out;

@@ -1,7 +1,7 @@
 // The growing playlists: a film playable while its later chunks are still being encoded.
-import { keyUnder } from '@nself-tv/media-tools';
 import type { OutputLocation, PartParent } from '@nself-tv/queues';
 import type { MediaStorage } from '@nself-tv/storage';
+import { itemKey } from '@nself-tv/storage';
 import { filmSegments } from './assembly.js';
 import { filmPlaylists, storePlaylists } from './playlists.js';
 import { chunkKey, type PartOutput, readPlan } from './transcode-plan.js';
@@ -33,7 +33,7 @@ export async function publishGrowing(
     const { rungs, audioOut, surroundOut } = filmSegments(plan, chunks, audio);
     const first = rungs[0];
     if (!first) return false;
-    const hadMaster = await storage.stat({ bucket: output.bucket, key: keyUnder(output.prefix, 'master.m3u8') });
+    const hadMaster = await storage.stat({ bucket: output.bucket, key: itemKey(output.prefix, 'master') });
     const wrote = await storePlaylists(storage, output, filmPlaylists(rungs, audioOut, plan.fps, false, surroundOut), {
       ended: false,
       firstRung: first.name,

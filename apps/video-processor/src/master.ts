@@ -1,3 +1,4 @@
+import { languageName } from './languages.js';
 /**
  * The master playlist: video variants that reference one audio group (each
  * audio track an `EXT-X-MEDIA:TYPE=AUDIO` rendition) and, once the subtitle
@@ -36,33 +37,11 @@ export const SUBTITLE_GROUP = 'subs';
 /** The group of multichannel renditions (AC-3/E-AC-3), each track's stereo one where it has none. */
 export const SURROUND_GROUP = 'audio-mc';
 
-const names = new Intl.DisplayNames(['en'], { type: 'language' });
-
-/**
- * A track's language as HLS wants it (RFC 5646, `eng` → `en`, `fre` → `fr`),
- * or `undefined` when the tag is missing, `und` or not a language.
- */
-export function hlsLanguage(tag: string | undefined): string | undefined {
-  if (!tag || tag === 'und' || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(tag)) return undefined;
-  try {
-    return Intl.getCanonicalLocales(tag)[0];
-  } catch {
-    return undefined;
-  }
-}
-
 /** A name a person can read: the track's title, else its language in English, else `fallback`. */
 export function trackName(title: string | undefined, language: string | undefined, fallback: string): string {
   const clean = title?.replace(/["\r\n]/g, '').trim();
   if (clean) return clean;
-  if (language) {
-    try {
-      return names.of(language) ?? fallback;
-    } catch {
-      return fallback;
-    }
-  }
-  return fallback;
+  return (language && languageName(language)) ?? fallback;
 }
 
 /** Names must be unique within a group: a repeat gets its position (`English (2)`). */

@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
+import { configureTools, DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
 import { type FixtureCue, writePgs } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cueText, MAX_CUE_CHARS } from './cues.js';
-import { tesseractLanguage } from './ocr.js';
+import { tesseractLanguage } from './languages.js';
+import { installedOcrLanguages } from './ocr.js';
 import { subtitles } from './subtitles.js';
 import { transcode } from './transcode.js';
 
@@ -212,5 +213,16 @@ describe('picture subtitles read by OCR', () => {
     expect(tesseractLanguage('en-GB')).toBe('eng');
     expect(tesseractLanguage('und')).toBeUndefined();
     expect(tesseractLanguage('../../etc')).toBeUndefined();
+  });
+
+  it('runs tesseract where TESSERACT_PATH says, and reads a missing one as no OCR, by its code', async () => {
+    expect(await installedOcrLanguages()).toContain('eng');
+    const saved = tools.tesseract;
+    configureTools({ tesseract: join(tmpdir(), 'no-such-dir', 'tesseract') });
+    try {
+      expect(await installedOcrLanguages()).toBeUndefined();
+    } finally {
+      configureTools({ tesseract: saved });
+    }
   });
 });

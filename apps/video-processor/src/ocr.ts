@@ -24,81 +24,10 @@ export const MAX_OCR_EVENTS = 20_000;
 /** The largest subtitle canvas read (4K UHD Blu-ray's), pixels. */
 const MAX_CANVAS_PIXELS = 3840 * 2160;
 
-/** Tesseract's trained data for ISO 639-1/639-2 (bibliographic) tags that differ from its own names. */
-const TESSERACT_NAMES: Record<string, string> = {
-  en: 'eng',
-  fr: 'fra',
-  fre: 'fra',
-  de: 'deu',
-  ger: 'deu',
-  es: 'spa',
-  it: 'ita',
-  pt: 'por',
-  nl: 'nld',
-  dut: 'nld',
-  sv: 'swe',
-  da: 'dan',
-  no: 'nor',
-  nb: 'nor',
-  fi: 'fin',
-  pl: 'pol',
-  cs: 'ces',
-  cze: 'ces',
-  sk: 'slk',
-  slo: 'slk',
-  hu: 'hun',
-  ro: 'ron',
-  rum: 'ron',
-  el: 'ell',
-  gre: 'ell',
-  tr: 'tur',
-  ru: 'rus',
-  uk: 'ukr',
-  bg: 'bul',
-  hr: 'hrv',
-  sr: 'srp',
-  sl: 'slv',
-  et: 'est',
-  lv: 'lav',
-  lt: 'lit',
-  is: 'isl',
-  ice: 'isl',
-  ga: 'gle',
-  cy: 'cym',
-  wel: 'cym',
-  ca: 'cat',
-  eu: 'eus',
-  baq: 'eus',
-  gl: 'glg',
-  he: 'heb',
-  ar: 'ara',
-  fa: 'fas',
-  per: 'fas',
-  hi: 'hin',
-  th: 'tha',
-  vi: 'vie',
-  id: 'ind',
-  ms: 'msa',
-  may: 'msa',
-  ja: 'jpn',
-  ko: 'kor',
-  zh: 'chi_sim',
-  chi: 'chi_sim',
-  zho: 'chi_sim',
-};
-
-/** The tesseract language of a track's tag (`eng`, `fre` → `fra`, `zh` → `chi_sim`), undefined for none. */
-export function tesseractLanguage(tag: string | undefined): string | undefined {
-  if (!tag) return undefined;
-  const base = tag.toLowerCase().split('-')[0] ?? '';
-  if (!/^[a-z]{2,3}$/.test(base) || base === 'und') return undefined;
-  return TESSERACT_NAMES[base] ?? (base.length === 3 ? base : undefined);
-}
-
 /** The languages tesseract has data for here; undefined when tesseract is not installed. */
 export async function installedOcrLanguages(signal?: AbortSignal): Promise<Set<string> | undefined> {
   try {
-    const out = await run('tesseract', ['--list-langs'], { signal, timeoutMs: 10_000 });
+    const out = await run(tools.tesseract, ['--list-langs'], { signal, timeoutMs: 10_000 });
     return new Set(
       out
         .split('\n')
@@ -106,7 +35,7 @@ export async function installedOcrLanguages(signal?: AbortSignal): Promise<Set<s
         .filter((l) => /^[A-Za-z_]+$/.test(l)),
     );
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || /ENOENT|not found/.test(String(error))) return undefined;
+    if ((error as { code?: unknown }).code === 'TOOL_MISSING') return undefined;
     throw error;
   }
 }
@@ -248,7 +177,7 @@ async function readPictures(files: string[], language: string, dir: string, sign
       const list = join(dir, `list${h}.txt`);
       await writeFile(list, `${part.join('\n')}\n`);
       // --psm 6: one block of text, which a subtitle is; pages are split by form feeds.
-      const out = await run('tesseract', [list, 'stdout', '-l', language, '--psm', '6'], { signal });
+      const out = await run(tools.tesseract, [list, 'stdout', '-l', language, '--psm', '6'], { signal });
       const pages = out.split('\f');
       if (pages.length < part.length)
         throw new OcrError('OCR_FAILED', `tesseract read ${pages.length} of ${part.length} pictures`);

@@ -1,6 +1,6 @@
-import { keyUnder } from '@nself-tv/media-tools';
 import type { OutputLocation } from '@nself-tv/queues';
 import type { MediaStorage } from '@nself-tv/storage';
+import { itemKey, keyUnder } from '@nself-tv/storage';
 import { parseMediaPlaylist } from './hls.js';
 import { type MediaEntry, masterPlaylist, SURROUND_GROUP, type VariantEntry } from './master.js';
 
@@ -136,6 +136,6 @@ export async function storePlaylists(
   for (const [rel, text] of playlists.media) {
     await storage.write({ bucket: output.bucket, key: keyUnder(output.prefix, rel) }, text);
   }
-  await storage.write({ bucket: output.bucket, key: keyUnder(output.prefix, 'master.m3u8') }, playlists.master);
+  await storage.write({ bucket: output.bucket, key: itemKey(output.prefix, 'master') }, playlists.master);
   return true;
 }

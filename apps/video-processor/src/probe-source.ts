@@ -7,7 +7,6 @@ import {
   ffmpegInput,
   h264Sps,
   interlacing,
-  keyUnder,
   MediaError,
   type MediaInfo,
   type MediaLimits,
@@ -21,7 +20,7 @@ import {
   videoPackets,
 } from '@nself-tv/media-tools';
 import { type OutputLocation, type Payload, PayloadError } from '@nself-tv/queues';
-import { type MediaStorage, withTempDir } from '@nself-tv/storage';
+import { ITEM_LAYOUT, itemKey, type MediaStorage, withTempDir } from '@nself-tv/storage';
 import { SEGMENT_SECONDS } from './chunks.js';
 import { type CopyPlan, type CopyRefusal, planCopy, streamRefusals } from './copy.js';
 import { type PlannedRendition, planLadder } from './ladder.js';
@@ -153,7 +152,7 @@ export function storeStill(
   signal: AbortSignal,
 ): Promise<boolean> {
   return withTempDir('still', async (dir) => {
-    const still = join(dir, 'still.jpg');
+    const still = join(dir, ITEM_LAYOUT.still.path);
     const made = await stillFrame(
       input,
       still,
@@ -161,7 +160,7 @@ export function storeStill(
       pictureFilters(video, { deinterlace, constantRate: false }),
       signal,
     );
-    if (made) await storage.putFile({ bucket: output.bucket, key: keyUnder(output.prefix, 'still.jpg') }, still);
+    if (made) await storage.putFile({ bucket: output.bucket, key: itemKey(output.prefix, 'still') }, still);
     return made;
   });
 }

@@ -1,20 +1,13 @@
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { FFMPEG_PRELUDE, inputArgs, keyUnder, probe, run, tools, vttTime } from '@nself-tv/media-tools';
+import { FFMPEG_PRELUDE, inputArgs, probe, run, tools, vttTime } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, Payload } from '@nself-tv/queues';
-import { type MediaStorage, StorageError, withLocalFile, withTempDir } from '@nself-tv/storage';
+import { keyUnder, type MediaStorage, StorageError, withLocalFile, withTempDir } from '@nself-tv/storage';
 import { cuesVtt } from './cues.js';
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls.js';
-import {
-  hlsLanguage,
-  type MediaEntry,
-  oneDefault,
-  subtitlePlaylist,
-  trackName,
-  uniqueNames,
-  withSubtitles,
-} from './master.js';
-import { installedOcrLanguages, OCR_CODECS, OcrError, ocrTrack, tesseractLanguage } from './ocr.js';
+import { hlsLanguage, tesseractLanguage } from './languages.js';
+import { type MediaEntry, oneDefault, subtitlePlaylist, trackName, uniqueNames, withSubtitles } from './master.js';
+import { installedOcrLanguages, OCR_CODECS, OcrError, ocrTrack } from './ocr.js';
 import { DEFAULT_SUBTITLE_CHARSET, MAX_SIDECAR_BYTES, readSidecar, type SidecarSkipCode, srtCues } from './sidecar.js';
 
 const TEXT_CODECS = new Set(['subrip', 'srt', 'ass', 'ssa', 'webvtt', 'mov_text', 'text']);

@@ -1,14 +1,15 @@
 // One part of a transcode run: a chunk of every rung (and its thumbnails) or the film's audio.
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keyUnder, run, tools } from '@nself-tv/media-tools';
+import { run, tools } from '@nself-tv/media-tools';
 import type { JobContext } from '@nself-tv/queues';
-import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
+import { ITEM_LAYOUT, keyUnder, type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import { encodeAudio, measureTracks } from './audio-part.js';
 import { chunkArgs, gopFrames } from './chunks.js';
 import { parseMediaPlaylist } from './hls.js';
 import type { MeasuredSegment } from './playlists.js';
 import type { PartOutput, TranscodePart } from './transcode-plan.js';
+import { TRICKPLAY_FRAMES } from './trickplay.js';
 
 /** The segments ffmpeg wrote into `dir/<folder>/`, measured. */
 async function segmentsIn(dir: string, folder: string): Promise<MeasuredSegment[]> {
@@ -101,8 +102,8 @@ export async function runTranscodePart(
       // Thumbnails under their final names: sprite frames where the sprite stage reads them, trickplay
       // frames where the assembly tiles them.
       for (const [sub, prefix] of [
-        ['frames', 'frames/'],
-        ['trickplay', 'trickplay/frames/'],
+        ['frames', ITEM_LAYOUT.frames.path],
+        ['trickplay', TRICKPLAY_FRAMES],
       ] as const) {
         for (const name of (await readdir(join(thumbs, sub))).filter((n) => /^frame_\d{5}\.jpg$/.test(n))) {
           await storage.putFile(

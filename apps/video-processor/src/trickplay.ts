@@ -4,7 +4,6 @@ import {
   ffmpegInput,
   type Grid,
   interlacing,
-  keyUnder,
   MediaError,
   type MediaLimits,
   matrixOf,
@@ -22,7 +21,7 @@ import {
 } from '@nself-tv/media-tools';
 import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/queues';
 import { MAX_THUMBNAILS } from '@nself-tv/queues';
-import { type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
+import { ITEM_LAYOUT, keyUnder, type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 
 /** The trickplay grid the nself-tv player reads: 320x180 thumbnails, 10x10 to a sheet. */
 export const GRID: Grid = { columns: 10, rows: 10, width: 320, height: 180 };
@@ -56,7 +55,7 @@ export async function storeTrickplay(
     sheets.push({ key, ...span });
   }
   const times = Array.from({ length: plan.count }, (_, i) => i * plan.interval);
-  const vttKey = keyUnder(output.prefix, 'trickplay.vtt');
+  const vttKey = keyUnder(output.prefix, ITEM_LAYOUT.trickplay.index);
   await storage.write({ bucket: output.bucket, key: vttKey }, thumbnailVtt(times, plan.duration, GRID, sheetName));
   return {
     vttKey,
@@ -68,6 +67,9 @@ export async function storeTrickplay(
     durationSeconds: plan.duration,
   };
 }
+
+/** Where the chunks of a transcode leave their trickplay thumbnails for the assembly to tile. */
+export const TRICKPLAY_FRAMES = `${ITEM_LAYOUT.trickplay.path}${ITEM_LAYOUT.trickplay.scratch}`;
 
 /** The `video:trickplay` processor: 320x180 thumbnails every interval, 10x10 sheets, `trickplay.vtt`. */
 export async function trickplay(

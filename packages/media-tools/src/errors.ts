@@ -2,7 +2,7 @@
  * Stable codes of media failures. Each says what went wrong with the input or
  * the machine; whether a job is retried is the job framework's decision, from
  * {@link MEDIA_ERROR_FINALITY} composed with the other packages' tables.
- * - `TOOL_MISSING`: ffmpeg or ffprobe is not installed where configured.
+ * - `TOOL_MISSING`: ffmpeg, ffprobe or tesseract is not installed where configured.
  * - `TOOL_FAILED`: a tool run failed or was killed (`ToolError`, with its stderr's tail).
  * - `REFUSED_INPUT`: a playlist, concat list or other format that is never read.
  * - `NOT_MEDIA`: the file cannot be read as media (or, for an image job, as an image).

@@ -9,13 +9,20 @@ export const DEFAULT_MAX_MEMORY_MB = 4096;
 export interface ToolSettings {
   ffmpeg: string;
   ffprobe: string;
+  /** The OCR engine that reads picture subtitles. */
+  tesseract: string;
   maxMemoryMb: number | undefined;
 }
 
-const current: ToolSettings = { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', maxMemoryMb: DEFAULT_MAX_MEMORY_MB };
+const current: ToolSettings = {
+  ffmpeg: 'ffmpeg',
+  ffprobe: 'ffprobe',
+  tesseract: 'tesseract',
+  maxMemoryMb: DEFAULT_MAX_MEMORY_MB,
+};
 
 /**
- * The tools every run uses: `ffmpeg` and `ffprobe` from `PATH` and a 4096 MiB
+ * The tools every run uses: `ffmpeg`, `ffprobe` and `tesseract` from `PATH` and a 4096 MiB
  * cap until the app calls {@link configureTools}. Read-only: nothing here
  * reads the environment.
  */
@@ -25,6 +32,9 @@ export const tools: Readonly<ToolSettings> = {
   },
   get ffprobe() {
     return current.ffprobe;
+  },
+  get tesseract() {
+    return current.tesseract;
   },
   get maxMemoryMb() {
     return current.maxMemoryMb;
@@ -49,7 +59,10 @@ export class ToolError extends MediaError {
 }
 
 const notInstalled = (tool: string) =>
-  new MediaError('TOOL_MISSING', `${tool} is not installed or not on PATH (set FFMPEG_PATH / FFPROBE_PATH)`);
+  new MediaError(
+    'TOOL_MISSING',
+    `${tool} is not installed or not on PATH (set FFMPEG_PATH / FFPROBE_PATH / TESSERACT_PATH)`,
+  );
 
 /** An input in a format that is never read (a playlist, a concat list…): the same on every attempt. */
 const refusedInput = (stderr: string) =>

@@ -4,7 +4,6 @@ export type { RunOptions, ToolSettings } from './ffmpeg.js';
 export { configureTools, DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
 export { FFMPEG_PRELUDE, ffmpegInput, inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';
 export { interlacing } from './interlace.js';
-export { keyUnder } from './keys.js';
 export type { Confinement } from './launcher.js';
 export { confinement } from './launcher.js';
 export type { VideoPackets } from './packets.js';

@@ -8,7 +8,6 @@ import {
   confinement,
   frameName,
   inputArgs,
-  keyUnder,
   orientationOf,
   outputFps,
   probe,
@@ -237,12 +236,6 @@ describe('thumbnail VTT', () => {
     expect(thumbnailIntervalFor(6000, 0.5, 10_000)).toBe(0.6);
     expect(thumbnailIntervalFor(3 * 3600, 1, 10_000)).toBe(1.08);
     expect(Math.ceil(10_001 / thumbnailIntervalFor(10_001, 0.5, 10_000))).toBeLessThanOrEqual(10_000);
-  });
-
-  it('joins keys under a prefix with or without a trailing slash', () => {
-    expect(keyUnder('', 'a.jpg')).toBe('a.jpg');
-    expect(keyUnder('m1', 'a.jpg')).toBe('m1/a.jpg');
-    expect(keyUnder('m1/', 'a.jpg')).toBe('m1/a.jpg');
   });
 });
 

@@ -5,12 +5,13 @@ import { mediaToolSettings } from './settings.js';
 describe('mediaToolSettings', () => {
   it('reads the tools and the frame limit, with PATH and 8K by default', () => {
     expect(mediaToolSettings.read({})).toEqual({
-      tools: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', maxMemoryMb: 4096 },
+      tools: { ffmpeg: 'ffmpeg', ffprobe: 'ffprobe', tesseract: 'tesseract', maxMemoryMb: 4096 },
       maxVideoPixels: 33_177_600,
     });
     expect(mediaToolSettings.read({ FFMPEG_PATH: '/opt/ff/ffmpeg', FFMPEG_MAX_MEMORY_MB: '512' }).tools).toEqual({
       ffmpeg: '/opt/ff/ffmpeg',
       ffprobe: 'ffprobe',
+      tesseract: 'tesseract',
       maxMemoryMb: 512,
     });
   });

@@ -19,6 +19,10 @@ export const mediaToolSettings = defineSettings(
   {
     FFMPEG_PATH: z.string().default('ffmpeg').meta({ description: 'The ffmpeg binary.', shown: 'from `PATH`' }),
     FFPROBE_PATH: z.string().default('ffprobe').meta({ description: 'The ffprobe binary.', shown: 'from `PATH`' }),
+    TESSERACT_PATH: z
+      .string()
+      .default('tesseract')
+      .meta({ description: 'The tesseract binary that reads picture subtitles (OCR).', shown: 'from `PATH`' }),
     FFMPEG_MAX_MEMORY_MB: wholeNumber(256, 1_048_576)
       .default(DEFAULT_MAX_MEMORY_MB)
       .meta({ description: 'Memory cap of each ffmpeg/ffprobe run, MiB.' }),
@@ -27,7 +31,12 @@ export const mediaToolSettings = defineSettings(
     }),
   },
   (v): MediaToolValues => ({
-    tools: { ffmpeg: v.FFMPEG_PATH, ffprobe: v.FFPROBE_PATH, maxMemoryMb: v.FFMPEG_MAX_MEMORY_MB },
+    tools: {
+      ffmpeg: v.FFMPEG_PATH,
+      ffprobe: v.FFPROBE_PATH,
+      tesseract: v.TESSERACT_PATH,
+      maxMemoryMb: v.FFMPEG_MAX_MEMORY_MB,
+    },
     maxVideoPixels: v.MAX_VIDEO_PIXELS,
   }),
 );

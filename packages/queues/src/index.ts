@@ -75,8 +75,7 @@ export {
 export type { JobResult, Payload, PayloadInput } from './schemas/registry.js';
 export { PAYLOAD_SCHEMAS, parsePayload, RESULT_SCHEMAS } from './schemas/registry.js';
 export type { RenditionName, SidecarFile } from './schemas/video.js';
-export { RENDITION_NAMES } from './schemas/video.js';
-export { isCharset, MAX_THUMBNAILS } from './schemas/video.js';
+export { isCharset, MAX_THUMBNAILS, RENDITION_NAMES } from './schemas/video.js';
 // Reading status and keeping retention.
 export type { JobInspector, JobStatus, QueueCounts, RetentionCleaner, RetentionCleanerOptions } from './status.js';
 export { createJobInspector, startRetentionCleaner } from './status.js';

@@ -11,6 +11,25 @@ export interface HttpErrorsOptions {
   fromDomain?: (error: Error) => HttpError | undefined;
 }
 
+/**
+ * The codes the packages give an outage of what they stand on (Redis down or full, a write the
+ * replicas did not confirm, a media store that does not answer): every app answers them 503
+ * `service_unavailable`, here, whichever package threw them.
+ */
+export const OUTAGE_MESSAGES: Readonly<Record<string, string>> = {
+  REDIS_UNAVAILABLE: 'Redis does not answer; retry shortly',
+  REDIS_FULL: 'Redis is full: nothing was written; retry later',
+  NOT_REPLICATED: 'the write could not be confirmed on the replicas; retry shortly',
+  STORE_UNAVAILABLE: 'the media store does not answer; retry shortly',
+};
+
+/** A package's outage, by its code: 503 with the code's message. */
+function fromOutage(error: Error): HttpError | undefined {
+  const code = (error as { code?: unknown }).code;
+  const message = typeof code === 'string' && Object.hasOwn(OUTAGE_MESSAGES, code) ? OUTAGE_MESSAGES[code] : undefined;
+  return message === undefined ? undefined : new HttpError('service_unavailable', message);
+}
+
 /** Fastify's own errors, in the registry's codes (they keep their status: 413, 415, 400). */
 function fromFastify(error: FastifyError, bodyLimit: number): HttpError | undefined {
   switch (error.code) {
@@ -45,7 +64,7 @@ export const httpErrors: FastifyPluginCallback<HttpErrorsOptions> = shared((app,
     const problem =
       error instanceof HttpError
         ? error
-        : (options.fromDomain?.(error) ?? fromFastify(error as FastifyError, bodyLimit));
+        : (options.fromDomain?.(error) ?? fromOutage(error) ?? fromFastify(error as FastifyError, bodyLimit));
     if (problem) {
       // A dependency that does not answer is worth a line; a caller's mistake is not.
       if (problem.status >= 500) request.log.warn({ err: error }, problem.message);

@@ -4,6 +4,8 @@ export type { FileStorageOptions } from './file-storage.js';
 export { createFileStorage, resolveLocation } from './file-storage.js';
 export type { HlsLayout } from './hls-layout.js';
 export { DEFAULT_HLS_BUCKET, DEFAULT_HLS_PREFIX, hlsLayout } from './hls-layout.js';
+export type { ItemEntry, ItemOutput } from './item-layout.js';
+export { ITEM_LAYOUT, itemFolder, itemKey, keyUnder, renderItemLayoutTable } from './item-layout.js';
 export {
   BUCKET_PATTERN,
   bucketProblem,
@@ -18,7 +20,6 @@ export {
 } from './location-rules.js';
 export type { MediaAccess } from './media-access.js';
 export {
-  MEDIA_ACCESS_FILE,
   mediaAccessLocation,
   readMediaAccess,
   recordMediaAccess,

@@ -1,24 +1,23 @@
 import { StorageError } from './errors.js';
 import type { HlsLayout } from './hls-layout.js';
+import { itemKey } from './item-layout.js';
 import type { MediaStorage, StorageLocation } from './storage.js';
 
 /**
  * Who may play a media item: the families recorded by the ingest that made its HLS. It is kept
- * next to the HLS (`<prefix>access.json`), so it lives and goes with the media, and the gateway
+ * next to the HLS (`ITEM_LAYOUT.access`, `<prefix>access.json`), so it lives and goes with the media, and the gateway
  * reads it at admit from the same store and layout it serves playback from.
  */
 export interface MediaAccess {
   readonly familyIds: readonly string[];
 }
 
-/** The record's name inside a media item's folder; playback never serves it. */
-export const MEDIA_ACCESS_FILE = 'access.json';
 /** A record is a few ids; anything larger is not one of ours. */
 const MAX_RECORD_BYTES = 16 * 1024;
 
 /** Where `mediaId`'s record is. @throws StorageError `INVALID_LOCATION` for an id the layout refuses */
 export function mediaAccessLocation(layout: HlsLayout, mediaId: string): StorageLocation {
-  return { bucket: layout.bucket, key: `${layout.prefixFor(mediaId)}${MEDIA_ACCESS_FILE}` };
+  return { bucket: layout.bucket, key: itemKey(layout.prefixFor(mediaId), 'access') };
 }
 
 /**

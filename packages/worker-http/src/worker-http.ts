@@ -48,12 +48,6 @@ function fromQueues(error: Error): HttpError | undefined {
   if (error instanceof StorageError) return fromStorage(error);
   if (!(error instanceof QueueError)) return undefined;
   switch (error.code) {
-    case 'REDIS_UNAVAILABLE':
-      return new HttpError('service_unavailable', 'Redis does not answer; retry shortly');
-    case 'REDIS_FULL':
-      return new HttpError('service_unavailable', 'Redis is full: nothing was queued; retry later');
-    case 'NOT_REPLICATED':
-      return new HttpError('service_unavailable', 'the job could not be confirmed on the replicas; retry shortly');
     case 'INGEST_CONFLICT':
     case 'MEDIA_OWNED':
       return new HttpError('conflict', error.message);
@@ -64,11 +58,9 @@ function fromQueues(error: Error): HttpError | undefined {
 
 const fieldOf = (field: string) => (field ? { field } : {});
 
-/** A store failure met while answering (an ingest's ownership record): an outage or a refusal, never a 500. */
+/** A store's refusal met while answering (an ingest's ownership record): never a 500 (its outage is the service's 503). */
 function fromStorage(error: StorageError): HttpError | undefined {
   switch (error.code) {
-    case 'STORE_UNAVAILABLE':
-      return new HttpError('service_unavailable', 'the media store does not answer; retry shortly');
     case 'ACCESS_DENIED':
       return new HttpError(
         'store_refused',

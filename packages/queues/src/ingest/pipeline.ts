@@ -1,4 +1,5 @@
 import type { QueueName } from '@nself-tv/redis-keys';
+import type { ItemEntry } from '@nself-tv/storage';
 import type { OutputLocation, StorageLocation } from '../schemas/common.js';
 import type { JobResult, Payload, PayloadInput } from '../schemas/registry.js';
 import type { SidecarFile } from '../schemas/video.js';
@@ -32,8 +33,8 @@ export interface StageSpec {
   readonly playable?: true;
   /** A field of the result of the stage it waits for that, when present, is this stage's result: the work was done there. */
   readonly doneBy?: string;
-  /** Its folder inside the media item: what its job writes, under the transcode's output. */
-  readonly folder?: string;
+  /** Its folder inside the media item (an `ITEM_LAYOUT` entry): what its job writes, under the transcode's output. */
+  readonly folder?: ItemEntry;
   /**
    * Its job's payload, for a stage enqueued when the transcode completes; `undefined` when there is
    * nothing to do (the stage is skipped).
@@ -45,7 +46,7 @@ export interface StageSpec {
 export interface FanOutInput {
   readonly transcode: Payload<'video:transcode'>;
   readonly result: JobResult<'video:transcode'>;
-  /** The stage's own folder: its row's `folder` under the transcode's output. */
+  /** The stage's own folder: its row's `folder` entry under the transcode's output. */
   readonly output: OutputLocation;
   /** The sidecar subtitle files the ingest request named. */
   readonly sidecars: readonly SidecarFile[];

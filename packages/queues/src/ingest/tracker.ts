@@ -1,7 +1,7 @@
 import type { QueueName } from '@nself-tv/redis-keys';
+import { itemFolder } from '@nself-tv/storage';
 import type { Producer } from '../producer.js';
 import { failureCode, UNCODED_FAILURE } from '../runner/retry-policy.js';
-import type { OutputLocation } from '../schemas/common.js';
 import type { JobResult, Payload } from '../schemas/registry.js';
 import type { IngestService } from './ingest-service.js';
 import {
@@ -28,12 +28,6 @@ export interface IngestJobTracker {
 }
 
 type ThumbnailIntervals = { trickplayIntervalSeconds: number; spriteIntervalSeconds: number };
-
-/** A folder under an output prefix. */
-function under(output: OutputLocation, folder: string): OutputLocation {
-  const base = output.prefix === '' || output.prefix.endsWith('/') ? output.prefix : `${output.prefix}/`;
-  return { bucket: output.bucket, prefix: `${base}${folder}/` };
-}
 
 /**
  * A tracker for a job that carries an `ingestId`, or `undefined` for jobs outside an ingest. The
@@ -88,7 +82,7 @@ export function trackIngestJob(
     const stagePayload = spec.payload({
       transcode,
       result: result as JobResult<'video:transcode'>,
-      output: under(transcode.output, spec.folder),
+      output: itemFolder(transcode.output, spec.folder),
       sidecars: state.subtitles ?? [],
       thumbnails,
     });
