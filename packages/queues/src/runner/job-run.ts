@@ -6,6 +6,9 @@ import type { RunAnswer, RunFailure, RunHooks } from './observers.js';
 import { PARTS_FIELD, partResults, type SavedParts } from './parts.js';
 import type { WorkerEvent } from './worker-events.js';
 
+/** The hooks of a run nobody watches: one shared empty list, not one per job. */
+const NO_HOOKS: readonly RunHooks[] = Object.freeze([]);
+
 /** Longest wait for an aborted processor to unwind before its job is settled anyway. */
 const ABORT_GRACE_MS = 5000;
 
@@ -36,7 +39,7 @@ export class JobRun implements JobContext {
   /** Why the run was aborted, once it has been. */
   reason: unknown = undefined;
   /** The hooks of the observers that watch this run; empty for most jobs. */
-  hooks: readonly RunHooks[] = [];
+  hooks: readonly RunHooks[] = NO_HOOKS;
   resumed: ResumedRun | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private rejectWait: ((reason: unknown) => void) | undefined = undefined;

@@ -274,7 +274,8 @@ export function createQueueWorker<Q extends QueueName>(
     active.set(jobId, run);
     emit?.({ type: 'started', queue, jobId, attempt });
     try {
-      run.hooks = watchers(observed(job, attempt, payload, isPart));
+      // Most jobs have no observer: they build no view of themselves.
+      if (observers.length) run.hooks = watchers(observed(job, attempt, payload, isPart));
       if (run.hooks.length) await run.started();
       // Only a job that saved parts has results to load: a plain job takes no extra turn here.
       const saved = isPart ? undefined : savedParts(job.data);
