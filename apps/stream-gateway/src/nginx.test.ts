@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, tools } from '@nself-tv/media-tools';
+import { run, runLog, tools } from '@nself-tv/media-tools';
 import { freePort, harnessEnv, useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayKit, token } from './test-helpers.js';
@@ -143,12 +143,11 @@ describe('behind nginx with auth_request, as the README says', () => {
     expect(served).toMatch(/nself_tv_playback_requests_total\{result="ok",kind="segment"\} 0\n/);
 
     // A stock HLS client reads it all through nginx.
-    let said = '';
-    await run(tools.ffmpeg, ['-v', 'error', '-nostdin', '-i', mediaUrl, '-map', '0', '-f', 'null', '-'], {
-      onStderr: (t) => {
-        said += t;
-      },
-    });
+    const said = await runLog(
+      tools.ffmpeg,
+      ['-v', 'error', '-nostdin', '-i', mediaUrl, '-map', '0', '-f', 'null', '-'],
+      { maxChars: 1_000_000, keep: 'tail' },
+    );
     expect(said).toBe('');
     const log = await readFile(join(dir, 'access.log'), 'utf8');
     expect(log).toMatch(/GET \/play\/film-n\/[^/]+\/180p\/seg_002\.ts HTTP\/1\.1" 200/);

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, tools } from '@nself-tv/media-tools';
+import { run, runLog, tools } from '@nself-tv/media-tools';
 import { createKeyspace } from '@nself-tv/redis-keys';
 import { useTestRedis } from '@nself-tv/test-redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,12 +174,11 @@ describe('playback gated by the session', () => {
     expect((await fetch(trickplayUrl)).headers.get('content-type')).toBe('text/vtt; charset=utf-8');
 
     // A stock player needs nothing special: ffmpeg's HLS demuxer reads the signed URL to the end.
-    let said = '';
-    await run(tools.ffmpeg, ['-v', 'error', '-nostdin', '-i', mediaUrl, '-map', '0', '-f', 'null', '-'], {
-      onStderr: (t) => {
-        said += t;
-      },
-    });
+    const said = await runLog(
+      tools.ffmpeg,
+      ['-v', 'error', '-nostdin', '-i', mediaUrl, '-map', '0', '-f', 'null', '-'],
+      { maxChars: 1_000_000, keep: 'tail' },
+    );
     expect(said).toBe('');
     const metrics = await (await fetch(`${gw.address}/metrics`)).text();
     expect(metrics).toMatch(/nself_tv_playback_requests_total\{result="ok",kind="segment"\} [1-9]/);

@@ -11,7 +11,6 @@ import {
   type RedisServerHandle,
   startAppProcess,
   startRedisServer,
-  until,
 } from '@nself-tv/test-redis';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';

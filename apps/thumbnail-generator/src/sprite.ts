@@ -10,6 +10,7 @@ import {
   matrixOf,
   pictureFilters,
   probe,
+  progressOf,
   run,
   sheetLayout,
   sheetName,
@@ -159,9 +160,7 @@ async function extractFrames(
   await run(tools.ffmpeg, args, {
     signal: job.signal,
     onProgress: (f) =>
-      void job
-        .progress(Math.min(50, (Number(f.get('out_time_us') ?? 0) / 1e6 / Math.max(duration, 0.001)) * 50))
-        .catch(() => undefined),
+      void job.progress(progressOf(f, { seconds: Math.max(duration, 0.001) }) * 50).catch(() => undefined),
   });
 }
 

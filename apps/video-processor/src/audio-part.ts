@@ -1,6 +1,6 @@
 import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, tools } from '@nself-tv/media-tools';
+import { runLog, tools } from '@nself-tv/media-tools';
 import {
   AUDIO_KBPS,
   audioArgs,
@@ -87,15 +87,8 @@ async function storedLoudness(folder: string, signal: AbortSignal): Promise<Loud
 }
 
 /** Runs an ebur128 pass; its log's tail, where the summaries are (the rest is bounded away). */
-async function meterLog(args: string[], signal: AbortSignal): Promise<string> {
-  let log = '';
-  await run(tools.ffmpeg, args, {
-    signal,
-    onStderr: (text) => {
-      log = (log + text).slice(-256_000);
-    },
-  });
-  return log;
+function meterLog(args: string[], signal: AbortSignal): Promise<string> {
+  return runLog(tools.ffmpeg, args, { signal, maxChars: 256_000, keep: 'tail' });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, run, runLog, tools } from '@nself-tv/media-tools';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AudioSettings, DEFAULT_AUDIO, retryUnderCeiling } from './audio.js';
@@ -41,13 +41,8 @@ async function ingest(name: string, file: string, audio: Partial<AudioSettings> 
 
 /** ffmpeg's log of reading `playlist` (as a player does) through `filters`. */
 async function readLog(playlist: string, filters: string) {
-  let log = '';
   const args = ['-hide_banner', '-nostdin', '-i', playlist, '-af', filters, '-f', 'null', '-'];
-  await run(tools.ffmpeg, args, {
-    onStderr: (t) => {
-      log += t;
-    },
-  });
+  const log = await runLog(tools.ffmpeg, args, { maxChars: 1_000_000, keep: 'tail' });
   return log;
 }
 

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { ffmpegInput } from '@nself-tv/media-tools';
+import { AUDIO_CODECS, ffmpegInput } from '@nself-tv/media-tools';
+import { hlsMuxArgs } from './hls-output.js';
 
 /**
  * The audio of a film: every track measured once (EBU R128: integrated loudness, loudness range,
@@ -248,17 +248,13 @@ export function audioArgs(
   }
   if (graph.length) args.push('-filter_complex', graph.join(';'));
   args.push(...codecs);
-  args.push('-output_ts_offset', String(tsOffset));
-  args.push('-f', 'hls', '-hls_time', String(segmentSeconds), '-hls_playlist_type', 'vod');
-  args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
-  args.push('-var_stream_map', names.join(' '));
-  args.push('-progress', 'pipe:1', '-nostats', join(out, '%v', 'index.m3u8'));
+  args.push('-output_ts_offset', String(tsOffset), '-progress', 'pipe:1', '-nostats');
+  args.push(...hlsMuxArgs(out, { segmentSeconds: String(segmentSeconds), streams: names }));
   return args;
 }
 
 /** The CODECS string of an audio rendition. */
 export function audioCodec<C extends 'aac' | 'ac3' | 'eac3'>(codec: C): CodecsOf[C] {
-  return CODECS[codec];
+  return AUDIO_CODECS[codec];
 }
-const CODECS = { aac: 'mp4a.40.2', ac3: 'ac-3', eac3: 'ec-3' } as const;
-type CodecsOf = typeof CODECS;
+type CodecsOf = typeof AUDIO_CODECS;

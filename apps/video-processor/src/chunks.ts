@@ -4,12 +4,14 @@ import {
   FFMPEG_PRELUDE,
   FRAME_FILES,
   ffmpegInput,
+  highProfileCodec,
   inputArgs,
   type Matrix,
   tileFilters,
 } from '@nself-tv/media-tools';
 import { z } from 'zod';
 import { colourTagFilter, MAX_KEYFRAME_GAP_SECONDS } from './copy.js';
+import { hlsMuxArgs, segmentMuxArgs } from './hls-output.js';
 import type { PlannedRendition } from './ladder.js';
 import { GRID } from './trickplay.js';
 
@@ -260,14 +262,16 @@ export function chunkArgs(input: string, out: string, thumbs: string, work: Chun
     // Copied: a keyframe starts every segment, so the muxer cuts at each one. Encoded: a millisecond
     // under two GOPs, so it cuts at every second keyframe, never at the one between.
     const segmentSeconds = copy ? '0.1' : ((gop * 2) / fps - 0.001).toFixed(6);
-    args.push('-f', 'hls', '-hls_time', segmentSeconds, '-hls_playlist_type', 'vod');
-    args.push('-start_number', String(span.firstSegment));
-    args.push('-hls_flags', 'independent_segments', '-hls_segment_filename', join(out, '%v', 'seg_%03d.ts'));
     // Each chunk's muxer counts TS packets (continuity counters) from 0: its first packets say so
     // (discontinuity_indicator), so a demuxer reading the joined segments in a row takes the jump.
-    args.push('-hls_segment_options', 'mpegts_flags=+initial_discontinuity');
-    args.push('-var_stream_map', encoded.map((r, i) => `v:${i},name:${r.name}`).join(' '));
-    args.push(join(out, '%v', 'index.m3u8'));
+    args.push(
+      ...hlsMuxArgs(out, {
+        segmentSeconds,
+        streams: encoded.map((r, i) => `v:${i},name:${r.name}`),
+        startNumber: span.firstSegment,
+        discontinuityFlag: true,
+      }),
+    );
   }
   if (copy) args.push(...copyOutput(decoded > 0 ? 1 : 0, out, work, copy));
   args.push('-progress', 'pipe:1', '-nostats');
@@ -311,20 +315,20 @@ function copyOutput(inputIndex: number, out: string, work: ChunkWork, copy: NonN
   const args = ['-map', `${inputIndex}:${work.videoIndex}`, '-c:v', 'copy', '-copypriorss', '0'];
   const tags = copy.colourTags && colourTagFilter(copy.colourTags, work.display.height);
   if (tags) args.push('-bsf:v', tags);
-  args.push('-output_ts_offset', String(TS_OFFSET_SECONDS), '-f', 'segment', '-segment_format', 'mpegts');
-  if (times.length) args.push('-segment_times', times.join(','), '-segment_time_delta', (0.5 / fps).toFixed(6));
-  else args.push('-segment_time', '1000000');
-  args.push('-segment_start_number', String(span.firstSegment));
-  args.push('-segment_format_options', 'mpegts_flags=+initial_discontinuity');
-  args.push('-segment_list', join(out, copy.rung, 'index.m3u8'), '-segment_list_type', 'm3u8');
-  args.push(join(out, copy.rung, 'seg_%03d.ts'));
+  args.push('-output_ts_offset', String(TS_OFFSET_SECONDS));
+  args.push(
+    ...segmentMuxArgs(join(out, copy.rung), {
+      cutTimes: times,
+      cutDelta: (0.5 / fps).toFixed(6),
+      startNumber: span.firstSegment,
+    }),
+  );
   return args;
 }
 
 /** A rung's H.264 level and `avc1` CODECS string (High profile). */
 export function level(r: Pick<PlannedRendition, 'width' | 'height'>): { level: string; codec: string } {
   const pixels = r.width * r.height;
-  if (pixels > 1920 * 1088) return { level: '5.2', codec: 'avc1.640034' };
-  if (pixels > 1280 * 720) return { level: '4.2', codec: 'avc1.64002a' };
-  return { level: '3.2', codec: 'avc1.640020' };
+  const level = pixels > 1920 * 1088 ? '5.2' : pixels > 1280 * 720 ? '4.2' : '3.2';
+  return { level, codec: highProfileCodec(level) };
 }

@@ -4,7 +4,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MAX_VIDEO_PIXELS, h264Sps, run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, h264Sps, run, runLog, tools } from '@nself-tv/media-tools';
 import { type FoundName, foundMedia } from '@nself-tv/sample-media';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,12 +95,11 @@ async function storedLoudness(playlistKey: string) {
   const joined = join(root, `${playlistKey.replace(/\W/g, '-')}.ts`);
   const parts = await Promise.all(list.segments.map((s) => readFile(join(media(playlistKey), '..', s.uri))));
   await writeFile(joined, Buffer.concat(parts));
-  let log = '';
-  await run(tools.ffmpeg, ['-hide_banner', '-nostats', '-i', joined, '-af', 'ebur128=peak=true', '-f', 'null', '-'], {
-    onStderr: (t) => {
-      log += t;
-    },
-  });
+  const log = await runLog(
+    tools.ffmpeg,
+    ['-hide_banner', '-nostats', '-i', joined, '-af', 'ebur128=peak=true', '-f', 'null', '-'],
+    { maxChars: 1_000_000, keep: 'tail' },
+  );
   const summary = log.slice(log.lastIndexOf('Summary:'));
   return {
     integrated: Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)?.[1]),

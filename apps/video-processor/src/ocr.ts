@@ -112,7 +112,6 @@ export async function ocrTrack(
   const scale = height > 0 && height < 720 ? ',scale=iw*2:ih*2:flags=bicubic' : '';
   const graph = `[0:${index}]mpdecimate=hi=64:lo=64:frac=0:max=0,premultiply=inplace=1,bbox=min_val=40,metadata=mode=select:key=lavfi.bbox.w,format=gray,negate${scale}[o]`;
   const boxes: { time: number; y1: number; y2: number }[] = [];
-  let pending = '';
   // The canvas is the track's own screen (without it ffmpeg draws DVB on the video's size, scaled down).
   const canvas = width > 0 && height > 0 ? ['-canvas_size', `${width}x${height}`] : [];
   const args = ffmpegInput(input, ['-copyts', ...canvas]);
@@ -122,13 +121,9 @@ export async function ocrTrack(
   args.push('-f', 'image2', join(dir, 'p_%05d.png'));
   await run(tools.ffmpeg, args, {
     signal,
-    onStderr: (text) => {
-      const lines = (pending + text).split('\n');
-      pending = (lines.pop() ?? '').slice(-2000);
-      for (const line of lines) {
-        const m = BBOX.exec(line);
-        if (m && boxes.length < MAX_OCR_EVENTS) boxes.push({ time: Number(m[1]), y1: Number(m[4]), y2: Number(m[5]) });
-      }
+    onStderrLine: (line) => {
+      const m = BBOX.exec(line);
+      if (m && boxes.length < MAX_OCR_EVENTS) boxes.push({ time: Number(m[1]), y1: Number(m[4]), y2: Number(m[5]) });
     },
   });
   const pictures = (await readdir(dir)).filter((n) => /^p_\d{5}\.png$/.test(n)).sort();

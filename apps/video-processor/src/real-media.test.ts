@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MAX_VIDEO_PIXELS, run, tools } from '@nself-tv/media-tools';
+import { DEFAULT_MAX_VIDEO_PIXELS, run, runLog, tools } from '@nself-tv/media-tools';
 import type { JobResult } from '@nself-tv/queues';
 import { createFileStorage } from '@nself-tv/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,12 +75,11 @@ async function rungSegments(result: JobResult<'video:transcode'>) {
 
 /** Counts of idet over a file's first frames. */
 async function idet(file: string) {
-  let said = '';
-  await run(tools.ffmpeg, ['-hide_banner', '-nostdin', '-i', file, '-vf', 'idet', '-an', '-f', 'null', '-'], {
-    onStderr: (t) => {
-      said += t;
-    },
-  });
+  const said = await runLog(
+    tools.ffmpeg,
+    ['-hide_banner', '-nostdin', '-i', file, '-vf', 'idet', '-an', '-f', 'null', '-'],
+    { maxChars: 1_000_000, keep: 'tail' },
+  );
   const m = /Multi frame detection:\s*TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)/.exec(said);
   return { tff: Number(m?.[1]), bff: Number(m?.[2]), progressive: Number(m?.[3]) };
 }

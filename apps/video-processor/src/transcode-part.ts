@@ -1,7 +1,7 @@
 // One part of a transcode run: a chunk of every rung (and its thumbnails) or the film's audio.
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run, tools } from '@nself-tv/media-tools';
+import { progressOf, run, tools } from '@nself-tv/media-tools';
 import type { JobContext } from '@nself-tv/queues';
 import { ITEM_LAYOUT, keyUnder, type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
 import { encodeAudio, measureTracks } from './audio-part.js';
@@ -70,7 +70,7 @@ export async function runTranscodePart(
           signal,
           onProgress: (f) => {
             if (frames === undefined) return;
-            const pct = Math.min(99, (Number(f.get('frame') ?? 0) / frames) * 100);
+            const pct = Math.min(99, progressOf(f, { frames }) * 100);
             if (pct - last >= 5) {
               last = pct;
               void job.progress(pct).catch(() => undefined);

@@ -9,6 +9,7 @@ import {
   matrixOf,
   pictureFilters,
   probe,
+  progressOf,
   run,
   sheetFilter,
   sheetLayout,
@@ -98,10 +99,7 @@ export async function trickplay(
       args.push('-vf', filter.join(','), '-progress', 'pipe:1', '-nostats', ...sheetOutput(plan.sheetCount, dir));
       await run(tools.ffmpeg, args, {
         signal: job.signal,
-        onProgress: (f) =>
-          void job
-            .progress(5 + Math.min(90, (Number(f.get('out_time_us') ?? 0) / 1e6 / plan.duration) * 90))
-            .catch(() => undefined),
+        onProgress: (f) => void job.progress(5 + progressOf(f, { seconds: plan.duration }) * 90).catch(() => undefined),
       });
       const result = await storeTrickplay(storage, payload.output, dir, plan);
       await job.progress(100);

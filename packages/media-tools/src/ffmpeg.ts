@@ -75,10 +75,55 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** Kills the tool (SIGKILL) after this long and fails with a ToolError. @default no limit besides the signal */
   timeoutMs?: number | undefined;
-  /** Called with each chunk of stderr (for tools that report there, such as ffmpeg's `idet`). */
-  onStderr?: ((text: string) => void) | undefined;
-  /** Called with each `key=value` block of ffmpeg's `-progress pipe:1`. */
+  /**
+   * Called with each line of stderr, for tools that report there as they go (a filter's per-frame
+   * log); a line longer than {@link MAX_STDERR_LINE} is cut to it.
+   */
+  onStderrLine?: ((line: string) => void) | undefined;
+  /** Called with each `key=value` block of ffmpeg's `-progress pipe:1` (see {@link progressOf}). */
   onProgress?: ((fields: Map<string, string>) => void) | undefined;
+}
+
+/** The longest stderr line handed to `onStderrLine`. */
+export const MAX_STDERR_LINE = 4096;
+
+/** Options of {@link runLog}. */
+export interface RunLogOptions extends Omit<RunOptions, 'onStderrLine'> {
+  /** How much of the log is kept, in characters. */
+  maxChars: number;
+  /** Which end is kept: `head` for what a tool says first (a header trace), `tail` for a summary at the end. */
+  keep: 'head' | 'tail';
+}
+
+/**
+ * Runs a tool for what it says on stderr (ffmpeg's `idet` and `ebur128` summaries, a header trace,
+ * what a player's decode complained of): resolves with the log, bounded to `maxChars` from the end
+ * asked. Fails as {@link run} does.
+ */
+export async function runLog(tool: string, args: string[], options: RunLogOptions): Promise<string> {
+  const { maxChars, keep, ...rest } = options;
+  let log = '';
+  await run(tool, args, {
+    ...rest,
+    onStderrLine: (line) => {
+      if (keep === 'head') {
+        if (log.length < maxChars) log = `${log}${line}\n`.slice(0, maxChars);
+      } else log = `${log}${line}\n`.slice(-maxChars);
+    },
+  });
+  return log;
+}
+
+/**
+ * The share done (0–1) of an ffmpeg run, from a `-progress` block: by frames when the run's frame
+ * count is known, else by output time over the duration.
+ */
+export function progressOf(fields: Map<string, string>, total: { frames: number } | { seconds: number }): number {
+  const done =
+    'frames' in total
+      ? Number(fields.get('frame') ?? 0) / total.frames
+      : Number(fields.get('out_time_us') ?? 0) / 1e6 / total.seconds;
+  return Number.isFinite(done) ? Math.min(1, Math.max(0, done)) : 0;
 }
 
 /**
@@ -122,10 +167,15 @@ export function run(tool: string, args: string[], options: RunOptions = {}): Pro
         }
       }
     });
+    let pendingLine = '';
+    const onLine = options.onStderrLine;
     child.stderr.on('data', (b: Buffer) => {
       const text = b.toString();
-      options.onStderr?.(text);
       stderr = (stderr + text).slice(-8000);
+      if (!onLine) return;
+      const lines = (pendingLine + text).split('\n');
+      pendingLine = (lines.pop() ?? '').slice(-MAX_STDERR_LINE);
+      for (const line of lines) onLine(line.slice(0, MAX_STDERR_LINE));
     });
     const onAbort = () => child.kill('SIGKILL');
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -136,6 +186,7 @@ export function run(tool: string, args: string[], options: RunOptions = {}): Pro
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      if (onLine && pendingLine) onLine(pendingLine);
       options.signal?.removeEventListener('abort', onAbort);
       if (options.signal?.aborted) return reject(options.signal.reason);
       if (timedOut) reject(new ToolError(tool, code, `${stderr}\nkilled after ${options.timeoutMs} ms`));

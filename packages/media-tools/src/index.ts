@@ -1,7 +1,17 @@
+export { AUDIO_CODECS, avc1Codec, highProfileCodec } from './codecs.js';
 export type { MediaErrorCode } from './errors.js';
 export { MEDIA_ERROR_FINALITY, MediaError } from './errors.js';
-export type { RunOptions, ToolSettings } from './ffmpeg.js';
-export { configureTools, DEFAULT_MAX_MEMORY_MB, run, ToolError, tools } from './ffmpeg.js';
+export type { RunLogOptions, RunOptions, ToolSettings } from './ffmpeg.js';
+export {
+  configureTools,
+  DEFAULT_MAX_MEMORY_MB,
+  MAX_STDERR_LINE,
+  progressOf,
+  run,
+  runLog,
+  ToolError,
+  tools,
+} from './ffmpeg.js';
 export { FFMPEG_PRELUDE, ffmpegInput, inputArgs, SUBTITLE_DEMUXERS, VIDEO_DEMUXERS } from './input.js';
 export { interlacing } from './interlace.js';
 export type { Confinement } from './launcher.js';

@@ -1,4 +1,4 @@
-import { run, tools } from './ffmpeg.js';
+import { runLog, tools } from './ffmpeg.js';
 import { ffmpegInput } from './input.js';
 import type { VideoInfo } from './probe.js';
 
@@ -33,7 +33,7 @@ export async function detectFields(
   const args = [...ffmpegInput(path, ['-noautorotate']), '-map', `0:${index}`];
   args.push('-vf', 'idet', '-frames:v', String(IDET_FRAMES), '-an', '-sn', '-f', 'null', '-');
   // idet reports at the end of the run, on stderr at info level.
-  const stderr = await runForStderr(args, signal);
+  const stderr = await runLog(tools.ffmpeg, args, { signal, maxChars: 16_000, keep: 'tail' });
   const multi =
     /Multi frame detection:\s*TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)\s*Undetermined:\s*(\d+)/.exec(stderr);
   const [tff, bff, progressive, undetermined] = (multi?.slice(1) ?? ['0', '0', '0', '0']).map(Number) as [
@@ -43,10 +43,4 @@ export async function detectFields(
     number,
   ];
   return { tff, bff, progressive, undetermined };
-}
-
-async function runForStderr(args: string[], signal?: AbortSignal): Promise<string> {
-  let stderr = '';
-  await run(tools.ffmpeg, args, { signal, onStderr: (text) => (stderr += text) });
-  return stderr;
 }

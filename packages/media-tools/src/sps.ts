@@ -1,5 +1,6 @@
+import { avc1Codec } from './codecs.js';
 import { MediaError } from './errors.js';
-import { run, ToolError, tools } from './ffmpeg.js';
+import { runLog, ToolError, tools } from './ffmpeg.js';
 import { ffmpegInput } from './input.js';
 
 /** The first sequence parameter set of an H.264 stream: what a decoder is told it must support. */
@@ -24,9 +25,9 @@ const MAX_TRACE_CHARS = 1 << 20;
  * constraint flags (`Constrained Baseline` is 42e0 or 42c0), which CODECS must carry exactly.
  */
 export async function h264Sps(path: string, index: number, signal?: AbortSignal): Promise<H264Sps> {
-  let trace = '';
+  let trace: string;
   try {
-    await run(
+    trace = await runLog(
       tools.ffmpeg,
       [
         ...ffmpegInput(path, ['-loglevel', 'debug']),
@@ -42,12 +43,7 @@ export async function h264Sps(path: string, index: number, signal?: AbortSignal)
         'null',
         '-',
       ],
-      {
-        signal,
-        onStderr: (text) => {
-          if (trace.length < MAX_TRACE_CHARS) trace += text;
-        },
-      },
+      { signal, maxChars: MAX_TRACE_CHARS, keep: 'head' },
     );
   } catch (error) {
     if (error instanceof ToolError) {
@@ -76,7 +72,6 @@ export function parseSpsTrace(trace: string): H264Sps | undefined {
   let constraintFlags = 0;
   for (let i = 0; i < 6; i++) constraintFlags |= (field(`constraint_set${i}_flag`) ?? 0) << (7 - i);
   constraintFlags |= field('reserved_zero_2bits') ?? 0;
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
   const described = field('colour_description_present_flag') === 1;
   const primaries = field('colour_primaries');
   const transfer = field('transfer_characteristics');
@@ -85,7 +80,7 @@ export function parseSpsTrace(trace: string): H264Sps | undefined {
     profileIdc,
     constraintFlags,
     levelIdc,
-    codec: `avc1.${hex(profileIdc)}${hex(constraintFlags)}${hex(levelIdc)}`,
+    codec: avc1Codec(profileIdc, constraintFlags, levelIdc),
     colour:
       described && primaries !== undefined && transfer !== undefined && matrix !== undefined
         ? { primaries, transfer, matrix }
