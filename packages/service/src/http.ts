@@ -45,8 +45,11 @@ function fromFastify(error: FastifyError, bodyLimit: number): HttpError | undefi
 
 const PROTOTYPE_KEYS = 'the body must not contain __proto__ or constructor.prototype keys';
 
-/** Marks a plugin as applying to the instance it is registered on (what `fastify-plugin` does). */
-function shared<T>(plugin: T): T {
+/**
+ * Marks a plugin as applying to the instance it is registered on (what `fastify-plugin` does):
+ * its hooks, error handler and decorations are the registering app's, not a child context's.
+ */
+export function shared<T>(plugin: T): T {
   (plugin as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
   return plugin;
 }

@@ -9,7 +9,7 @@ export {
   statusOf,
 } from './errors.js';
 export type { HttpErrorsOptions } from './http.js';
-export { frameworkErrors, httpErrors, jsonBodies, OUTAGE_MESSAGES } from './http.js';
+export { frameworkErrors, httpErrors, jsonBodies, OUTAGE_MESSAGES, shared } from './http.js';
 export type { MetricsSource, PingableConnection, ProbeOptions } from './probes.js';
 export { registerProbes } from './probes.js';
 export type { RunningService } from './run-service.js';

@@ -14,7 +14,7 @@ import { scanKeys, startRedisServer, useTestRedis } from '@nself-tv/test-redis';
 import { Queue, Worker } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DashboardMode, registerQueueDashboard } from './dashboard.js';
+import { type DashboardMode, queueDashboard } from './dashboard.js';
 import { startWorkerApp } from './worker-app.js';
 
 const redis = useTestRedis();
@@ -66,7 +66,7 @@ beforeAll(async () => {
 
 async function dashboard(mode: DashboardMode): Promise<string> {
   const app: FastifyInstance = Fastify();
-  const board = await registerQueueDashboard(app, {
+  await app.register(queueDashboard, {
     connection,
     keyspace,
     path: PATH,
@@ -74,10 +74,8 @@ async function dashboard(mode: DashboardMode): Promise<string> {
     tokens: [TOKEN],
     title: 't',
   });
-  closers.push(
-    () => app.close(),
-    () => board.close(),
-  );
+  // Its queue handles close with the app.
+  closers.push(() => app.close());
   return app.listen({ port: 0, host: '127.0.0.1' });
 }
 const basic = (password: string, user = 'operator') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -187,16 +185,19 @@ describe('queue dashboard', () => {
   });
 
   it('refuses paths that are not its own and a board without a token', async () => {
-    const app = Fastify();
-    closers.push(() => app.close());
+    const register = async (options: Parameters<typeof queueDashboard>[1]) => {
+      const app = Fastify();
+      closers.push(() => app.close().catch(() => undefined));
+      await app.register(queueDashboard, options);
+    };
     for (const path of ['/api/queues', '/metrics', 'admin', '/admin/', '/Admin', '/admin/../api', '/health/x']) {
-      await expect(
-        registerQueueDashboard(app, { connection, path, mode: 'read-only', tokens: [TOKEN], title: 't' }),
-      ).rejects.toThrow(/dashboard path/);
+      await expect(register({ connection, path, mode: 'read-only', tokens: [TOKEN], title: 't' })).rejects.toThrow(
+        /dashboard path/,
+      );
     }
-    await expect(
-      registerQueueDashboard(app, { connection, path: PATH, mode: 'read-only', tokens: [''], title: 't' }),
-    ).rejects.toThrow(/needs a token/);
+    await expect(register({ connection, path: PATH, mode: 'read-only', tokens: [''], title: 't' })).rejects.toThrow(
+      /needs a token/,
+    );
   });
 });
 

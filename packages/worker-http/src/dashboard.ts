@@ -4,13 +4,13 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import { QUEUE_CATALOG } from '@nself-tv/queues';
 import { type Keyspace, keyspaceFor, QUEUE_NAMES, type RedisClient, splitQueueName } from '@nself-tv/redis-keys';
 import { Queue } from 'bullmq';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isAcceptedToken } from './tokens.js';
 
 /** What the dashboard lets an operator do. */
 export type DashboardMode = 'read-only' | 'read-write';
 
-/** Options of {@link registerQueueDashboard}. */
+/** Options of {@link queueDashboard}. */
 export interface DashboardOptions {
   /** Connection the dashboard's BullMQ queues share (a request connection is right). */
   connection: RedisClient;
@@ -70,17 +70,14 @@ function refuse(reply: FastifyReply, status: number, error: string, message: str
 }
 
 /**
- * Mounts a bull-board dashboard of all six spec queues (`video:transcode` …, under this
+ * A plugin mounting a bull-board dashboard of all six spec queues (`video:transcode` …, under this
  * keyspace's prefixes) at `options.path`. Every request needs one of `options.tokens` (401
  * otherwise, with a Basic challenge so a browser asks for it). In `read-only` mode the board
  * hides its actions and any request other than GET/HEAD is refused with 403; in `read-write`
- * mode changes are allowed but not from another site (403). Returns `close()` for the
- * dashboard's queue handles (the connection stays open).
+ * mode changes are allowed but not from another site (403). Its queue handles close with the app
+ * (the connection stays open). A bad path or no token fails its registration.
  */
-export async function registerQueueDashboard(
-  app: FastifyInstance,
-  options: DashboardOptions,
-): Promise<{ close(): Promise<void> }> {
+export const queueDashboard: FastifyPluginAsync<DashboardOptions> = async (app, options) => {
   const problem = dashboardPathProblem(options.path);
   if (problem) throw new Error(`dashboard path ${options.path}: ${problem}`);
   const tokens = options.tokens.filter((t) => t.length > 0);
@@ -142,9 +139,8 @@ export async function registerQueueDashboard(
     { prefix: options.path },
   );
 
-  return {
-    close: async () => {
-      await Promise.all(queues.map((q) => q.queue.close().catch(() => undefined)));
-    },
-  };
-}
+  // Its queue handles go with the app.
+  app.addHook('onClose', async () => {
+    await Promise.all(queues.map((q) => q.queue.close().catch(() => undefined)));
+  });
+};

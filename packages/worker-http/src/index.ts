@@ -1,5 +1,5 @@
 export type { DashboardMode, DashboardOptions } from './dashboard.js';
-export { dashboardPathProblem, registerQueueDashboard } from './dashboard.js';
+export { dashboardPathProblem, queueDashboard } from './dashboard.js';
 export { WORKER_ERROR_CODES } from './openapi.js';
 export type { FailureCode } from './retry-policy.js';
 export { RETRY_POLICY } from './retry-policy.js';
@@ -13,4 +13,4 @@ export type {
 } from './worker-app.js';
 export { runWorkerApp, startWorkerApp, workerAppSettings } from './worker-app.js';
 export type { WorkerHttpOptions } from './worker-http.js';
-export { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
+export { WORKER_ROUTER_OPTIONS, workerRoutes } from './worker-http.js';

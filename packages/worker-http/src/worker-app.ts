@@ -36,10 +36,10 @@ import {
 } from '@nself-tv/storage';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
-import { registerQueueDashboard } from './dashboard.js';
+import { queueDashboard } from './dashboard.js';
 import { RETRY_POLICY } from './retry-policy.js';
 import { workerSettings } from './settings.js';
-import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
+import { WORKER_ROUTER_OPTIONS, workerRoutes } from './worker-http.js';
 
 /** The processors of an app, one per queue it consumes. */
 export type WorkerProcessors = { [Q in QueueName]?: QueueProcessor<Q> };
@@ -219,7 +219,7 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
     routerOptions: WORKER_ROUTER_OPTIONS,
     frameworkErrors,
   });
-  registerWorkerRoutes(app, {
+  await app.register(workerRoutes, {
     queues: options.routes,
     connection: requestConnection,
     producer,
@@ -231,13 +231,21 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
     ...(options.ingestRoutes ? { ingest: ingestForRequests } : {}),
   });
   if (!worker.apiToken) log.warn('API_TOKEN is not set: POST /api/v1/jobs/* is disabled (403)');
-  const dashboard = worker.dashboard
-    ? await registerQueueDashboard(app, {
-        connection: requestConnection,
-        ...worker.dashboard,
-        title: `nself-tv ${name} queues`,
-      })
-    : undefined;
+  if (worker.dashboard) {
+    await app.register(queueDashboard, {
+      connection: requestConnection,
+      ...worker.dashboard,
+      title: `nself-tv ${name} queues`,
+    });
+  }
+  // Everything the app opened closes with it, once its server has stopped taking requests: the
+  // workers hand their jobs back (or finish them) within the deadline, then the rest.
+  app.addHook('onClose', async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await cleaner.stop().catch(() => undefined);
+    await Promise.all([producer.close(), inspector.close(), completion?.close()]).catch(() => undefined);
+    await Promise.all([workerConnection.quit(), requestConnection.quit()]).catch(() => undefined);
+  });
 
   const stop = async (signal: string) => {
     log.info(
@@ -248,16 +256,10 @@ export async function startWorkerApp<T>(options: WorkerAppOptions<T>): Promise<R
     // answer it would wait forever. The deadline holds whatever Redis does: past it, running
     // jobs' children are killed (the job's signal) and the process leaves; jobs it could not
     // hand back are recovered by BullMQ's stalled check once Redis is back.
-    const graceful = (async () => {
-      await app.close().catch(() => undefined);
-      await Promise.all(workers.map((w) => w.close()));
-      await cleaner.stop().catch(() => undefined);
-      await Promise.all([producer.close(), inspector.close(), completion?.close(), dashboard?.close()]).catch(
-        () => undefined,
-      );
-      await Promise.all([workerConnection.quit(), requestConnection.quit()]).catch(() => undefined);
-      return true;
-    })();
+    const graceful = app.close().then(
+      () => true,
+      () => true,
+    );
     const forced = new Promise<false>((r) =>
       setTimeout(() => r(false), worker.shutdownDeadlineMs + FORCE_EXIT_MARGIN_MS),
     );

@@ -20,7 +20,7 @@ import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WORKER_ERROR_CODES, workerOpenApi } from './openapi.js';
 import { startWorkerApp } from './worker-app.js';
-import { registerWorkerRoutes, WORKER_ROUTER_OPTIONS } from './worker-http.js';
+import { WORKER_ROUTER_OPTIONS, workerRoutes } from './worker-http.js';
 
 const redis = useTestRedis();
 const keyspace = createKeyspace({ namespace: redis.namespace, cluster: redis.cluster });
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 async function start(apiToken: string | undefined, readToken?: string, extra: { ingest?: IngestService } = {}) {
   const app = Fastify({ bodyLimit: 4096, routerOptions: WORKER_ROUTER_OPTIONS });
-  registerWorkerRoutes(app, {
+  await app.register(workerRoutes, {
     ...extra,
     readToken,
     queues: { optimize: 'image:optimize', poster: 'image:poster' },
@@ -529,7 +529,7 @@ describe('a full Redis', () => {
     const ownInspector = createJobInspector(own);
     const app = Fastify({ routerOptions: WORKER_ROUTER_OPTIONS });
     try {
-      registerWorkerRoutes(app, {
+      await app.register(workerRoutes, {
         queues: { optimize: 'image:optimize' },
         connection: own,
         producer: ownProducer,
@@ -560,7 +560,7 @@ describe('a full Redis', () => {
         expect(res.status).toBe(503);
         expect(await res.json()).toEqual({
           error: 'service_unavailable',
-          message: 'Redis is full: nothing was queued; retry later',
+          message: 'Redis is full: nothing was written; retry later',
         });
       }
       expect(await own.exists(createKeyspace().ingest('full-1'))).toBe(0);

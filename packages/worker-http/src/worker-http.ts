@@ -10,13 +10,13 @@ import {
   type QueueName,
 } from '@nself-tv/queues';
 import { isSafeId, type RedisClient } from '@nself-tv/redis-keys';
-import { HttpError, httpErrors, jsonBodies, registerProbes } from '@nself-tv/service';
+import { HttpError, httpErrors, jsonBodies, registerProbes, shared } from '@nself-tv/service';
 import { StorageError } from '@nself-tv/storage';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { workerOpenApi } from './openapi.js';
 import { isAcceptedToken } from './tokens.js';
 
-/** Options of {@link registerWorkerRoutes}. */
+/** Options of {@link workerRoutes}. */
 export interface WorkerHttpOptions {
   /** The queues this app consumes, by the short name used in the URL (`transcode` → `video:transcode`). */
   queues: Record<string, QueueName>;
@@ -74,20 +74,22 @@ function fromStorage(error: StorageError): HttpError | undefined {
 }
 
 /**
- * Adds the worker apps' HTTP surface to a Fastify instance: `GET /health` (with
+ * The worker apps' HTTP surface, as a plugin (`app.register(workerRoutes, options)`, applying to
+ * the app it is registered on): `GET /health` (with
  * job counts), `GET /ready`, `GET /metrics`, `POST /api/v1/jobs/<queue>`,
  * `GET /api/v1/jobs/:id`, `GET /api/v1/queues/status` and `GET /openapi.json`. Non-Node services
  * enqueue through it. Every error answers `{error, message, field?}`, and a
- * Redis outage answers 503 on every route that needs Redis.
+ * Redis outage answers 503 on every route that needs Redis. With `ingest`, the ingest routes
+ * (their own plugin) come too.
  */
-export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOptions): void {
+export const workerRoutes: FastifyPluginAsync<WorkerHttpOptions> = shared(async (app, options) => {
   const { queues, connection, producer, inspector, metrics, apiToken, readToken } = options;
   const mine = Object.values(queues);
   const countsOfMine = () => inspector.counts(mine);
-  app.register(httpErrors, { fromDomain: fromQueues });
-  app.register(jsonBodies);
+  await app.register(httpErrors, { fromDomain: fromQueues });
+  await app.register(jsonBodies);
 
-  const authorize = (request: FastifyRequest, access: 'read' | 'write') => {
+  const authorize: Authorize = (request, access) => {
     if (!apiToken && !(access === 'read' && readToken)) {
       throw new HttpError('policy_denied', 'the job API is disabled: API_TOKEN is not set');
     }
@@ -120,7 +122,7 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
   });
 
   const { ingest } = options;
-  if (ingest) registerIngestRoutes(app, ingest, authorize);
+  if (ingest) await app.register(ingestRoutes, { ingest, authorize });
 
   app.post('/api/v1/jobs/:kind', async (request, reply) => {
     authorize(request, 'write');
@@ -131,7 +133,10 @@ export function registerWorkerRoutes(app: FastifyInstance, options: WorkerHttpOp
     const jobId = await producer.enqueue(queue, request.body as never);
     return reply.code(202).send({ jobId, queue, status: 'queued' });
   });
-}
+});
+
+/** Who may read or write through the worker's API: throws the `HttpError` of a refusal. */
+type Authorize = (request: FastifyRequest, access: 'read' | 'write') => void;
 
 const INGEST_NOT_FOUND = (id: string) => new HttpError('not_found', `no ingest ${id} (unknown, or expired after 24 h)`);
 
@@ -141,11 +146,10 @@ const INGEST_NOT_FOUND = (id: string) => new HttpError('not_found', `no ingest $
  * first one started instead of starting a second; the same key with another
  * media item or source answers 409.
  */
-function registerIngestRoutes(
-  app: FastifyInstance,
-  ingest: IngestService,
-  authorize: (request: FastifyRequest, access: 'read' | 'write') => void,
-) {
+const ingestRoutes: FastifyPluginAsync<{ ingest: IngestService; authorize: Authorize }> = async (
+  app,
+  { ingest, authorize },
+) => {
   const idParam = (request: FastifyRequest) => {
     const id = (request.params as { id: string }).id;
     if (!isSafeId(id)) throw new HttpError('bad_request', 'id: invalid ingest id', { field: 'id' });
@@ -210,4 +214,4 @@ function registerIngestRoutes(
       throw error;
     }
   });
-}
+};
