@@ -33,7 +33,7 @@ export default defineConfig({
       project('packages/storage'),
       project('packages/media-tools'),
       project('packages/sample-media'),
-      project('packages/redis-keys', { redis: true }),
+      project('packages/redis-keys', { redis: true, lua: true }),
       project('packages/queues', { redis: true, lua: true, testTimeoutMs: 60_000 }),
       project('packages/cache', { redis: true, lua: true, testTimeoutMs: 60_000 }),
       project('packages/sessions', { redis: true, lua: true, testTimeoutMs: 60_000 }),

@@ -1,32 +1,21 @@
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Keyspace,
   keyspaceFor,
   type QueueName,
   queueEvictionWarning,
   type RedisClient,
-  releaseHeldLock,
 } from '@nself-tv/redis-keys';
-import { Job, UnrecoverableError, WaitingChildrenError, WaitingError, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, WaitingChildrenError, WaitingError, Worker } from 'bullmq';
 import { type QueueOverrides, type QueueSettings, resolveQueueSettings } from '../catalog.js';
-import { PayloadError, QueueError } from '../errors.js';
+import { QueueError } from '../errors.js';
 import { createProducer, type Producer } from '../producer.js';
 import { type JobResult, type Payload, parsePayload, parseResult } from '../schemas/registry.js';
-import type { JobContext, JobPart } from './context.js';
+import type { JobContext } from './context.js';
 import { JobRun, type RunHost } from './job-run.js';
-import type { CompletedPart, ObservedRun, PartParentInfo, RunObserver } from './observers.js';
-import {
-  type AnyPartProcessor,
-  PART_JOB_NAME,
-  type PartJobData,
-  type PartParent,
-  partPriority,
-  payloadOf,
-  resultsByKey,
-  savedParts,
-} from './parts.js';
+import type { RunObserver } from './observers.js';
+import { type AnyPartProcessor, PART_JOB_NAME, type PartJobData, payloadOf, savedParts } from './parts.js';
+import { createPartsHost } from './parts-host.js';
 import {
   failureCode,
   isFinalFailure,
@@ -84,9 +73,6 @@ export interface QueueWorkerOptions {
    */
   parts?: AnyPartProcessor | undefined;
 }
-
-/** How long a part holds its parent's lock at most, and waits for it. */
-const PART_LOCK_MS = 30_000;
 
 /** A running worker for one queue. */
 export interface QueueWorker {
@@ -146,50 +132,16 @@ export function createQueueWorker<Q extends QueueName>(
     return producer;
   };
   const location = keyspace.queue(queue);
-  const addParts = async (job: Job, parts: readonly JobPart[]) => {
-    const parentId = job.id as string;
-    const parent: PartJobData['parent'] = { jobId: parentId };
-    await ensureProducer()
-      .queue(queue)
-      .addBulk(
-        parts.map((p, i) => ({
-          name: PART_JOB_NAME,
-          data: { part: p.data, parent } satisfies PartJobData,
-          opts: {
-            jobId: `${parentId}-${p.key}`,
-            priority: partPriority(job.opts.priority, p.order ?? i),
-            parent: { id: parentId, queue: job.queueQualifiedName },
-            failParentOnFailure: true,
-          },
-        })),
-      );
-  };
-  const exclusive = async <T>(jobId: string, fn: () => Promise<T>): Promise<T | undefined> => {
-    const key = keyspace.partsLock(queue, jobId);
-    const token = randomBytes(8).toString('hex');
-    const until = Date.now() + PART_LOCK_MS;
-    while ((await options.connection.set(key, token, 'PX', PART_LOCK_MS, 'NX')) === null) {
-      if (Date.now() > until) return undefined;
-      await sleep(50);
-    }
-    try {
-      return await fn();
-    } finally {
-      await releaseHeldLock(options.connection, key, token).catch(() => undefined);
-    }
-  };
-  const parentJob = (jobId: string) => Job.fromId(ensureProducer().queue(queue), jobId);
-  const parentFor = (jobId: string): PartParent => ({
-    jobId,
-    exclusive: (fn) => exclusive(jobId, fn),
-    async completedParts() {
-      const job = await parentJob(jobId);
-      return job ? resultsByKey(job) : new Map();
-    },
-    async plan() {
-      return savedParts((await parentJob(jobId))?.data)?.plan;
-    },
+  const partsHost = createPartsHost({
+    queue,
+    keyspace,
+    connection: options.connection,
+    producer: ensureProducer,
+    parts: options.parts,
+    observers,
+    onError,
   });
+  const { addParts, exclusive, parentFor, parsePart, watchers, observed, afterPart } = partsHost;
   const host: RunHost = { queue, progressIntervalMs: options.progressIntervalMs ?? 250, emit, addParts, exclusive };
   const active = new Map<string, JobRun>();
   // One timer checks every active job's deadline; a timer per job costs more than the work of a small job.
@@ -203,44 +155,6 @@ export function createQueueWorker<Q extends QueueName>(
     }
   }, tick);
   deadlines.unref();
-  /** The parent of a part, as observers see it: its payload is read once, when first asked. */
-  const parentInfo = (jobId: string): PartParentInfo => {
-    let payload: Promise<unknown> | undefined;
-    return {
-      jobId,
-      payload: () => {
-        payload ??= parentJob(jobId).then((job) => (job ? payloadOf(job.data) : undefined));
-        return payload;
-      },
-    };
-  };
-  /** The hooks of every observer that watches a run. */
-  const watchers = (run: ObservedRun) => {
-    if (observers.length === 0) return [];
-    const hooks = [];
-    for (const observer of observers) {
-      const watched = observer.watch?.(run);
-      if (watched) hooks.push(watched);
-    }
-    return hooks;
-  };
-  const observed = (job: Job, attempt: number, data: unknown, isPart: boolean): ObservedRun => {
-    const parentId = isPart ? (job.data as Partial<PartJobData> | null)?.parent?.jobId : undefined;
-    return {
-      queue,
-      jobId: job.id as string,
-      attempt,
-      data,
-      parent: typeof parentId === 'string' ? parentInfo(parentId) : undefined,
-    };
-  };
-  const parsePart = (data: unknown): never => {
-    if (!options.parts) {
-      throw new PayloadError('INVALID_PAYLOAD', queue, [{ path: '', message: 'this worker runs no parts' }]);
-    }
-    return options.parts.parse((data as Partial<PartJobData> | null)?.part) as never;
-  };
-
   // Two parameters on purpose: BullMQ then skips its own per-job AbortController;
   // cancellation goes through `active` instead.
   const processJob = async (job: Job, token?: string): Promise<JobResult<Q>> => {
@@ -344,25 +258,6 @@ export function createQueueWorker<Q extends QueueName>(
     if (job.name !== PART_JOB_NAME) return;
     void afterPart(job, result).catch((error) => onError(error as Error));
   });
-  const afterPart = async (job: Job, result: unknown) => {
-    const data = job.data as PartJobData;
-    const parentId = data.parent.jobId;
-    const effect = await options.parts?.completed?.(parsePart(data), result, parentFor(parentId));
-    const interested = observers.filter((o) => o.partCompleted);
-    if (interested.length === 0) return;
-    const part: CompletedPart = {
-      queue,
-      jobId: job.id as string,
-      parent: parentInfo(parentId),
-      async progress() {
-        const parent = await parentJob(parentId);
-        const counts = await parent?.getDependenciesCount({ processed: true, unprocessed: true });
-        const done = counts?.processed ?? 0;
-        return { done, total: done + (counts?.unprocessed ?? 0) };
-      },
-    };
-    for (const observer of interested) await observer.partCompleted?.(part, effect).catch(onError);
-  };
   queueEvictionWarning(options.connection)
     .then((message) => message && emit?.({ type: 'warning', queue, message }))
     .catch(() => undefined);
