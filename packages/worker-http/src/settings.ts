@@ -1,4 +1,4 @@
-import { INGEST_LIMITS } from '@nself-tv/queues';
+import { INGEST_LIMITS, type IngestLimits } from '@nself-tv/queues';
 import { ConfigError, defineSettings, wholeNumber } from '@nself-tv/service/settings';
 import { z } from 'zod';
 import { type DashboardMode, dashboardPathProblem } from './dashboard.js';
@@ -12,7 +12,7 @@ export interface WorkerValues {
   /** Off, or how the dashboard opens and the tokens that open it. */
   dashboard: { mode: DashboardMode; path: string; tokens: string[] } | undefined;
   shutdownDeadlineMs: number;
-  ingestLimits: { perFamilyPerMinute: number; maxWaiting: number };
+  ingestLimits: IngestLimits;
 }
 
 /** The worker runner's own variables: the job API's tokens, the dashboard, shutdown and ingest limits. */
