@@ -1,4 +1,5 @@
 import { AUDIO_CODECS, ffmpegInput } from '@nself-tv/media-tools';
+import { z } from 'zod';
 import { hlsMuxArgs } from './hls-output.js';
 
 /**
@@ -13,16 +14,20 @@ import { hlsMuxArgs } from './hls-output.js';
  */
 
 /** How a track's stereo rendition is levelled, and how a surround track's renditions are made. */
-export interface AudioSettings {
+export const audioSettings = z.object({
   /** Integrated loudness of the stereo rendition, LUFS (`AUDIO_LOUDNESS`); null: left as it is. */
-  loudness: number | null;
+  loudness: z.number().min(-70).max(0).nullable(),
   /** True-peak ceiling of the stereo rendition, dBTP (`AUDIO_TRUE_PEAK`). */
-  truePeak: number;
+  truePeak: z.number().min(-20).max(0),
   /** The stereo downmix of a surround track (`AUDIO_DOWNMIX`). */
-  downmix: Downmix;
+  downmix: z.enum(['dialogue', 'itu']),
   /** The multichannel rendition of a 5.1/7.1 track (`AUDIO_SURROUND`); null: stereo only. */
-  surround: 'ac3' | 'eac3' | null;
-}
+  surround: z.enum(['ac3', 'eac3']).nullable(),
+});
+export type AudioSettings = z.infer<typeof audioSettings>;
+
+/** Audio settings of work planned before levelling: the level kept, an ITU downmix, stereo only. */
+export const LEGACY_AUDIO: AudioSettings = { loudness: null, truePeak: -1, downmix: 'itu', surround: null };
 
 export const DEFAULT_AUDIO: AudioSettings = { loudness: -18, truePeak: -1, downmix: 'dialogue', surround: 'ac3' };
 
@@ -42,7 +47,7 @@ export const SURROUND_KBPS = { ac3: 384, eac3: 192 } as const;
  * `itu` is ITU-R BS.775's (swresample's): centre and surrounds 3 dB under the fronts. The LFE is
  * left out of both, as those standards do.
  */
-export type Downmix = 'dialogue' | 'itu';
+export type Downmix = AudioSettings['downmix'];
 
 /** The `pan` filter of a `channels`-channel track's stereo downmix; undefined: swresample's own. */
 export function downmixFilter(channels: number, mode: Downmix): string | undefined {
@@ -71,14 +76,23 @@ export interface Loudness {
 }
 
 /** One track as the audio part treats it. */
-export interface AudioTrackWork {
-  index: number;
-  name: string;
-  channels: number;
-  copy?: boolean | undefined;
+export const audioTrackWork = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+$/),
+  // Absent in parts queued before the sound work: those keep its stereo-only downmix.
+  channels: z.number().int().positive().max(64).default(2),
+  copy: z.boolean().optional(),
   /** The multichannel rendition: its folder, and whether the source's own AC-3/E-AC-3 is copied. */
-  surround?: { name: string; codec: 'ac3' | 'eac3'; copy: boolean } | undefined;
-}
+  surround: z
+    .object({
+      name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+_mc$/),
+      codec: z.enum(['ac3', 'eac3']),
+      copy: z.boolean(),
+    })
+    .strict()
+    .optional(),
+});
+export type AudioTrackWork = z.infer<typeof audioTrackWork>;
 
 const meter = (name: string) => `ebur128@${name}=peak=true:framelog=verbose,anullsink`;
 const measuring = (input: string, graph: string[]) => [

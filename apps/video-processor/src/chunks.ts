@@ -71,15 +71,17 @@ export function gopFrames(fps: number): { gop: number; segment: number } {
 }
 
 /** One chunk: output frames `[startFrame, endFrame)`; `endFrame` null for the last (to the end). */
-export interface ChunkSpan {
-  index: number;
-  startFrame: number;
-  endFrame: number | null;
+/** One chunk's span of the film, in output frames. */
+export const chunkSpan = z.object({
+  index: z.number().int().nonnegative(),
+  startFrame: z.number().int().nonnegative(),
+  endFrame: z.number().int().positive().nullable(),
   /** Number of the chunk's first segment. */
-  firstSegment: number;
+  firstSegment: z.number().int().nonnegative(),
   /** Frames the chunk makes (for the last, as the probed duration says). */
-  frames: number;
-}
+  frames: z.number().int().positive(),
+});
+export type ChunkSpan = z.infer<typeof chunkSpan>;
 
 /**
  * Segments of the first chunk. The film is playable once its first chunk is stored, so that one is
@@ -124,11 +126,13 @@ export function planChunks(
 }
 
 /** Thumbnails a chunk takes from its decode: thumbnail `k` is output frame `ceil(k * interval * fps)`. */
-export interface ChunkThumbnails {
-  interval: number;
+/** A kind of thumbnail a chunk makes. */
+const chunkThumbnails = z.object({
+  interval: z.number().positive(),
   /** Thumbnails of the whole film; a chunk makes those whose frame falls in its span. */
-  count: number;
-}
+  count: z.number().int().positive(),
+});
+export type ChunkThumbnails = z.infer<typeof chunkThumbnails>;
 
 /** The thumbnails whose frames fall in `[startFrame, endFrame)`: the first one's number and how many. */
 export function thumbnailsIn(t: ChunkThumbnails, fps: number, span: ChunkSpan): { first: number; count: number } {
@@ -142,13 +146,7 @@ export function thumbnailsIn(t: ChunkThumbnails, fps: number, span: ChunkSpan): 
 export const chunkWork = z
   .object({
     kind: z.literal('chunk'),
-    span: z.object({
-      index: z.number().int().nonnegative(),
-      startFrame: z.number().int().nonnegative(),
-      endFrame: z.number().int().positive().nullable(),
-      firstSegment: z.number().int().nonnegative(),
-      frames: z.number().int().positive(),
-    }),
+    span: chunkSpan,
     videoIndex: z.number().int().nonnegative(),
     fps: z.number().positive(),
     picture: z.array(z.string().max(2000)).max(16),
@@ -189,8 +187,8 @@ export const chunkWork = z
       .optional(),
     display: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
     matrix: z.enum(['bt709', 'bt601', 'bt2020']),
-    trickplay: z.object({ interval: z.number().positive(), count: z.number().int().positive() }).optional(),
-    frames: z.object({ interval: z.number().positive(), count: z.number().int().positive() }).optional(),
+    trickplay: chunkThumbnails.optional(),
+    frames: chunkThumbnails.optional(),
   })
   .strict();
 export type ChunkWork = z.infer<typeof chunkWork>;

@@ -1,10 +1,10 @@
 import { RENDITION_NAMES, RESULT_SCHEMAS } from '@nself-tv/queues';
 import { z } from 'zod';
-import type { AudioSettings, Levelling, Loudness } from './audio.js';
+import { audioSettings, audioTrackWork, LEGACY_AUDIO, type Levelling, type Loudness } from './audio.js';
 import { chunkWork } from './chunks.js';
 import type { MediaEntry } from './master.js';
 import type { MeasuredSegment } from './playlists.js';
-import type { ThumbnailPlan } from './trickplay.js';
+import { thumbnailPlan } from './trickplay.js';
 
 /**
  * The transcode's plan and its parts, the shapes that are kept in Redis between runs: the plan
@@ -29,23 +29,6 @@ const mediaEntry = z
     channels: z.number().int().positive().max(64).optional(),
   })
   .transform((entry) => ({ ...entry, language: entry.language })) satisfies z.ZodType<MediaEntry, unknown>;
-
-const thumbnailPlan = z.object({
-  interval: z.number().positive(),
-  count: z.number().int().positive(),
-  sheetCount: z.number().int().nonnegative(),
-  duration: z.number().nonnegative(),
-}) satisfies z.ZodType<ThumbnailPlan>;
-
-const audioSettings = z.object({
-  loudness: z.number().min(-70).max(0).nullable(),
-  truePeak: z.number().min(-20).max(0),
-  downmix: z.enum(['dialogue', 'itu']),
-  surround: z.enum(['ac3', 'eac3']).nullable(),
-}) satisfies z.ZodType<AudioSettings>;
-
-/** Audio settings of plans made before levelling: the level kept, an ITU downmix, stereo only. */
-const LEGACY_AUDIO: AudioSettings = { loudness: null, truePeak: -1, downmix: 'itu', surround: null };
 
 const rung = z.object({
   name: z.enum(RENDITION_NAMES),
@@ -142,26 +125,7 @@ export const transcodePart = z.discriminatedUnion('kind', [
       kind: z.literal('audio'),
       source: location,
       output,
-      tracks: z
-        .array(
-          z.object({
-            index: z.number().int().nonnegative(),
-            name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+$/),
-            // Absent in parts queued before the sound work: those keep its stereo-only downmix.
-            channels: z.number().int().positive().max(64).default(2),
-            copy: z.boolean().optional(),
-            surround: z
-              .object({
-                name: z.string().regex(/^audio_[A-Za-z0-9-]+_\d+_mc$/),
-                codec: z.enum(['ac3', 'eac3']),
-                copy: z.boolean(),
-              })
-              .strict()
-              .optional(),
-          }),
-        )
-        .min(1)
-        .max(64),
+      tracks: z.array(audioTrackWork).min(1).max(64),
       // Absent in parts queued before levelling: encoded as they were then.
       settings: audioSettings.strict().default(LEGACY_AUDIO),
     })

@@ -23,17 +23,19 @@ import {
 import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/queues';
 import { MAX_THUMBNAILS } from '@nself-tv/queues';
 import { ITEM_LAYOUT, keyUnder, type MediaStorage, withLocalFile, withTempDir } from '@nself-tv/storage';
+import { z } from 'zod';
 
 /** The trickplay grid the nself-tv player reads: 320x180 thumbnails, 10x10 to a sheet. */
 export const GRID: Grid = { columns: 10, rows: 10, width: 320, height: 180 };
 
 /** How many thumbnails and sheets a video makes at an interval (widened on long videos). */
-export interface ThumbnailPlan {
-  interval: number;
-  count: number;
-  sheetCount: number;
-  duration: number;
-}
+export const thumbnailPlan = z.object({
+  interval: z.number().positive(),
+  count: z.number().int().positive(),
+  sheetCount: z.number().int().nonnegative(),
+  duration: z.number().nonnegative(),
+});
+export type ThumbnailPlan = z.infer<typeof thumbnailPlan>;
 
 export function planThumbnails(durationSeconds: number, askedInterval: number): ThumbnailPlan {
   const interval = thumbnailIntervalFor(durationSeconds, askedInterval, MAX_THUMBNAILS);

@@ -7,11 +7,15 @@ import { QueueError } from './errors.js';
 export type QueueConsumer = 'video-processor' | 'thumbnail-generator';
 
 /** Backoff between attempts, as BullMQ takes it. */
-export interface BackoffSettings {
-  readonly type: 'exponential' | 'fixed';
-  /** First delay in ms; exponential doubles it each attempt. */
-  readonly delay: number;
-}
+const backoffSchema = z
+  .object({
+    type: z.enum(['exponential', 'fixed']),
+    /** First delay in ms; exponential doubles it each attempt. */
+    delay: z.number().int().min(0),
+  })
+  .strict();
+/** Backoff between attempts, as BullMQ takes it. */
+export type BackoffSettings = Readonly<z.infer<typeof backoffSchema>>;
 
 /** Everything that governs how one queue's jobs run. */
 export interface QueueSettings {
@@ -73,7 +77,7 @@ const overridesSchema = z
   .object({
     concurrency: z.number().int().min(1).max(1000),
     attempts: z.number().int().min(1).max(100),
-    backoff: z.object({ type: z.enum(['exponential', 'fixed']), delay: z.number().int().min(0) }).strict(),
+    backoff: backoffSchema,
     timeoutMs: z.number().int().min(100),
     lockDurationMs: z.number().int().min(500),
     stalledIntervalMs: z.number().int().min(500),

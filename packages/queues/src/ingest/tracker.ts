@@ -27,7 +27,7 @@ export interface IngestJobTracker {
   failed(reason: string, final: boolean, code: string): Promise<void>;
 }
 
-type ThumbnailIntervals = { trickplayIntervalSeconds: number; spriteIntervalSeconds: number };
+type ThumbnailIntervals = NonNullable<IngestState['thumbnails']>;
 
 /**
  * A tracker for a job that carries an `ingestId`, or `undefined` for jobs outside an ingest. The
