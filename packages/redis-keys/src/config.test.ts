@@ -1,5 +1,6 @@
+import { ConfigError } from '@nself-tv/service/settings';
 import { describe, expect, it } from 'vitest';
-import { describeRedisConfig, loadRedisConfig } from './config.js';
+import { describeRedisConfig, loadRedisConfig, redisSettings } from './config.js';
 import { RedisConfigError } from './errors.js';
 
 describe('loadRedisConfig', () => {
@@ -148,5 +149,34 @@ describe('cluster and Sentinel settings', () => {
     const env = { REDIS_HOST: 'queues', CACHE_REDIS_CLUSTER_NODES: 'c1:7000,c2:7000,c3:7000' };
     expect(loadRedisConfig(env, 'cache').cluster?.nodes).toHaveLength(3);
     expect(loadRedisConfig(env).cluster).toBeUndefined();
+  });
+});
+
+describe('redisSettings', () => {
+  it('names every bad variable of the role at once, as a ConfigError, then what only holds together', () => {
+    const problems = (env: Record<string, string>, role?: 'cache') => {
+      try {
+        redisSettings(role).read(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).problems.map((p) => p.variable);
+      }
+      return [];
+    };
+    expect(problems({ REDIS_PORT: 'x', REDIS_DB: '-1', REDIS_TLS: 'maybe', REDIS_WAIT_REPLICAS: '99' })).toEqual([
+      'REDIS_PORT',
+      'REDIS_DB',
+      'REDIS_TLS',
+      'REDIS_WAIT_REPLICAS',
+    ]);
+    // A role with its own variables is read from them alone.
+    expect(problems({ CACHE_REDIS_PORT: '0', REDIS_PORT: 'x' }, 'cache')).toEqual(['CACHE_REDIS_PORT']);
+    // Each value good, together not: the one rule that is broken.
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379' })).toEqual(['REDIS_SENTINELS']);
+    expect(redisSettings().read({ REDIS_URL: 'redis://cache:6380/2' })).toMatchObject({
+      host: 'cache',
+      port: 6380,
+      db: 2,
+    });
   });
 });

@@ -57,22 +57,6 @@ export interface RedisNode {
 export type RedisRole = 'queues' | 'cache' | 'sessions';
 
 const ROLE_PREFIX: Record<RedisRole, string> = { queues: '', cache: 'CACHE_', sessions: 'SESSIONS_' };
-const SUFFIXES = [
-  'REDIS_URL',
-  'REDIS_HOST',
-  'REDIS_PORT',
-  'REDIS_USERNAME',
-  'REDIS_PASSWORD',
-  'REDIS_DB',
-  'REDIS_TLS',
-  'REDIS_CLUSTER_NODES',
-  'REDIS_SENTINELS',
-  'REDIS_SENTINEL_NAME',
-  'REDIS_SENTINEL_USERNAME',
-  'REDIS_SENTINEL_PASSWORD',
-  'REDIS_WAIT_REPLICAS',
-  'REDIS_WAIT_TIMEOUT_MS',
-];
 
 /** `REDIS_HOST` when unset. In the Docker deployment it is set to `redis`. */
 export const DEFAULT_REDIS_HOST = 'localhost';
@@ -99,6 +83,45 @@ const waitTimeoutMs = z.coerce
   .min(1, 'expected 1 to 60000')
   .max(60_000, 'expected 1 to 60000');
 const nonEmpty = z.string().min(1, 'must not be empty when set');
+
+/** Each variable of a role (after its prefix) and the schema its value is read with. */
+const VARIABLES = {
+  REDIS_URL: nonEmpty,
+  REDIS_HOST: nonEmpty,
+  REDIS_PORT: port,
+  REDIS_USERNAME: nonEmpty,
+  REDIS_PASSWORD: z.string(),
+  REDIS_DB: db,
+  REDIS_TLS: onOff,
+  REDIS_CLUSTER_NODES: nonEmpty,
+  REDIS_SENTINELS: nonEmpty,
+  REDIS_SENTINEL_NAME: nonEmpty,
+  REDIS_SENTINEL_USERNAME: nonEmpty,
+  REDIS_SENTINEL_PASSWORD: z.string(),
+  REDIS_WAIT_REPLICAS: waitReplicas,
+  REDIS_WAIT_TIMEOUT_MS: waitTimeoutMs,
+} as const;
+type Suffix = keyof typeof VARIABLES;
+const SUFFIXES = Object.keys(VARIABLES) as Suffix[];
+
+/** The prefix a role's variables are read with: its own (`CACHE_REDIS_*`) when any is set, else `REDIS_*`. */
+function prefixOf(env: NodeJS.ProcessEnv, role: RedisRole): string {
+  const rolePrefix = ROLE_PREFIX[role];
+  return rolePrefix !== '' && SUFFIXES.some((s) => (env[rolePrefix + s] ?? '') !== '') ? rolePrefix : '';
+}
+
+/** Every variable of the role whose value its own schema refuses: what `redisSettings` names at once. */
+function variableProblems(env: NodeJS.ProcessEnv, role: RedisRole): { variable: string; message: string }[] {
+  const prefix = prefixOf(env, role);
+  return SUFFIXES.flatMap((suffix) => {
+    const raw = env[prefix + suffix];
+    if (raw === undefined || raw === '') return [];
+    const parsed = (VARIABLES[suffix] as z.ZodType).safeParse(raw.trim());
+    return parsed.success
+      ? []
+      : [{ variable: prefix + suffix, message: parsed.error.issues[0]?.message ?? 'invalid value' }];
+  });
+}
 
 function fail(variable: string, error: z.ZodError): never {
   throw new RedisConfigError(variable, error.issues[0]?.message ?? 'invalid value', { cause: error });
@@ -174,23 +197,23 @@ function fromUrl(variable: string, raw: string): Omit<RedisConfig, 'source'> {
  * const cacheConfig = loadRedisConfig(process.env, 'cache'); // CACHE_REDIS_* or REDIS_*
  */
 export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: RedisRole = 'queues'): RedisConfig {
-  const rolePrefix = ROLE_PREFIX[role];
-  const own = rolePrefix !== '' && SUFFIXES.some((s) => (env[rolePrefix + s] ?? '') !== '');
-  const p = own ? rolePrefix : '';
-  const name = (suffix: string) => p + suffix;
+  const p = prefixOf(env, role);
+  const name = (suffix: Suffix) => p + suffix;
+  const get = <S extends Suffix>(suffix: S) =>
+    read(env, name(suffix), VARIABLES[suffix] as unknown as z.ZodType<z.output<(typeof VARIABLES)[S]>>);
 
-  const clusterNodes = read(env, name('REDIS_CLUSTER_NODES'), nonEmpty);
-  const sentinels = read(env, name('REDIS_SENTINELS'), nonEmpty);
+  const clusterNodes = get('REDIS_CLUSTER_NODES');
+  const sentinels = get('REDIS_SENTINELS');
   if (clusterNodes !== undefined && sentinels !== undefined) {
     throw new RedisConfigError(name('REDIS_SENTINELS'), `cannot be combined with ${name('REDIS_CLUSTER_NODES')}`);
   }
-  const replicas = read(env, name('REDIS_WAIT_REPLICAS'), waitReplicas);
-  const waitTimeout = read(env, name('REDIS_WAIT_TIMEOUT_MS'), waitTimeoutMs);
+  const replicas = get('REDIS_WAIT_REPLICAS');
+  const waitTimeout = get('REDIS_WAIT_TIMEOUT_MS');
   if (replicas && clusterNodes !== undefined) {
     throw new RedisConfigError(name('REDIS_WAIT_REPLICAS'), `is not supported with ${name('REDIS_CLUSTER_NODES')}`);
   }
   const wait = replicas ? { waitForReplicas: { replicas, timeoutMs: waitTimeout ?? 1000 } } : {};
-  const url = read(env, name('REDIS_URL'), nonEmpty);
+  const url = get('REDIS_URL');
   if (url !== undefined) {
     if (clusterNodes !== undefined || sentinels !== undefined) {
       throw new RedisConfigError(
@@ -200,13 +223,13 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
     }
     return { ...fromUrl(name('REDIS_URL'), url), ...wait, source: name('REDIS_URL') };
   }
-  const tls = read(env, name('REDIS_TLS'), onOff) ?? false;
+  const tls = get('REDIS_TLS') ?? false;
   const single = {
-    host: read(env, name('REDIS_HOST'), nonEmpty) ?? DEFAULT_REDIS_HOST,
-    port: read(env, name('REDIS_PORT'), port) ?? DEFAULT_REDIS_PORT,
-    username: read(env, name('REDIS_USERNAME'), nonEmpty),
-    password: read(env, name('REDIS_PASSWORD'), z.string()),
-    db: read(env, name('REDIS_DB'), db) ?? 0,
+    host: get('REDIS_HOST') ?? DEFAULT_REDIS_HOST,
+    port: get('REDIS_PORT') ?? DEFAULT_REDIS_PORT,
+    username: get('REDIS_USERNAME'),
+    password: get('REDIS_PASSWORD'),
+    db: get('REDIS_DB') ?? 0,
     tls,
     source: `${name('REDIS_HOST')}/${name('REDIS_PORT')}`,
     ...wait,
@@ -220,7 +243,7 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
   }
   if (sentinels !== undefined) {
     const nodes = nodeList(name('REDIS_SENTINELS'), sentinels);
-    const masterName = read(env, name('REDIS_SENTINEL_NAME'), nonEmpty);
+    const masterName = get('REDIS_SENTINEL_NAME');
     if (masterName === undefined) {
       throw new RedisConfigError(name('REDIS_SENTINEL_NAME'), `is required with ${name('REDIS_SENTINELS')}`);
     }
@@ -232,8 +255,8 @@ export function loadRedisConfig(env: NodeJS.ProcessEnv = process.env, role: Redi
       sentinel: {
         nodes,
         name: masterName,
-        username: read(env, name('REDIS_SENTINEL_USERNAME'), nonEmpty),
-        password: read(env, name('REDIS_SENTINEL_PASSWORD'), z.string()),
+        username: get('REDIS_SENTINEL_USERNAME'),
+        password: get('REDIS_SENTINEL_PASSWORD'),
       },
       source: `${name('REDIS_SENTINELS')}/${name('REDIS_SENTINEL_NAME')}`,
     };
@@ -311,6 +334,9 @@ export const redisSettings = (role: RedisRole = 'queues'): Settings<RedisConfig>
     // read by loadRedisConfig, with a zod schema each, and documented as rows.
     {},
     (_values, env) => {
+      // Every variable its own schema refuses, at once; then what only holds together.
+      const problems = variableProblems(env, role);
+      if (problems.length) throw new ConfigError(problems);
       try {
         return loadRedisConfig(env, role);
       } catch (error) {
