@@ -8,6 +8,7 @@ import type { JobContext, JobResult, OutputLocation, Payload } from '@nself-tv/q
 import { ITEM_LAYOUT, itemKey, keyUnder, type MediaStorage, withTempDir } from '@nself-tv/storage';
 import { AUDIO_KBPS, audioCodec, type Loudness } from './audio.js';
 import { capKbps, level } from './chunks.js';
+import { MEDIA_PLAYLIST } from './hls-output.js';
 import type { VariantEntry } from './master.js';
 import { filmPlaylists, measureSegments, storePlaylists } from './playlists.js';
 import type { PartOutput, TranscodePlan } from './transcode-plan.js';
@@ -115,7 +116,7 @@ export async function assemble(
         name: r.name,
         width: r.width,
         height: r.height,
-        playlistKey: keyUnder(out.prefix, `${r.name}/index.m3u8`),
+        playlistKey: keyUnder(out.prefix, `${r.name}/${MEDIA_PLAYLIST}`),
         bandwidth: variant.bandwidth,
         averageBandwidth: variant.averageBandwidth,
         // A copied rung's rate is the source's: what its segments measure.

@@ -5,6 +5,7 @@ import type { Payload } from '@nself-tv/queues';
 import { type AudioSettings, DEFAULT_AUDIO } from './audio.js';
 import { DEFAULT_CHUNK_SECONDS, DEFAULT_CRF, level, planChunks } from './chunks.js';
 import { audioRefusal } from './copy.js';
+import { MEDIA_PLAYLIST } from './hls-output.js';
 import { hlsLanguage } from './languages.js';
 import { type MediaEntry, oneDefault, trackName, uniqueNames } from './master.js';
 import { copyDecision, describe, type ProbedSource } from './probe-source.js';
@@ -59,7 +60,7 @@ export function planAudio(info: MediaInfo, copyOn: boolean, sound: AudioSettings
           const language = hlsLanguage(t.language);
           const multi = surround && surroundOf(t, sound);
           return {
-            uri: multi ? `${audioName(t, i)}_mc/index.m3u8` : `${audioName(t, i)}/index.m3u8`,
+            uri: `${audioName(t, i)}${multi ? '_mc' : ''}/${MEDIA_PLAYLIST}`,
             language,
             name: trackName(t.title, language, `Audio ${i + 1}`),
             default: t.default,

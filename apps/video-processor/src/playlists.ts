@@ -2,6 +2,7 @@ import type { OutputLocation } from '@nself-tv/queues';
 import type { MediaStorage } from '@nself-tv/storage';
 import { itemKey, keyUnder } from '@nself-tv/storage';
 import { parseMediaPlaylist } from './hls.js';
+import { MEDIA_PLAYLIST } from './hls-output.js';
 import { type MediaEntry, masterPlaylist, SURROUND_GROUP, type VariantEntry } from './master.js';
 
 /** One stored segment as a part measured it. */
@@ -86,7 +87,7 @@ export function filmPlaylists(
       // A variant's bandwidth counts the audio a player fetches with it.
       const peak = ended ? m.peak : Math.max(m.peak, r.capBitrate);
       return {
-        uri: `${r.name}/index.m3u8`,
+        uri: `${r.name}/${MEDIA_PLAYLIST}`,
         bandwidth: peak + audioPeak,
         averageBandwidth: m.average + (defaultAudio?.average ?? 0),
         width: r.width,
@@ -97,7 +98,7 @@ export function filmPlaylists(
       };
     });
   };
-  for (const r of rungs) media.set(`${r.name}/index.m3u8`, mediaPlaylist(r.segments, ended));
+  for (const r of rungs) media.set(`${r.name}/${MEDIA_PLAYLIST}`, mediaPlaylist(r.segments, ended));
   for (const a of [...audio, ...surround]) media.set(a.entry.uri, mediaPlaylist(a.segments, true));
   const variants = variantsWith(audio, undefined);
   const all = surround.length ? [...variants, ...variantsWith(surround, SURROUND_GROUP)] : variants;
@@ -126,7 +127,7 @@ export async function storePlaylists(
   options: { ended: boolean; firstRung: string; segmentCount: number },
 ): Promise<boolean> {
   if (!options.ended) {
-    const key = { bucket: output.bucket, key: keyUnder(output.prefix, `${options.firstRung}/index.m3u8`) };
+    const key = { bucket: output.bucket, key: keyUnder(output.prefix, `${options.firstRung}/${MEDIA_PLAYLIST}`) };
     const stored = await storage
       .read(key)
       .then((b) => parseMediaPlaylist(b.toString('utf8')))

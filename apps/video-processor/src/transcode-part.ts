@@ -7,13 +7,14 @@ import { ITEM_LAYOUT, keyUnder, type MediaStorage, withLocalFile, withTempDir } 
 import { encodeAudio, measureTracks } from './audio-part.js';
 import { chunkArgs, gopFrames } from './chunks.js';
 import { parseMediaPlaylist } from './hls.js';
+import { MEDIA_PLAYLIST } from './hls-output.js';
 import type { MeasuredSegment } from './playlists.js';
 import type { PartOutput, TranscodePart } from './transcode-plan.js';
 import { TRICKPLAY_FRAMES } from './trickplay.js';
 
 /** The segments ffmpeg wrote into `dir/<folder>/`, measured. */
 async function segmentsIn(dir: string, folder: string): Promise<MeasuredSegment[]> {
-  const playlist = parseMediaPlaylist(await readFile(join(dir, folder, 'index.m3u8'), 'utf8'));
+  const playlist = parseMediaPlaylist(await readFile(join(dir, folder, MEDIA_PLAYLIST), 'utf8'));
   const out: MeasuredSegment[] = [];
   for (const seg of playlist.segments) {
     out.push({ uri: seg.uri, duration: seg.duration, bytes: (await stat(join(dir, folder, seg.uri))).size });

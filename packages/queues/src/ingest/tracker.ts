@@ -69,12 +69,12 @@ export function trackIngestJob(
     state: IngestState,
     thumbnails: ThumbnailIntervals,
   ) => {
-    const { doneBy } = stageSpec(stage);
+    const spec = stageSpec(stage);
+    const { doneBy } = spec;
     if (doneBy && result[doneBy] !== undefined) {
       await ingest.updateStage(ingestId, stage, { status: 'completed', result: result[doneBy] });
       return;
     }
-    const spec = stageSpec(stage);
     if (!spec.payload || spec.folder === undefined) {
       throw new TypeError(`the ${stage} stage declares no payload or folder to start after the transcode`);
     }
